@@ -1,0 +1,37 @@
+# The two commands a new machine needs: `make demo` and `make test`. Each creates what it needs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench lint simulate clean
+
+install: $(STAMP)
+
+# Rebuilt only when pyproject.toml changes, so a second `make install` takes no time.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "aoai-watch needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/aoai-watch demo
+
+test: install
+	$(PY) -m pytest
+
+# Benchmarks compare against a baseline measured in the same run and print the ratio.
+bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+simulate: install
+	$(VENV)/bin/aoai-watch simulate --regions eastus2,swedencentral
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

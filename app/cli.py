@@ -1,0 +1,106 @@
+"""The `aoai-watch` command line. Each subcommand imports what it needs when it runs, so
+`aoai-watch --help` and `check-config` start fast.
+
+Exit codes: 0 success, 1 a runtime failure, 2 bad usage or a bad config file (no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ..failover.config import ConfigError
+
+EXIT_USAGE = 2
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from ..failover.config import load_toml, parse_regions
+
+    doc = load_toml(args.file)
+    known = ("regions",)
+    for key in doc:
+        if key not in known:
+            raise ConfigError(args.file, key, f"unknown top-level key; valid keys are {', '.join(known)}")
+    regions = parse_regions(doc, args.file)
+    print(f"{args.file}: OK, {len(regions)} region(s)")
+    for r in regions:
+        key = f"key from ${r.api_key_env}" if r.auth == "api-key" else "Entra ID"
+        missing = "" if r.auth != "api-key" or os.environ.get(r.api_key_env or "") else " (variable not set here)"
+        models = ", ".join(f"{m} -> {d}" for m, d in r.deployments.items())
+        print(f"  {r.priority}. {r.name:<16} {r.endpoint}  {key}{missing}  {models}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from ..chaos.simulator import cli as sim
+
+    quota = {k: v for k, v in (("tpm", args.tpm), ("rpm", args.rpm)) if v is not None}
+    if args.config:
+        if args.regions:
+            raise _UsageError("give either --config or --regions, not both")
+        regions = sim.regions_from_config(args.config, args.latency_scale, quota)
+    else:
+        api_key = args.api_key or os.environ.get(sim.KEY_ENV)
+        if not api_key:
+            raise _UsageError(f"no key for the simulated regions: export {sim.KEY_ENV}=<any string> "
+                              "(or pass --api-key); clients must send the same key")
+        names = [n.strip() for n in (args.regions or "eastus2,swedencentral").split(",") if n.strip()]
+        if len(set(names)) != len(names) or not names:
+            raise _UsageError(f"--regions needs distinct, comma-separated names; got {args.regions!r}")
+        regions = sim.regions_from_names(names, api_key, args.latency_scale, quota)
+    return sim.run(regions, args.seed, args.control_port, args.ready_file)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aoai-watch", description=(
+        "Probes, an SLO dashboard and chaos drills for Azure OpenAI, with a multi-region failover client."))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check-config", help="validate a config file (exit 0 when good, 2 when not)")
+    check.add_argument("file", help="the TOML config file, e.g. data/aoai-watch.example.toml")
+    check.set_defaults(run=_check_config)
+
+    simulate = sub.add_parser("simulate", help="serve simulated Azure OpenAI regions on 127.0.0.1",
+                              description="One port per region, plus a control port for faults.")
+    simulate.add_argument("--regions", help="comma-separated region names (default eastus2,swedencentral); "
+                                            "each serves gpt-4o, gpt-4o-mini, text-embedding-3-small")
+    simulate.add_argument("--config", help="serve exactly the regions of this config file (loopback endpoints)")
+    simulate.add_argument("--api-key", help="the key clients must send with --regions (default: $AOAI_SIM_KEY)")
+    simulate.add_argument("--ready-file", help="write the region and control URLs here as JSON once listening")
+    simulate.add_argument("--seed", type=int, default=None, help="make latency, ids and fault odds repeatable")
+    simulate.add_argument("--latency-scale", type=float, default=1.0,
+                          help="multiply the latency model (0 = answer at once; default 1)")
+    simulate.add_argument("--tpm", type=int, help="tokens-per-minute quota of every deployment (0 = unlimited)")
+    simulate.add_argument("--rpm", type=int, help="requests-per-minute quota of every deployment (0 = unlimited)")
+    simulate.add_argument("--control-port", type=int, default=0, help="port of the control API (default: free)")
+    simulate.set_defaults(run=_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _UsageError as exc:
+        print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""The fault catalogue: one module per fault, registered by name in `REGISTRY`.
+
+To add a fault: a new module with a `Fault` subclass decorated with `@register`, imported below,
+and a test in tests/chaos/test_faults.py that checks it from the client side.
+"""
+
+from . import black_hole, http_error, latency, rate_limit, rbac_propagation, refuse, reset  # noqa: F401
+from .base import (
+    REGISTRY,
+    ActiveFault,
+    BlackHole,
+    Fault,
+    FaultParamError,
+    FaultSet,
+    Params,
+    Reply,
+    RequestContext,
+    ResetConnection,
+    register,
+)
+
+__all__ = ["REGISTRY", "ActiveFault", "BlackHole", "Fault", "FaultParamError", "FaultSet", "Params",
+           "Reply", "RequestContext", "ResetConnection", "register"]

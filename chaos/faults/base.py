@@ -1,0 +1,251 @@
+"""The fault mechanism: what a fault is, the wrapper that scopes it, and the set of active faults.
+
+A fault is a small class registered by name (one module each, like toxiproxy's toxics). It sees one
+request through `RequestContext` and either lets it through (returns None, perhaps after a delay),
+answers in its place (returns a `Reply`), or breaks the connection (raises `ResetConnection` or
+`BlackHole`). Everything every fault shares (scope, start, duration, probability, expiry) lives on
+`ActiveFault`, not in the faults.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+REGISTRY: dict[str, type[Fault]] = {}
+
+
+class FaultParamError(ValueError):
+    """Parameters of a fault request are invalid; the message says which and what is valid."""
+
+
+class ResetConnection(Exception):
+    """Raised by a fault: answer this request with a TCP reset."""
+
+
+class BlackHole(Exception):
+    """Raised by a fault: accept the request and never answer it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A response a fault sends instead of the real one. `body` is JSON-ready data, str or bytes."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """One request as a fault sees it. `now` is the simulator's clock; `sleep` its sleep."""
+
+    region: str
+    deployment: str | None
+    model: str | None
+    path: str
+    request_id: str
+    now: float
+    sleep: Callable[[float], Awaitable[None]]
+
+
+def register(cls: type[Fault]) -> type[Fault]:
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+class Params:
+    """Typed reads of a fault's `params`, each failure a `FaultParamError` naming the field."""
+
+    def __init__(self, fault: str, raw: Mapping[str, Any] | None) -> None:
+        if raw is not None and not isinstance(raw, Mapping):
+            raise FaultParamError(f"{fault}: params must be an object")
+        self.fault = fault
+        self.raw = dict(raw or {})
+        self._read: set[str] = set()
+
+    def number(self, key: str, default: float | None = None, *, minimum: float = 0.0,
+               maximum: float = math.inf, required: bool = False) -> float | None:
+        self._read.add(key)
+        value = self.raw.get(key, default)
+        if value is None:
+            if required:
+                raise FaultParamError(f"{self.fault}: params.{key} is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not minimum <= value <= maximum:
+            bounds = f"between {minimum:g} and {maximum:g}" if maximum != math.inf else f">= {minimum:g}"
+            raise FaultParamError(f"{self.fault}: params.{key} must be a number {bounds}; got {value!r}")
+        return value
+
+    def integer(self, key: str, default: int | None = None, *, minimum: int = 0,
+                maximum: int | float = math.inf, required: bool = False) -> int | None:
+        value = self.number(key, default, minimum=minimum, maximum=maximum, required=required)
+        if value is not None and value != int(value):
+            raise FaultParamError(f"{self.fault}: params.{key} must be a whole number; got {value!r}")
+        return None if value is None else int(value)
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        self._read.add(key)
+        value = self.raw.get(key, default)
+        if not isinstance(value, bool):
+            raise FaultParamError(f"{self.fault}: params.{key} must be true or false; got {value!r}")
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
+        self._read.add(key)
+        value = self.raw.get(key, default)
+        if value not in options:
+            raise FaultParamError(f"{self.fault}: params.{key} must be one of {', '.join(options)}; "
+                                  f"got {value!r}")
+        return value
+
+    def done(self) -> None:
+        """Refuse keys no read asked for: a typo must not silently become a default."""
+        unknown = sorted(set(self.raw) - self._read)
+        if unknown:
+            valid = ", ".join(sorted(self._read)) or "none"
+            raise FaultParamError(f"{self.fault}: unknown params {', '.join(unknown)}; valid: {valid}")
+
+
+class Fault:
+    """Base of every fault. Subclasses set `name`, parse params in `__init__`, implement `intercept`.
+
+    `stage` says when it runs: "before_auth" (gateway-level trouble: outages, throttling) or
+    "after_auth" (needs an authenticated caller, e.g. a role that has not propagated).
+    `region_wide` faults act on the region's listener, not on requests (refused connections).
+    """
+
+    name: ClassVar[str]
+    stage: ClassVar[str] = "before_auth"
+    region_wide: ClassVar[bool] = False
+
+    def __init__(self, params: Mapping[str, Any] | None) -> None:
+        Params(self.name, params).done()
+
+    def implied_duration_s(self) -> float | None:
+        """A duration the params imply when the request gave none (rbac_propagation's `seconds`)."""
+        return None
+
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass
+class ActiveFault:
+    """A fault in force: its scope, timing and odds, applied the same way to every fault kind."""
+
+    id: str
+    fault: Fault
+    region: str
+    deployment: str | None
+    probability: float
+    started_at: float  # simulator clock
+    started_wall: float  # epoch seconds, for the record
+    duration_s: float | None
+    rng: random.Random
+    params: Mapping[str, Any]
+    hits: int = 0
+
+    @property
+    def expires_at(self) -> float:
+        return math.inf if self.duration_s is None else self.started_at + self.duration_s
+
+    def remaining_s(self, now: float) -> float:
+        return max(0.0, self.expires_at - now)
+
+    def matches(self, deployment: str | None) -> bool:
+        return self.deployment is None or self.deployment == deployment
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.fault.name, "region": self.region, "deployment": self.deployment,
+                "params": dict(self.params), "probability": self.probability, "duration_s": self.duration_s,
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_wall)),
+                "remaining_s": None if self.duration_s is None else round(self.remaining_s(now), 3),
+                "hits": self.hits}
+
+
+class FaultSet:
+    """The faults in force, per region. Cheap when empty: the hot path is one dict lookup."""
+
+    def __init__(self, clock: Callable[[], float], seed: int | None = None) -> None:
+        self._clock = clock
+        self._by_region: dict[str, list[ActiveFault]] = {}
+        self._ids = itertools.count(1)
+        self._seed = seed
+
+    def add(self, kind: str, region: str, params: Mapping[str, Any] | None = None,
+            deployment: str | None = None, duration_s: float | None = None,
+            probability: float = 1.0) -> ActiveFault:
+        cls = REGISTRY.get(kind)
+        if cls is None:
+            raise FaultParamError(f"unknown fault kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}")
+        if isinstance(probability, bool) or not isinstance(probability, int | float) \
+                or not 0 < probability <= 1:
+            raise FaultParamError(f"probability must be a number in (0, 1]; got {probability!r}")
+        if duration_s is not None and (isinstance(duration_s, bool) or not isinstance(duration_s, int | float)
+                                       or duration_s <= 0):
+            raise FaultParamError(f"duration_s must be a positive number of seconds; got {duration_s!r}")
+        if cls.region_wide and (deployment is not None or probability != 1):
+            raise FaultParamError(f"{kind} acts on a whole region's listener: omit deployment and probability")
+        fault = cls(params)
+        if duration_s is None:
+            duration_s = fault.implied_duration_s()
+        number = next(self._ids)
+        rng = random.Random(None if self._seed is None else self._seed * 1_000_003 + number)
+        active = ActiveFault(id=f"f{number}", fault=fault, region=region, deployment=deployment,
+                             probability=float(probability), started_at=self._clock(),
+                             started_wall=time.time(), duration_s=duration_s, rng=rng,
+                             params=dict(params or {}))
+        self._by_region.setdefault(region, []).append(active)
+        return active
+
+    def clear(self, fault_id: str) -> ActiveFault | None:
+        """Remove one fault; None when it was not (or no longer) there. Idempotent."""
+        for faults in self._by_region.values():
+            for f in faults:
+                if f.id == fault_id:
+                    faults.remove(f)
+                    return f
+        return None
+
+    def reset(self) -> None:
+        self._by_region.clear()
+
+    def active(self) -> list[ActiveFault]:
+        self._prune()
+        return [f for faults in self._by_region.values() for f in faults]
+
+    def region_wide(self, region: str) -> list[ActiveFault]:
+        self._prune()
+        return [f for f in self._by_region.get(region, ()) if f.fault.region_wide]
+
+    def firing(self, region: str, deployment: str | None, stage: str) -> list[ActiveFault]:
+        """The faults that act on this request: in scope, not expired, and won their dice roll."""
+        faults = self._by_region.get(region)
+        if not faults:
+            return []
+        now = self._clock()
+        chosen = []
+        for f in list(faults):
+            if f.expires_at <= now:
+                faults.remove(f)
+                continue
+            if f.fault.stage != stage or f.fault.region_wide or not f.matches(deployment):
+                continue
+            if f.probability >= 1 or f.rng.random() < f.probability:
+                f.hits += 1
+                chosen.append(f)
+        return chosen
+
+    def _prune(self) -> None:
+        now = self._clock()
+        for faults in self._by_region.values():
+            faults[:] = [f for f in faults if f.expires_at > now]

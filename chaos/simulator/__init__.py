@@ -1,0 +1,12 @@
+"""A faithful Azure OpenAI simulator: real HTTP on 127.0.0.1, one port per region, Azure's wire
+format, quotas and latency, and faults injected through a control API.
+
+    from aoai_watch.chaos.simulator import SimulatorThread, default_region
+"""
+
+from .auth import mint_token
+from .model import DeploymentSpec, LatencyModel, RegionSpec, default_region
+from .simulator import Simulator, SimulatorThread
+
+__all__ = ["DeploymentSpec", "LatencyModel", "RegionSpec", "Simulator", "SimulatorThread", "default_region",
+           "mint_token"]

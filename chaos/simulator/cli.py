@@ -1,0 +1,100 @@
+"""`aoai-watch simulate`: build the regions from flags or a config file and serve until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlsplit
+
+from ...failover.config import ConfigError, RegionConfig, load_toml, parse_regions
+from .model import DEFAULT_LATENCY, DeploymentSpec, LatencyModel, RegionSpec, default_region
+from .simulator import Simulator, new_event_loop
+
+KEY_ENV = "AOAI_SIM_KEY"
+
+
+def regions_from_names(names: list[str], api_key: str, latency_scale: float, quota: dict[str, int]) -> list[RegionSpec]:
+    return [default_region(n, api_key, latency_scale, **quota) for n in names]
+
+
+def regions_from_config(path: str | Path, latency_scale: float, quota: dict[str, int],
+                        environ: dict[str, str] | os._Environ[str] = os.environ) -> list[RegionSpec]:
+    """The regions of a config file, served where their loopback endpoints point.
+
+    Each region listens on its endpoint's port, serves its deployments (deployment name -> the model
+    it maps from), and accepts the key in its `api_key_env` variable (or Entra tokens).
+    """
+    regions = parse_regions(load_toml(path), path)
+    return [_region_spec(r, path, latency_scale, quota, environ) for r in regions]
+
+
+def _region_spec(region: RegionConfig, path: str | Path, latency_scale: float, quota: dict[str, int],
+                 environ: dict[str, str] | os._Environ[str]) -> RegionSpec:
+    where = f"regions ({region.name}).endpoint"
+    parts = urlsplit(region.endpoint)
+    if parts.scheme != "http" or not region.is_loopback or not parts.port:
+        raise ConfigError(path, where, "the simulator serves plain HTTP on loopback: write the endpoint as "
+                                       f'"http://127.0.0.1:PORT" with a free port; got {region.endpoint!r}')
+    api_key = None
+    if region.auth == "api-key":
+        assert region.api_key_env is not None
+        api_key = environ.get(region.api_key_env)
+        if not api_key:
+            raise ConfigError(path, f"regions ({region.name}).api_key_env",
+                              f"the environment variable {region.api_key_env} is not set; export the key "
+                              "the simulator should accept (any string) under that name")
+    base = DEFAULT_LATENCY.get(region.name, LatencyModel())
+    latency = LatencyModel(base.ttft_ms, base.per_token_ms, base.jitter_sigma, latency_scale)
+    deployments = tuple(DeploymentSpec.for_model(deployment, model, **quota)
+                        for model, deployment in region.deployments.items())
+    return RegionSpec(name=region.name, deployments=deployments, api_key=api_key, auth=region.auth,
+                      latency=latency, port=parts.port)
+
+
+def write_ready_file(path: str | Path, info: dict[str, object]) -> None:
+    """Write atomically, so a reader polling for the file never sees half of it."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+async def serve(simulator: Simulator, ready_file: str | None, out: TextIO) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await simulator.start()
+    try:
+        for state in simulator.regions.values():
+            deployments = ", ".join(d.name for d in state.spec.deployments)
+            print(f"{state.spec.name:<16} {simulator.urls[state.spec.name]}/openai/v1/   "
+                  f"auth={state.spec.auth} deployments: {deployments}", file=out)
+        print(f"{'control':<16} {simulator.control.url}   (POST /faults, GET /faults, POST /reset)", file=out)
+        if ready_file:
+            write_ready_file(ready_file, simulator.ready_info())
+        print("simulator ready; Ctrl-C stops it", file=out, flush=True)
+        await stop.wait()
+    finally:
+        await simulator.stop()
+        if ready_file:
+            Path(ready_file).unlink(missing_ok=True)
+        print("simulator stopped", file=out, flush=True)
+
+
+def run(regions: list[RegionSpec], seed: int | None, control_port: int, ready_file: str | None) -> int:
+    simulator = Simulator(regions, seed=seed, control_port=control_port)
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(serve(simulator, ready_file, sys.stdout))
+    except OSError as exc:
+        print(f"aoai-watch simulate: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        loop.close()
+    return 0

@@ -1,0 +1,113 @@
+"""The control API: set, list and clear faults at run time, over HTTP and JSON.
+
+    POST   /faults       {"kind", "region", "deployment"?, "params"?, "duration_s"?, "probability"?}
+                         -> 201 {"id": ...}
+    GET    /faults       -> {"faults": [...]}   (active ones; expired faults drop out)
+    DELETE /faults/{id}  -> {"id", "cleared": true|false}   (idempotent)
+    POST   /reset        -> clears every fault, stored response and quota counter
+    GET    /regions      -> each region's URL, auth and deployments
+    GET    /kinds        -> the fault catalogue
+Errors are 400/404/405 with {"error": {"message": ...}}.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..faults import REGISTRY, FaultParamError
+from . import asgi
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+_FAULT_FIELDS = ("kind", "region", "deployment", "params", "duration_s", "probability")
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"error": {"message": message}}
+
+
+class ControlApp:
+    def __init__(self, simulator: Simulator) -> None:
+        self.sim = simulator
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        if scope["type"] != "http":
+            return
+        status, body = await self.dispatch(scope, receive)
+        await asgi.send_response(send, status, body, [])
+
+    async def dispatch(self, scope: asgi.Scope, receive: asgi.Receive) -> tuple[int, Any]:
+        method, path = scope["method"], scope["path"].rstrip("/") or "/"
+        try:
+            raw = await asgi.read_body(scope, receive, 1024 * 1024)
+        except asgi.BodyTooLarge:
+            return 413, _error("control requests are limited to 1 MB")
+        except asgi.ClientGone:
+            return 400, _error("client went away")
+        routes = {("GET", "/faults"): self.list_faults, ("POST", "/faults"): self.add_fault,
+                  ("POST", "/reset"): self.reset, ("GET", "/regions"): self.regions,
+                  ("GET", "/kinds"): self.kinds, ("GET", "/health"): self.health}
+        handler = routes.get((method, path))
+        if handler is not None:
+            return await handler(raw)
+        if path.startswith("/faults/") and path.count("/") == 2:
+            if method == "DELETE":
+                return await self.clear(path.split("/")[2])
+            if method == "GET":
+                found = [f for f in self.sim.faults.active() if f.id == path.split("/")[2]]
+                return (200, found[0].to_json(self.sim.clock())) if found else (404, _error("no such fault"))
+        if any(p == path for _, p in routes) or path.startswith("/faults/"):
+            return 405, _error(f"{method} is not allowed on {path}")
+        return 404, _error(f"unknown path {path}; see GET /kinds, /faults, /regions")
+
+    async def health(self, raw: bytes) -> tuple[int, Any]:
+        return 200, {"status": "ok"}
+
+    async def kinds(self, raw: bytes) -> tuple[int, Any]:
+        return 200, {"kinds": {name: _module_doc(cls.__module__) for name, cls in sorted(REGISTRY.items())}}
+
+    async def regions(self, raw: bytes) -> tuple[int, Any]:
+        return 200, {"regions": self.sim.describe_regions()}
+
+    async def list_faults(self, raw: bytes) -> tuple[int, Any]:
+        now = self.sim.clock()
+        return 200, {"faults": [f.to_json(now) for f in self.sim.faults.active()]}
+
+    async def add_fault(self, raw: bytes) -> tuple[int, Any]:
+        try:
+            request = json.loads(raw or b"null")
+        except ValueError:
+            return 400, _error("body must be JSON: {\"kind\": ..., \"region\": ..., \"params\": {...}}")
+        if not isinstance(request, dict):
+            return 400, _error("body must be a JSON object with kind and region")
+        unknown = sorted(set(request) - set(_FAULT_FIELDS))
+        if unknown:
+            return 400, _error(f"unknown fields {', '.join(unknown)}; valid: {', '.join(_FAULT_FIELDS)}")
+        for key in ("kind", "region"):
+            if not isinstance(request.get(key), str):
+                return 400, _error(f"{key} is required (a string)")
+        try:
+            active = await self.sim.add_fault(request["kind"], request["region"], request.get("params"),
+                                              deployment=request.get("deployment"),
+                                              duration_s=request.get("duration_s"),
+                                              probability=request.get("probability", 1.0))
+        except FaultParamError as exc:
+            return 400, _error(str(exc))
+        return 201, active.to_json(self.sim.clock())
+
+    async def clear(self, fault_id: str) -> tuple[int, Any]:
+        cleared = await self.sim.clear_fault(fault_id)
+        return 200, {"id": fault_id, "cleared": cleared}
+
+    async def reset(self, raw: bytes) -> tuple[int, Any]:
+        await self.sim.reset()
+        return 200, {"reset": True}
+
+
+def _module_doc(module: str) -> str:
+    import sys
+
+    doc = (sys.modules[module].__doc__ or "").strip()
+    return " ".join(doc.split("\n\n")[0].split())

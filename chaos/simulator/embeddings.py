@@ -1,0 +1,84 @@
+"""Embeddings: unit vectors derived from each input's text, as floats or base64 float32
+(openai-python asks for base64 unless told otherwise)."""
+
+from __future__ import annotations
+
+import base64
+import math
+import random
+import zlib
+from array import array
+from typing import Any
+
+from . import ops, tokens
+from .model import EMBEDDING_DIMENSIONS
+from .region import Call
+
+
+def _vector(text: str, dimensions: int) -> array:
+    rng = random.Random(zlib.crc32(text.encode()))
+    values = [rng.random() - 0.5 for _ in range(dimensions)]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return array("f", (v / norm for v in values))
+
+
+def _inputs(raw: Any) -> list[str] | None:
+    """The inputs as texts: a string, a list of strings, or token arrays (turned into text keys)."""
+    if isinstance(raw, str):
+        return [raw]
+    if isinstance(raw, list) and raw:
+        if all(isinstance(x, str) for x in raw):
+            return raw
+        if all(isinstance(x, int) for x in raw):
+            return [" ".join(map(str, raw))]
+        if all(isinstance(x, list) and all(isinstance(t, int) for t in x) for x in raw):
+            return [" ".join(map(str, x)) for x in raw]
+    return None
+
+
+async def embeddings(call: Call) -> None:
+    body = await ops.body_object(call)
+    if body is None:
+        return
+    deployment = await ops.deployment(call, "embeddings", embedding=True)
+    if deployment is None:
+        return
+    texts = _inputs(body.get("input"))
+    if not await ops.require(call, texts is not None and all(t.strip() for t in texts),
+                             "'input' must be a non-empty string or array of strings or token arrays.",
+                             "input"):
+        return
+    assert texts is not None
+    dimensions = await ops.optional_int(call, body, "dimensions")
+    if dimensions is False:
+        return
+    dimensions = dimensions or EMBEDDING_DIMENSIONS.get(deployment.model, 1536)
+    encoding = body.get("encoding_format", "float")
+    if not await ops.require(call, encoding in ("float", "base64"),
+                             "'encoding_format' must be 'float' or 'base64'.", "encoding_format"):
+        return
+    prompt_tokens = sum(tokens.text_tokens(t) for t in texts)
+    if await call.admit(prompt_tokens) is None:
+        return
+    region = call.region
+    delay = region.spec.latency.sample_ttft_s(region.rng) / 3  # embeddings answer faster than chat
+    if delay > 0:
+        await region.sleep(delay)
+    data = []
+    for i, text in enumerate(texts):
+        vector = _vector(text, dimensions)
+        value: Any = base64.b64encode(vector.tobytes()).decode() if encoding == "base64" else vector.tolist()
+        data.append({"object": "embedding", "index": i, "embedding": value})
+    await call.reply(200, {"object": "list", "data": data, "model": deployment.model_version,
+                           "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens}})
+
+
+async def models(call: Call) -> None:
+    """The models this resource serves (v1 lists models, not deployments)."""
+    seen: dict[str, None] = {}
+    for d in call.region.spec.deployments:
+        seen.setdefault(d.model_version)
+    await call.reply(200, {"object": "list", "data": [
+        {"id": m, "object": "model", "created": 1722902400, "owned_by": "system"} for m in seen]})
+
+

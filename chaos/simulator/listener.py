@@ -1,0 +1,100 @@
+"""A port that serves an ASGI app through uvicorn's HTTP protocol, and can stop listening and come
+back on the same port (the `refuse` fault), and reset a single client connection (the `reset` fault).
+
+uvicorn's `Server` owns its sockets for its whole life; a simulated outage needs to close and reopen
+one region's listening socket while the others keep serving, so the listener is managed here, with
+uvicorn's protocol classes doing all the HTTP and WebSocket work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+from typing import Any
+
+import uvicorn
+from uvicorn.server import ServerState
+
+
+def _uvicorn_config(app: Any) -> uvicorn.Config:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", access_log=False,
+                            log_level="warning", ws="websockets-sansio", http="httptools",
+                            timeout_keep_alive=30, server_header=False, date_header=False)
+    config.load()
+    return config
+
+
+class Listener:
+    """One 127.0.0.1 port. `open()` binds (port 0 picks one; later opens reuse it), `close()` stops
+    listening and drops open connections, `reset(client)` sends one connection a TCP RST."""
+
+    def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.config = _uvicorn_config(app)
+        self.state = ServerState()
+        self.host = host
+        self.port = port
+        self._server: asyncio.base_events.Server | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def open(self) -> None:
+        if self._server is not None:
+            return
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        sock.listen(1024)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+
+        def protocol() -> asyncio.Protocol:
+            return self.config.http_protocol_class(  # type: ignore[call-arg]
+                config=self.config, server_state=self.state, app_state={})
+
+        self._server = await loop.create_server(protocol, sock=sock)
+
+    async def close(self) -> None:
+        """Stop listening and abort every open connection (clients see refused, then reset)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for connection in list(self.state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                _abort(transport)
+        for task in list(self.state.tasks):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 2)
+
+    def reset(self, client: Any) -> None:
+        """Abort the connection whose peer is `client` (host, port) with an RST."""
+        for connection in list(self.state.connections):
+            if getattr(connection, "client", None) == tuple(client or ()):
+                transport = getattr(connection, "transport", None)
+                if transport is not None:
+                    _abort(transport)
+                return
+
+
+def _abort(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # linger on, timeout 0: close() sends RST instead of FIN
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()  # type: ignore[attr-defined]

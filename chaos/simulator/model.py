@@ -1,0 +1,123 @@
+"""What a simulated region is: its deployments, their quotas and models, and its latency model.
+
+Plain frozen data plus one seeded sampler. Defaults follow what teams see in practice: East US 2
+answers fast, Sweden Central slower but steadily.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# model name -> the versioned name a response reports in its `model` field
+MODEL_VERSIONS: Mapping[str, str] = {
+    "gpt-4o": "gpt-4o-2024-08-06",
+    "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
+    "gpt-4.1": "gpt-4.1-2025-04-14",
+    "gpt-4.1-mini": "gpt-4.1-mini-2025-04-14",
+    "gpt-4.1-nano": "gpt-4.1-nano-2025-04-14",
+    "gpt-35-turbo": "gpt-35-turbo-0125",
+    "o3": "o3-2025-04-16",
+    "o4-mini": "o4-mini-2025-04-16",
+    "text-embedding-3-small": "text-embedding-3-small",
+    "text-embedding-3-large": "text-embedding-3-large",
+    "gpt-realtime": "gpt-realtime-2025-08-28",
+    "gpt-4o-realtime-preview": "gpt-4o-realtime-preview-2024-12-17",
+}
+EMBEDDING_DIMENSIONS: Mapping[str, int] = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072,
+                                           "text-embedding-ada-002": 1536}
+DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "text-embedding-3-small")
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: the name Azure routes on, the model behind it, its quota.
+
+    `rpm_window_s` is the window Azure enforces requests-per-minute over (1 or 10 s): a 600 RPM
+    deployment accepts 10 requests in one second, or 100 in ten. `tpm`/`rpm` of 0 mean unlimited.
+    """
+
+    name: str
+    model: str
+    model_version: str
+    tpm: int = 150_000
+    rpm: int = 900
+    rpm_window_s: int = 10
+
+    @property
+    def is_embedding(self) -> bool:
+        return self.model in EMBEDDING_DIMENSIONS
+
+    @staticmethod
+    def for_model(name: str, model: str, **overrides: int) -> DeploymentSpec:
+        return DeploymentSpec(name=name, model=model, model_version=MODEL_VERSIONS.get(model, model),
+                              **overrides)
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """Time to first token plus time per output token, with log-normal jitter on each.
+
+    `scale` multiplies everything: 0 turns latency off (benchmarks, fast tests).
+    """
+
+    ttft_ms: float = 500.0
+    per_token_ms: float = 20.0
+    jitter_sigma: float = 0.2
+    scale: float = 1.0
+
+    def sample_ttft_s(self, rng: random.Random) -> float:
+        if self.scale <= 0:
+            return 0.0
+        return self.scale * self.ttft_ms * _lognormal(rng, self.jitter_sigma) / 1000.0
+
+    def sample_per_token_s(self, rng: random.Random) -> float:
+        if self.scale <= 0:
+            return 0.0
+        return self.scale * self.per_token_ms * _lognormal(rng, self.jitter_sigma) / 1000.0
+
+
+def _lognormal(rng: random.Random, sigma: float) -> float:
+    # median 1, so ttft_ms is the typical value; exp(-sigma^2/2) would make it the mean instead
+    return math.exp(rng.gauss(0.0, sigma)) if sigma > 0 else 1.0
+
+
+DEFAULT_LATENCY: Mapping[str, LatencyModel] = {
+    "eastus2": LatencyModel(ttft_ms=250.0, per_token_ms=10.0, jitter_sigma=0.3),
+    "swedencentral": LatencyModel(ttft_ms=650.0, per_token_ms=22.0, jitter_sigma=0.12),
+}
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """One simulated Azure OpenAI resource.
+
+    `auth` is "api-key" (accepts `api_key` in the `api-key` header or as a Bearer value) or "entra"
+    (accepts a Bearer JWT for https://cognitiveservices.azure.com that has not expired).
+    `port` 0 picks a free port.
+    """
+
+    name: str
+    deployments: tuple[DeploymentSpec, ...]
+    api_key: str | None = None
+    auth: str = "api-key"
+    latency: LatencyModel = field(default_factory=LatencyModel)
+    reply_tokens: int = 12  # completion length when max_tokens does not cut it shorter
+    port: int = 0
+
+    def deployment(self, name: str | None) -> DeploymentSpec | None:
+        for d in self.deployments:
+            if d.name == name:
+                return d
+        return None
+
+
+def default_region(name: str, api_key: str | None, latency_scale: float = 1.0,
+                   models: tuple[str, ...] = DEFAULT_MODELS, **quota: int) -> RegionSpec:
+    """A region serving one deployment per model, named like the model (as `--regions` does)."""
+    base = DEFAULT_LATENCY.get(name, LatencyModel())
+    latency = LatencyModel(base.ttft_ms, base.per_token_ms, base.jitter_sigma, latency_scale)
+    deployments = tuple(DeploymentSpec.for_model(m, m, **quota) for m in models)
+    return RegionSpec(name=name, deployments=deployments, api_key=api_key, latency=latency)

@@ -1,0 +1,261 @@
+"""One simulated region as an ASGI app: routing, the order Azure checks things in, common headers.
+
+Order of checks for every request, as Azure's gateway does it: route (unknown path -> 404), read
+the body (over 32 MB -> 413 before reading it), gateway faults, credentials (401), faults that need
+an authenticated caller, then the operation itself (JSON, fields, deployment, quota, the answer).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+import zlib
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from .. import wire
+from ..faults import BlackHole, FaultSet, Reply, RequestContext, ResetConnection
+from . import asgi, auth
+from .model import DeploymentSpec, RegionSpec
+from .quota import Admission, QuotaTracker
+
+Handler = Callable[["Call"], Awaitable[None]]
+MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded stand-in for 30 days
+
+
+class RegionState:
+    """Everything one region remembers: quotas, stored responses, its seeded randomness."""
+
+    def __init__(self, spec: RegionSpec, faults: FaultSet, clock: Callable[[], float],
+                 sleep: Callable[[float], Awaitable[None]], seed: int | None,
+                 reset_connection: Callable[[Any], None]) -> None:
+        self.spec = spec
+        self.faults = faults
+        self.clock = clock
+        self.sleep = sleep
+        self.seed = seed
+        self.reset_connection = reset_connection
+        self.display_name = wire.region_display_name(spec.name).encode()
+        self.served: Counter[tuple[str | None, int]] = Counter()  # (deployment, status) -> count
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget stored responses and quota counters; restart the random sequence."""
+        seed = None if self.seed is None else self.seed ^ zlib.crc32(self.spec.name.encode())
+        self.rng = random.Random(seed)
+        self.quotas = {d.name: QuotaTracker(d.tpm, d.rpm, d.rpm_window_s, self.clock)
+                       for d in self.spec.deployments}
+        self.responses: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.served.clear()
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def store_response(self, record: dict[str, Any]) -> None:
+        self.responses[record["response"]["id"]] = record
+        while len(self.responses) > MAX_STORED_RESPONSES:
+            self.responses.popitem(last=False)
+
+
+class Call:
+    """One HTTP request in flight, with what has been learnt about it so far."""
+
+    __slots__ = ("body", "deployment", "deployment_name", "headers", "path_params", "query", "receive",
+                 "region", "request_id", "scope", "send")
+
+    def __init__(self, region: RegionState, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        self.region = region
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.request_id = region.new_id()
+        self.body: Any = None
+        self.deployment_name: str | None = None
+        self.deployment: DeploymentSpec | None = None
+        self.path_params: dict[str, str] = {}
+        raw_query = scope.get("query_string", b"")
+        self.query = {k: v[0] for k, v in parse_qs(raw_query.decode("latin-1")).items()} if raw_query else {}
+        rid = self.request_id.encode()
+        self.headers: list[tuple[bytes, bytes]] = [
+            (b"apim-request-id", rid), (b"x-request-id", rid), (b"x-ms-region", region.display_name)]
+        client_rid = asgi.header(scope, b"x-ms-client-request-id")
+        if client_rid:
+            self.headers.append((b"x-ms-client-request-id", client_rid.encode("latin-1")))
+
+    def add_deployment_headers(self, deployment: DeploymentSpec) -> None:
+        self.headers.append((b"x-ms-deployment-name", deployment.name.encode()))
+        self.headers.append((b"azureml-model-session", f"d-{zlib.crc32(deployment.model_version.encode())}"
+                             .encode()))
+
+    def add_quota_headers(self, admission: Admission, deployment: DeploymentSpec) -> None:
+        self.headers += [(b"x-ratelimit-remaining-requests", str(admission.remaining_requests).encode()),
+                         (b"x-ratelimit-remaining-tokens", str(admission.remaining_tokens).encode()),
+                         (b"x-ratelimit-limit-requests", str(deployment.rpm or -1).encode()),
+                         (b"x-ratelimit-limit-tokens", str(deployment.tpm or -1).encode())]
+
+    async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
+        self.region.served[(self.deployment_name, status)] += 1
+        await asgi.send_response(self.send, status, body, [*self.headers, *extra])
+
+    def lookup_deployment(self) -> DeploymentSpec | None:
+        if self.deployment is None:
+            self.deployment = self.region.spec.deployment(self.deployment_name)
+        return self.deployment
+
+    async def admit(self, estimated_tokens: int) -> Admission | None:
+        """Charge the deployment's quota; on refusal send Azure's 429 and return None."""
+        deployment = self.deployment
+        assert deployment is not None
+        admission = self.region.quotas[deployment.name].admit(estimated_tokens)
+        self.add_quota_headers(admission, deployment)
+        if admission.admitted:
+            return admission
+        seconds = max(1, int(-(-admission.retry_after_s // 1)))
+        flavour = "tokens" if admission.limit == "tokens" else "requests"
+        retry = [(b"retry-after", str(seconds).encode()),
+                 (b"retry-after-ms", str(int(admission.retry_after_s * 1000)).encode())]
+        await self.reply(429, wire.rate_limited(flavour, seconds), retry)
+        return None
+
+
+# (method, compiled path, handler name, deployment taken from the path?)
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(r"/openai/v1/chat/completions"), "chat"),
+    ("POST", re.compile(r"/openai/deployments/(?P<deployment>[^/]+)/chat/completions"), "chat"),
+    ("POST", re.compile(r"/openai/v1/embeddings"), "embeddings"),
+    ("POST", re.compile(r"/openai/deployments/(?P<deployment>[^/]+)/embeddings"), "embeddings"),
+    ("POST", re.compile(r"/openai/v1/responses"), "responses_create"),
+    ("GET", re.compile(r"/openai/v1/responses/(?P<response_id>[^/]+)"), "responses_get"),
+    ("DELETE", re.compile(r"/openai/v1/responses/(?P<response_id>[^/]+)"), "responses_delete"),
+    ("POST", re.compile(r"/openai/v1/responses/(?P<response_id>[^/]+)/cancel"), "responses_cancel"),
+    ("GET", re.compile(r"/openai/v1/models"), "models"),
+]
+_FAST_ROUTES = {(m, p.pattern): h for m, p, h in _ROUTES if "(" not in p.pattern}
+
+
+def route(method: str, path: str) -> tuple[str | None, dict[str, str], bool]:
+    """(handler name, path params, path known for another method)."""
+    handler = _FAST_ROUTES.get((method, path))
+    if handler is not None:
+        return handler, {}, False
+    other_method = False
+    for m, pattern, name in _ROUTES:
+        match = pattern.fullmatch(path)
+        if match:
+            if m == method:
+                return name, match.groupdict(), False
+            other_method = True
+    return None, {}, other_method
+
+
+class RegionApp:
+    """The ASGI app serving one region. `handlers` maps route names to coroutine functions."""
+
+    def __init__(self, state: RegionState, handlers: dict[str, Handler],
+                 websocket: Callable[[RegionState, asgi.Scope, asgi.Receive, asgi.Send], Awaitable[None]]) -> None:
+        self.state = state
+        self.handlers = handlers
+        self.websocket = websocket
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self.websocket(self.state, scope, receive, send)
+
+    async def http(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        state = self.state
+        call = Call(state, scope, receive, send)
+        method = scope["method"]
+        name, call.path_params, other_method = route(method, scope["path"])
+        if name is None:
+            if other_method:
+                await call.reply(405, wire.method_not_allowed(method))
+            else:
+                await call.reply(404, wire.RESOURCE_NOT_FOUND)
+            return
+        parse_error = False
+        if method == "POST":
+            try:
+                raw = await asgi.read_body(scope, receive, wire.MAX_BODY_BYTES)
+            except asgi.BodyTooLarge:
+                # Tell the server to close after replying: the rest of the body is never read.
+                await call.reply(413, wire.body_too_large(), [(b"connection", b"close")])
+                return
+            except asgi.ClientGone:
+                return
+            try:
+                call.body = json.loads(raw) if raw else None
+            except ValueError:
+                parse_error = True
+        call.deployment_name = call.path_params.get("deployment")
+        if call.deployment_name is None and isinstance(call.body, dict):
+            model = call.body.get("model")
+            call.deployment_name = model if isinstance(model, str) else None
+
+        if await self.apply_faults(call, "before_auth"):
+            return
+        denied = auth.check(state.spec.auth, state.spec.api_key, asgi.header(scope, b"api-key"),
+                            asgi.header(scope, b"authorization"))
+        if denied is not None:
+            await call.reply(401, denied)
+            return
+        if await self.apply_faults(call, "after_auth"):
+            return
+        if "deployment" in call.path_params and "api-version" not in call.query:
+            await call.reply(404, wire.RESOURCE_NOT_FOUND)  # what Azure answers a dated path without one
+            return
+        if parse_error:
+            await call.reply(400, wire.invalid_request(
+                "We could not parse the JSON body of your request. The API expects a JSON payload, "
+                "but what was sent was not valid JSON."))
+            return
+        await self.handlers[name](call)
+
+    async def apply_faults(self, call: Call, stage: str) -> bool:
+        """Run the faults firing for this request; True when one of them answered (or broke) it."""
+        verdict = await run_faults(self.state, call.deployment_name, call.scope["path"], call.request_id, stage)
+        if verdict is None:
+            return False
+        if verdict is ResetConnection:
+            self.state.served[(call.deployment_name, 0)] += 1
+            self.state.reset_connection(call.scope.get("client"))
+            await asgi.wait_for_disconnect(call.receive)  # returns at once: the transport is gone
+        elif verdict is BlackHole:
+            await asgi.wait_for_disconnect(call.receive)
+        else:
+            assert isinstance(verdict, Reply)
+            await call.reply(verdict.status, verdict.body, reply_headers(verdict))
+        return True
+
+
+FaultVerdict = Reply | type[ResetConnection] | type[BlackHole] | None
+
+
+async def run_faults(state: RegionState, deployment: str | None, path: str, request_id: str,
+                     stage: str) -> FaultVerdict:
+    """Let the faults firing for one request act, in the order they were set: None when all let it
+    through, else the first Reply, or ResetConnection / BlackHole when one breaks the connection."""
+    firing = state.faults.firing(state.spec.name, deployment, stage)
+    if not firing:
+        return None
+    spec = state.spec.deployment(deployment)
+    ctx = RequestContext(region=state.spec.name, deployment=deployment, model=spec.model if spec else None,
+                         path=path, request_id=request_id, now=state.clock(), sleep=state.sleep)
+    for active in firing:
+        try:
+            reply = await active.fault.intercept(ctx, active)
+        except (ResetConnection, BlackHole) as signal:
+            return type(signal)
+        if reply is not None:
+            return reply
+        ctx.now = state.clock()
+    return None
+
+
+def reply_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]

@@ -1,0 +1,46 @@
+"""Token counts and generated text, cheap and deterministic.
+
+The simulator does not need exact tokenisation (Azure's own quota charge is an estimate too): about
+four characters a token plus a few tokens of framing per message, the usual rule of thumb for
+o200k/cl100k. Replies are words drawn from a seeded generator, one token each.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+_WORDS = ("the", "region", "answered", "within", "its", "budget", "and", "every", "probe", "recorded",
+          "latency", "tokens", "cost", "while", "failover", "kept", "calls", "alive", "across",
+          "quota", "windows", "steady", "healthy", "stream")
+
+
+def text_tokens(text: str) -> int:
+    return (len(text) + 3) // 4
+
+
+def _content_text(content: Any) -> str:
+    """Text of a chat/responses `content`: a string or a list of parts with `text`."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict)
+                        and isinstance(p.get("text", ""), str))
+    return ""
+
+
+def messages_tokens(messages: list[Any]) -> int:
+    """Prompt tokens of a chat `messages` list (or Responses input items): 4 per message + text + 3."""
+    total = 3
+    for m in messages:
+        if isinstance(m, dict):
+            total += 4 + text_tokens(_content_text(m.get("content", ""))) + text_tokens(str(m.get("name", "")))
+    return total
+
+
+def reply_words(rng: random.Random, count: int) -> list[str]:
+    """`count` words, each a token, the first capitalised, the last ending a sentence."""
+    words = [rng.choice(_WORDS) for _ in range(max(1, count))]
+    words[0] = words[0].capitalize()
+    words[-1] += "."
+    return [w if i == 0 else " " + w for i, w in enumerate(words)]

@@ -1,0 +1,192 @@
+"""The `[[regions]]` part of an aoai-watch config file, validated once at load.
+
+The failover client, the probes and the simulator all read this part, so it lives here, in the
+package that imports nothing else of aoai-watch. Every problem raises `ConfigError`, whose text
+names the file, the field and what would be valid; nothing here ever reads or stores a key itself,
+only the name of the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+__all__ = ["AUTH_METHODS", "ConfigError", "RegionConfig", "is_loopback_host", "load_toml", "parse_regions"]
+
+AUTH_METHODS = ("api-key", "entra")
+_REGION_KEYS = ("name", "endpoint", "priority", "auth", "api_key_env", "deployments")
+# Keys someone might use to paste a secret straight into the file.
+_LITERAL_KEY_FIELDS = ("api_key", "api-key", "key", "apikey", "secret", "token", "password")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REGION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Azure keys are 32 hex digits (older) or 84 base62 characters (newer): a long run with no
+# underscore and mixed digits/letters is a key, not an environment variable name.
+_LOOKS_LIKE_KEY = re.compile(r"^(?=.*\d)(?=.*[a-zA-Z])[A-Za-z0-9+/=]{32,}$")
+
+
+class ConfigError(ValueError):
+    """A config file is unreadable or invalid. `str()` is the whole message for the user."""
+
+    def __init__(self, path: str | Path, field: str, problem: str) -> None:
+        self.path = str(path)
+        self.field = field
+        self.problem = problem
+        where = f"{self.path}: {field}" if field else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    """One Azure OpenAI resource: where it is, how to authenticate, what it deploys.
+
+    `deployments` maps the model name code asks for to this region's deployment name.
+    """
+
+    name: str
+    endpoint: str  # scheme://host[:port], no trailing slash, no path
+    priority: int = 1
+    auth: Literal["api-key", "entra"] = "api-key"
+    api_key_env: str | None = None
+    deployments: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        """The v1 base URL the openai SDK takes: `{endpoint}/openai/v1/`."""
+        return f"{self.endpoint}/openai/v1/"
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback_host(urlsplit(self.endpoint).hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and 127.0.0.0/8 or ::1: the only hosts that may see plain HTTP."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file; a missing file or a syntax error becomes a `ConfigError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "", "no such file; pass the path of a TOML config "
+                                    "(see data/aoai-watch.example.toml)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot read the file ({exc.__class__.__name__}: {exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+
+
+def parse_regions(doc: Mapping[str, Any], path: str | Path) -> list[RegionConfig]:
+    """Validate `doc["regions"]` (an array of tables) into `RegionConfig`s, sorted by priority."""
+    raw = doc.get("regions")
+    if raw is None:
+        raise ConfigError(path, "regions", 'missing; add at least one [[regions]] table with '
+                                           'name, endpoint and [regions.deployments]')
+    if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw):
+        raise ConfigError(path, "regions", "must be one or more [[regions]] tables")
+    regions = [_parse_region(r, i, path) for i, r in enumerate(raw)]
+    seen: dict[str, int] = {}
+    for i, region in enumerate(regions):
+        if region.name in seen:
+            raise ConfigError(path, f"regions[{i}].name",
+                              f"{region.name!r} is already used by regions[{seen[region.name]}]; "
+                              "region names must be unique")
+        seen[region.name] = i
+    return sorted(regions, key=lambda r: r.priority)
+
+
+def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path) -> RegionConfig:
+    where = f"regions[{index}]"
+
+    def fail(key: str, problem: str) -> ConfigError:
+        return ConfigError(path, f"{where}.{key}", problem)
+
+    for key in raw:
+        if key.lower() in _LITERAL_KEY_FIELDS:
+            raise fail(key, "keys are never read from a config file; put the key in an environment "
+                            'variable and name it here with api_key_env = "AOAI_KEY_..." '
+                            '(or use auth = "entra")')
+        if key not in _REGION_KEYS:
+            raise fail(key, f"unknown key; valid keys are {', '.join(_REGION_KEYS)}")
+
+    name = raw.get("name")
+    if not isinstance(name, str) or not _REGION_NAME.match(name):
+        raise fail("name", 'required: a short lower-case region name such as "eastus2" '
+                           "(letters, digits, dashes)")
+    where = f"regions[{index}] ({name})"
+
+    endpoint = _parse_endpoint(raw.get("endpoint"), fail)
+
+    priority = raw.get("priority", index + 1)
+    if isinstance(priority, bool) or not isinstance(priority, int) or priority < 1:
+        raise fail("priority", f"must be a whole number >= 1 (1 is tried first); got {priority!r}")
+
+    auth = raw.get("auth", "api-key")
+    if auth not in AUTH_METHODS:
+        raise fail("auth", f'must be "api-key" or "entra"; got {auth!r}')
+
+    api_key_env = raw.get("api_key_env")
+    if auth == "api-key":
+        if api_key_env is None:
+            raise fail("api_key_env", 'required with auth = "api-key": the name of the environment '
+                                      'variable that holds the key, e.g. "AOAI_KEY_EASTUS2"')
+        if not isinstance(api_key_env, str) or _LOOKS_LIKE_KEY.match(api_key_env):
+            raise fail("api_key_env", "this looks like a key, not the name of an environment variable; "
+                                      "keys are never read from a config file: export it as "
+                                      'AOAI_KEY_... and write api_key_env = "AOAI_KEY_..."')
+        if not _ENV_NAME.match(api_key_env):
+            raise fail("api_key_env", f"{api_key_env!r} is not a valid environment variable name "
+                                      "(letters, digits and underscores, not starting with a digit)")
+    elif api_key_env is not None:
+        raise fail("api_key_env", 'only used with auth = "api-key"; remove it, or set auth = "api-key"')
+
+    deployments = raw.get("deployments")
+    if not isinstance(deployments, dict) or not deployments:
+        raise fail("deployments", "required: a [regions.deployments] table mapping each model to this "
+                                  'region\'s deployment name, e.g. gpt-4o = "my-gpt4"')
+    for model, deployment in deployments.items():
+        if not isinstance(deployment, str) or not deployment.strip() or "/" in deployment:
+            raise fail(f"deployments.{model}", "must be the deployment name as a non-empty string "
+                                               f"without '/'; got {deployment!r}")
+
+    return RegionConfig(name=name, endpoint=endpoint, priority=priority, auth=auth,
+                        api_key_env=api_key_env, deployments=dict(deployments))
+
+
+def _parse_endpoint(value: Any, fail: Any) -> str:
+    example = '"https://contoso-eastus2.openai.azure.com"'
+    if not isinstance(value, str) or not value:
+        raise fail("endpoint", f"required: the resource URL, e.g. {example}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise fail("endpoint", f"must be an https:// URL such as {example}; got {value!r}")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise fail("endpoint", "must not carry credentials, a query or a fragment; "
+                               f"write only scheme and host, e.g. {example}")
+    if parts.path not in ("", "/"):
+        raise fail("endpoint", f"must not have a path ({parts.path!r}); aoai-watch appends /openai/v1/ "
+                               f"itself, so write only scheme and host, e.g. {example}")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise fail("endpoint", "plain http:// is only allowed for loopback addresses (the simulator); "
+                               "a key must never travel in clear text: use https://")
+    try:
+        port = parts.port
+    except ValueError:
+        raise fail("endpoint", f"has an invalid port: {value!r}") from None
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
