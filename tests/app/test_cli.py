@@ -1,0 +1,152 @@
+"""The installed `aoai-watch` command, run as a user runs it: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import openai
+import pytest
+
+from tests.conftest import BIN, cli_env, wait_for_file
+
+AOAI = str(BIN / "aoai-watch")
+EXAMPLE = Path(__file__).parents[2] / "data" / "aoai-watch.example.toml"
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([AOAI, *args], capture_output=True, text=True, timeout=60, env=cli_env(**env))
+
+
+def test_check_config_good_file_exits_0() -> None:
+    result = run("check-config", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    assert "OK, 2 region(s)" in result.stdout and "$AOAI_KEY_EASTUS2" in result.stdout
+
+
+@pytest.mark.parametrize("text, field", [
+    ('[[regions]]\nname = "x"\nendpoint = "https://a.openai.azure.com"\napi_key = "abc"\n', "api_key"),
+    ('[[regions]]\nname = \n', ""),
+    ('regions = 3\n', "regions"),
+    ('[probes]\nkinds = ["chat"]\n', "probes"),
+])
+def test_check_config_bad_file_exits_2_without_traceback(tmp_path: Path, text: str, field: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    result = run("check-config", str(path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and str(path) in result.stderr
+    assert field in result.stderr
+    assert result.stdout == ""
+
+
+def test_check_config_missing_file() -> None:
+    result = run("check-config", "/nonexistent/aoai.toml")
+    assert result.returncode == 2 and "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_command_prints_help_and_exits_2() -> None:
+    result = run()
+    assert result.returncode == 2 and "check-config" in result.stdout
+
+
+def _start(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Popen[str], dict]:
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen([AOAI, "simulate", "--ready-file", str(ready), "--latency-scale", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(**env))
+    try:
+        wait_for_file(ready)
+    except TimeoutError:
+        proc.kill()
+        raise AssertionError(proc.communicate()[1]) from None
+    return proc, json.loads(ready.read_text())
+
+
+def _stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[str, str]:
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    return out, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_simulate_regions_writes_ready_file_serves_and_stops_on_signal(tmp_path: Path, sig: int) -> None:
+    proc, info = _start(tmp_path, "--regions", "eastus2,swedencentral", AOAI_SIM_KEY="cli-key")
+    try:
+        assert set(info["regions"]) == {"eastus2", "swedencentral"}
+        assert info["control"].startswith("http://127.0.0.1:")
+        client = openai.OpenAI(base_url=info["regions"]["swedencentral"] + "/openai/v1/", api_key="cli-key",
+                               max_retries=0)
+        reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+        assert reply.model == "gpt-4o-2024-08-06"
+    finally:
+        out, _ = _stop(proc, sig)
+    assert "eastus2" in out and info["regions"]["eastus2"] in out and "cli-key" not in out
+    assert not (tmp_path / "ready.json").exists()
+
+
+def test_simulate_config_serves_the_files_regions_and_keys(tmp_path: Path) -> None:
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    config = tmp_path / "sim.toml"
+    config.write_text(f'''
+[[regions]]
+name = "eastus2"
+endpoint = "http://127.0.0.1:{ports[0]}"
+api_key_env = "KEY_A"
+[regions.deployments]
+gpt-4o = "my-gpt4"
+
+[[regions]]
+name = "swedencentral"
+endpoint = "http://127.0.0.1:{ports[1]}"
+api_key_env = "KEY_B"
+[regions.deployments]
+gpt-4o = "gpt4o-prod"
+''')
+    proc, info = _start(tmp_path, "--config", str(config), KEY_A="key-a", KEY_B="key-b")
+    try:
+        assert info["regions"]["eastus2"] == f"http://127.0.0.1:{ports[0]}"
+        a = openai.OpenAI(base_url=f"http://127.0.0.1:{ports[0]}/openai/v1/", api_key="key-a", max_retries=0)
+        assert a.chat.completions.create(model="my-gpt4", messages=[{"role": "user", "content": "x"}]).model \
+            == "gpt-4o-2024-08-06"
+        with pytest.raises(openai.NotFoundError):
+            a.chat.completions.create(model="gpt4o-prod", messages=[{"role": "user", "content": "x"}])
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=f"http://127.0.0.1:{ports[1]}/openai/v1/", api_key="key-a",
+                          max_retries=0).models.list()
+    finally:
+        _stop(proc)
+
+
+def test_simulate_config_errors_exit_2(tmp_path: Path) -> None:
+    result = run("simulate", "--config", str(EXAMPLE))
+    assert result.returncode == 2 and "loopback" in result.stderr and "Traceback" not in result.stderr
+    config = tmp_path / "sim.toml"
+    config.write_text('[[regions]]\nname = "eastus2"\nendpoint = "http://127.0.0.1:1"\napi_key_env = "UNSET_KEY"\n'
+                      '[regions.deployments]\ngpt-4o = "d"\n')
+    result = run("simulate", "--config", str(config))
+    assert result.returncode == 2 and "UNSET_KEY is not set" in result.stderr
+
+
+def test_simulate_without_a_key_explains_how_to_give_one() -> None:
+    result = run("simulate", "--regions", "eastus2")
+    assert result.returncode == 2 and "AOAI_SIM_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_simulate_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = tmp_path / "sim.toml"
+        config.write_text(f'[[regions]]\nname = "eastus2"\nendpoint = "http://127.0.0.1:{port}"\n'
+                          'api_key_env = "K"\n[regions.deployments]\ngpt-4o = "d"\n')
+        result = run("simulate", "--config", str(config), K="k")
+    assert result.returncode == 1 and "cannot listen" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,89 @@
+"""The control API over HTTP: set, list, clear (idempotently), reset, and clear 400s for bad input."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import openai
+import pytest
+
+from aoai_watch.chaos.simulator import SimulatorThread
+from tests.conftest import chat, sdk
+
+
+def call(sim: SimulatorThread, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    request = urllib.request.Request(sim.control_url + path, data=data, method=method,
+                                     headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_set_list_clear_cycle(sim: SimulatorThread) -> None:
+    status, created = call(sim, "POST", "/faults", {"kind": "http_error", "region": "eastus2",
+                                                    "params": {"status": 503}, "duration_s": 60})
+    assert status == 201 and created["id"]
+    with pytest.raises(openai.InternalServerError):
+        chat(sdk(sim))
+    status, listed = call(sim, "GET", "/faults")
+    (fault,) = listed["faults"]
+    assert fault["id"] == created["id"] and fault["kind"] == "http_error" and fault["hits"] == 1
+    assert 0 < fault["remaining_s"] <= 60 and fault["params"] == {"status": 503}
+    assert call(sim, "DELETE", f"/faults/{created['id']}") == (200, {"id": created["id"], "cleared": True})
+    assert call(sim, "DELETE", f"/faults/{created['id']}") == (200, {"id": created["id"], "cleared": False})
+    assert call(sim, "GET", "/faults")[1] == {"faults": []}
+    assert chat(sdk(sim)).choices
+
+
+def test_reset_clears_faults_responses_and_quota(sim: SimulatorThread) -> None:
+    client = sdk(sim)
+    stored = client.responses.create(model="gpt-4o", input="keep me")
+    call(sim, "POST", "/faults", {"kind": "latency", "region": "swedencentral", "params": {"ms": 1}})
+    call(sim, "POST", "/faults", {"kind": "refuse", "region": "eastus2"})
+    with pytest.raises(openai.APIConnectionError):
+        chat(client)
+    assert call(sim, "POST", "/reset") == (200, {"reset": True})
+    assert call(sim, "GET", "/faults")[1] == {"faults": []}
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(stored.id)
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+    assert raw.headers["x-ratelimit-remaining-requests"] == "899"  # counters restarted
+
+
+@pytest.mark.parametrize("body, phrase", [
+    ({"kind": "meteor", "region": "eastus2"}, "known kinds: black_hole"),
+    ({"kind": "http_error", "region": "mars"}, "regions: eastus2, swedencentral"),
+    ({"kind": "http_error", "region": "eastus2", "deployment": "nope"}, "deployments: gpt-4o"),
+    ({"kind": "http_error", "region": "eastus2", "params": {"status": 200}}, "between 400 and 599"),
+    ({"kind": "http_error", "region": "eastus2", "params": {"stauts": 500}}, "unknown params stauts"),
+    ({"kind": "latency", "region": "eastus2"}, "params.ms is required"),
+    ({"kind": "rate_limit", "region": "eastus2", "params": {"flavour": "x"}}, "one of tokens, requests"),
+    ({"kind": "reset", "region": "eastus2", "probability": 1.5}, "probability must be"),
+    ({"kind": "reset", "region": "eastus2", "duration_s": -1}, "duration_s must be"),
+    ({"kind": "refuse", "region": "eastus2", "deployment": "gpt-4o"}, "whole region"),
+    ({"kind": "reset", "region": "eastus2", "when": "now"}, "unknown fields when"),
+    ({"region": "eastus2"}, "kind is required"),
+    (b"{oops", "body must be JSON"),
+])
+def test_bad_fault_requests_are_400_with_a_reason(sim: SimulatorThread, body: Any, phrase: str) -> None:
+    status, reply = call(sim, "POST", "/faults", body)
+    assert status == 400
+    assert phrase in reply["error"]["message"]
+    assert call(sim, "GET", "/faults")[1] == {"faults": []}
+
+
+def test_catalogue_regions_and_unknown_paths(sim: SimulatorThread) -> None:
+    kinds = call(sim, "GET", "/kinds")[1]["kinds"]
+    assert {"http_error", "refuse", "reset", "black_hole", "rate_limit", "latency", "rbac_propagation"} <= set(kinds)
+    assert all(kinds.values())
+    regions = call(sim, "GET", "/regions")[1]["regions"]
+    assert [r["name"] for r in regions] == ["eastus2", "swedencentral"]
+    assert regions[0]["deployments"][0]["model_version"] == "gpt-4o-2024-08-06"
+    assert call(sim, "GET", "/nowhere")[0] == 404
+    assert call(sim, "PUT", "/faults", {})[0] == 405

@@ -1,0 +1,172 @@
+"""Every fault of the catalogue, checked from the client side with the real openai SDK:
+status, body shape, headers, and timing (with tolerance)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import openai
+import pytest
+
+from aoai_watch.chaos.simulator import SimulatorThread
+from tests.conftest import chat, sdk, within
+
+
+@pytest.mark.parametrize("status, error_class", [(503, openai.InternalServerError),
+                                                 (500, openai.InternalServerError),
+                                                 (408, openai.APIStatusError)])
+def test_http_error_outage_uses_azures_body(sim: SimulatorThread, status: int, error_class: type) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": status})
+    with pytest.raises(error_class) as err:
+        chat(sdk(sim))
+    response = err.value.response
+    assert response.status_code == status
+    body = response.json()
+    request_id = response.headers["apim-request-id"]
+    if status == 500:
+        assert body["error"]["type"] == "server_error" and request_id in body["error"]["message"]
+    elif status == 503:
+        assert body["error"]["code"] == "ServiceUnavailable"
+    else:
+        assert body["error"]["code"] == "Timeout"
+    assert chat(sdk(sim, "swedencentral")).choices  # the other region is untouched
+
+
+def test_fault_scoped_to_one_deployment(sim: SimulatorThread) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": 503}, deployment="gpt-4o")
+    with pytest.raises(openai.InternalServerError):
+        chat(sdk(sim), model="gpt-4o")
+    assert chat(sdk(sim), model="gpt-4o-mini").choices
+
+
+def test_fault_duration_ends_the_outage(sim: SimulatorThread) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": 503}, duration_s=0.4)
+    with pytest.raises(openai.InternalServerError):
+        chat(sdk(sim))
+    time.sleep(0.5)
+    assert chat(sdk(sim)).choices
+
+
+def test_probability_lets_some_requests_through(sim: SimulatorThread) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": 500}, probability=0.5)
+    client = sdk(sim)
+    failures = 0
+    for _ in range(60):
+        try:
+            chat(client)
+        except openai.InternalServerError:
+            failures += 1
+    assert 12 <= failures <= 48  # 60 draws at p=0.5; outside this band is a 1-in-10^5 event
+
+
+def test_refuse_closes_the_port_and_it_comes_back(sim: SimulatorThread) -> None:
+    host, port = sim.urls["eastus2"].removeprefix("http://").split(":")
+    fault = sim.add_fault("refuse", "eastus2")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=2).close()
+    with pytest.raises(openai.APIConnectionError):
+        chat(sdk(sim))
+    assert chat(sdk(sim, "swedencentral")).choices
+    assert sim.clear_fault(fault.id) is True
+    assert sim.clear_fault(fault.id) is False  # clearing again is harmless
+    assert sim.urls["eastus2"].endswith(f":{port}")  # same port as before
+    assert chat(sdk(sim)).choices
+
+
+def test_refuse_with_duration_reopens_by_itself(sim: SimulatorThread) -> None:
+    sim.add_fault("refuse", "eastus2", duration_s=0.3)
+    with pytest.raises(openai.APIConnectionError):
+        chat(sdk(sim))
+    time.sleep(0.6)
+    assert chat(sdk(sim)).choices
+
+
+def test_reset_sends_a_tcp_reset(sim: SimulatorThread) -> None:
+    sim.add_fault("reset", "eastus2")
+    with pytest.raises(openai.APIConnectionError) as err:
+        chat(sdk(sim))
+    assert "reset" in repr(err.value.__cause__).lower()
+    host, port = sim.urls["eastus2"].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"GET /openai/v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        with pytest.raises(ConnectionResetError):
+            s.recv(1024) or s.recv(1024)
+
+
+def test_black_hole_never_answers_until_the_client_times_out(sim: SimulatorThread) -> None:
+    sim.add_fault("black_hole", "eastus2")
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        chat(sdk(sim, timeout=0.5))
+    assert within(time.monotonic() - started, 0.5)
+    assert chat(sdk(sim, "swedencentral")).choices
+
+
+def test_latency_fault_adds_its_delay(sim: SimulatorThread) -> None:
+    client = sdk(sim)
+    chat(client)  # warm the connection
+    sim.add_fault("latency", "eastus2", {"ms": 400})
+    started = time.monotonic()
+    assert chat(client).choices
+    assert within(time.monotonic() - started, 0.4)
+
+
+def _rate_limited(sim: SimulatorThread) -> openai.RateLimitError:
+    with pytest.raises(openai.RateLimitError) as err:
+        chat(sdk(sim))
+    return err.value
+
+
+def test_rate_limit_honest_retry_after_is_time_left(sim: SimulatorThread) -> None:
+    sim.add_fault("rate_limit", "eastus2", duration_s=8)
+    err = _rate_limited(sim)
+    assert err.response.headers["retry-after"] in ("8", "7")
+    assert "retry-after-ms" not in err.response.headers
+    assert err.body["code"] == "429"
+    assert f"Please retry after {err.response.headers['retry-after']} seconds" in err.body["message"]
+    assert "exceeded token rate limit" in err.body["message"]
+
+
+def test_rate_limit_lying_huge_ms_and_flavours(sim: SimulatorThread) -> None:
+    lie = sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 1, "retry_after_ms": 250}, duration_s=30)
+    err = _rate_limited(sim)
+    assert err.response.headers["retry-after"] == "1" and err.response.headers["retry-after-ms"] == "250"
+    sim.clear_fault(lie.id)
+    huge = sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 86400})
+    assert "Please retry after 86400 seconds" in _rate_limited(sim).body["message"]
+    sim.clear_fault(huge.id)
+    sim.add_fault("rate_limit", "eastus2", {"omit_headers": True, "flavour": "capacity", "retry_after_s": 20})
+    err = _rate_limited(sim)
+    assert "retry-after" not in err.response.headers and "retry-after-ms" not in err.response.headers
+    assert err.body["message"].startswith("The system is currently experiencing high demand")
+    assert "Please retry after 20 seconds" in err.body["message"]
+
+
+@pytest.mark.parametrize("flavour, phrase", [("requests", "exceeded call rate limit"),
+                                             ("newer", "for gpt-4o in East US 2"),
+                                             ("short", "Rate limit is exceeded. Try again in 5 seconds.")])
+def test_rate_limit_message_flavours(sim: SimulatorThread, flavour: str, phrase: str) -> None:
+    sim.add_fault("rate_limit", "eastus2", {"flavour": flavour, "retry_after_s": 5})
+    assert phrase in _rate_limited(sim).body["message"]
+
+
+def test_rbac_propagation_denies_for_n_seconds_then_allows(sim: SimulatorThread) -> None:
+    fault = sim.add_fault("rbac_propagation", "eastus2", {"seconds": 0.6})
+    assert fault.duration_s == 0.6
+    with pytest.raises(openai.AuthenticationError) as err:
+        chat(sdk(sim))
+    assert err.value.status_code == 401
+    assert err.value.body == {"code": "PermissionDenied", "message": "Principal does not have access to API/Operation."}
+    with pytest.raises(openai.AuthenticationError) as bad_key:
+        chat(sdk(sim, api_key="wrong"))
+    assert bad_key.value.body["code"] == "401"  # a wrong key still gets the key 401 first
+    time.sleep(0.7)
+    assert chat(sdk(sim)).choices
+
+
+def test_faults_apply_to_realtime_upgrades(sim: SimulatorThread) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": 503})
+    with pytest.raises(Exception) as err, sdk(sim).realtime.connect(model="gpt-4o") as conn:
+        conn.recv()
+    assert "503" in str(err.value)
