@@ -45,8 +45,10 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         api_key = args.api_key or os.environ.get(sim.KEY_ENV)
         if not api_key:
-            raise _UsageError(f"no key for the simulated regions: export {sim.KEY_ENV}=<any string> "
-                              "(or pass --api-key); clients must send the same key")
+            raise _UsageError(
+                f"no key for the simulated regions: export {sim.KEY_ENV}=<any string> "
+                "(or pass --api-key); clients must send the same key"
+            )
         names = [n.strip() for n in (args.regions or "eastus2,swedencentral").split(",") if n.strip()]
         if len(set(names)) != len(names) or not names:
             raise _UsageError(f"--regions needs distinct, comma-separated names; got {args.regions!r}")
@@ -59,24 +61,35 @@ class _UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aoai-watch", description=(
-        "Probes, an SLO dashboard and chaos drills for Azure OpenAI, with a multi-region failover client."))
+    parser = argparse.ArgumentParser(
+        prog="aoai-watch",
+        description=(
+            "Probes, an SLO dashboard and chaos drills for Azure OpenAI, with a multi-region failover client."
+        ),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check-config", help="validate a config file (exit 0 when good, 2 when not)")
     check.add_argument("file", help="the TOML config file, e.g. data/aoai-watch.example.toml")
     check.set_defaults(run=_check_config)
 
-    simulate = sub.add_parser("simulate", help="serve simulated Azure OpenAI regions on 127.0.0.1",
-                              description="One port per region, plus a control port for faults.")
-    simulate.add_argument("--regions", help="comma-separated region names (default eastus2,swedencentral); "
-                                            "each serves gpt-4o, gpt-4o-mini, text-embedding-3-small")
+    simulate = sub.add_parser(
+        "simulate",
+        help="serve simulated Azure OpenAI regions on 127.0.0.1",
+        description="One port per region, plus a control port for faults.",
+    )
+    simulate.add_argument(
+        "--regions",
+        help="comma-separated region names (default eastus2,swedencentral); "
+        "each serves gpt-4o, gpt-4o-mini, text-embedding-3-small",
+    )
     simulate.add_argument("--config", help="serve exactly the regions of this config file (loopback endpoints)")
     simulate.add_argument("--api-key", help="the key clients must send with --regions (default: $AOAI_SIM_KEY)")
     simulate.add_argument("--ready-file", help="write the region and control URLs here as JSON once listening")
     simulate.add_argument("--seed", type=int, default=None, help="make latency, ids and fault odds repeatable")
-    simulate.add_argument("--latency-scale", type=float, default=1.0,
-                          help="multiply the latency model (0 = answer at once; default 1)")
+    simulate.add_argument(
+        "--latency-scale", type=float, default=1.0, help="multiply the latency model (0 = answer at once; default 1)"
+    )
     simulate.add_argument("--tpm", type=int, help="tokens-per-minute quota of every deployment (0 = unlimited)")
     simulate.add_argument("--rpm", type=int, help="requests-per-minute quota of every deployment (0 = unlimited)")
     simulate.add_argument("--control-port", type=int, default=0, help="port of the control API (default: free)")

@@ -10,22 +10,43 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-INVALID_KEY = {"error": {"code": "401", "message": (
-    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
-    "valid key for an active subscription and use a correct regional API endpoint for your resource.")}}
+INVALID_KEY = {
+    "error": {
+        "code": "401",
+        "message": (
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
+            "valid key for an active subscription and use a correct regional API endpoint for your resource."
+        ),
+    }
+}
 # A token that is missing, malformed, expired or for another audience: no `error` wrapper.
-INVALID_TOKEN = {"statusCode": 401, "message": (
-    "Unauthorized. Access token is missing, invalid, audience is incorrect "
-    "(https://cognitiveservices.azure.com), or have expired.")}
+INVALID_TOKEN = {
+    "statusCode": 401,
+    "message": (
+        "Unauthorized. Access token is missing, invalid, audience is incorrect "
+        "(https://cognitiveservices.azure.com), or have expired."
+    ),
+}
 # A valid token whose role assignment is missing or has not propagated yet: a 401, not a 403.
-PERMISSION_DENIED = {"error": {"code": "PermissionDenied",
-                               "message": "Principal does not have access to API/Operation."}}
-DEPLOYMENT_NOT_FOUND = {"error": {"code": "DeploymentNotFound", "message": (
-    "The API deployment for this resource does not exist. If you created the deployment within the "
-    "last 5 minutes, please wait a moment and try again.")}}
+PERMISSION_DENIED = {
+    "error": {"code": "PermissionDenied", "message": "Principal does not have access to API/Operation."}
+}
+DEPLOYMENT_NOT_FOUND = {
+    "error": {
+        "code": "DeploymentNotFound",
+        "message": (
+            "The API deployment for this resource does not exist. If you created the deployment within the "
+            "last 5 minutes, please wait a moment and try again."
+        ),
+    }
+}
 RESOURCE_NOT_FOUND = {"error": {"code": "404", "message": "Resource not found"}}
-SERVICE_UNAVAILABLE = {"error": {"code": "ServiceUnavailable", "message": (
-    "The service is temporarily unable to process your request. Please try again later.")}}
+SERVICE_UNAVAILABLE = {
+    "error": {
+        "code": "ServiceUnavailable",
+        "message": ("The service is temporarily unable to process your request. Please try again later."),
+    }
+}
 TIMEOUT = {"error": {"code": "Timeout", "message": "The operation was timeout."}}
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # Azure refuses request bodies over 32 MB
@@ -33,12 +54,19 @@ MAX_BODY_BYTES = 32 * 1024 * 1024  # Azure refuses request bodies over 32 MB
 
 def server_error(request_id: str) -> dict[str, Any]:
     """The 500 body Azure's model layer sends, quoting the request id."""
-    return {"error": {"message": (
-        "The server had an error processing your request. Sorry about that! You can retry your "
-        "request, or contact us through an Azure support request at: "
-        "https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this error. "
-        f"(Please include the request ID {request_id} in your email.)"),
-        "type": "server_error", "param": None, "code": None}}
+    return {
+        "error": {
+            "message": (
+                "The server had an error processing your request. Sorry about that! You can retry your "
+                "request, or contact us through an Azure support request at: "
+                "https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this error. "
+                f"(Please include the request ID {request_id} in your email.)"
+            ),
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
 
 
 def http_error(status: int, request_id: str) -> dict[str, Any]:
@@ -62,8 +90,11 @@ def invalid_request(message: str, param: str | None = None, code: str | None = N
 
 
 def previous_response_not_found(response_id: str) -> dict[str, Any]:
-    return invalid_request(f"Previous response with id '{response_id}' not found.",
-                           param="previous_response_id", code="previous_response_not_found")
+    return invalid_request(
+        f"Previous response with id '{response_id}' not found.",
+        param="previous_response_id",
+        code="previous_response_not_found",
+    )
 
 
 def response_not_found(response_id: str) -> dict[str, Any]:
@@ -71,8 +102,14 @@ def response_not_found(response_id: str) -> dict[str, Any]:
 
 
 def body_too_large(limit_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    return {"error": {"code": "RequestEntityTooLarge", "message": (
-        f"The request body is too large. The maximum allowed size is {limit_bytes // (1024 * 1024)} MB.")}}
+    return {
+        "error": {
+            "code": "RequestEntityTooLarge",
+            "message": (
+                f"The request body is too large. The maximum allowed size is {limit_bytes // (1024 * 1024)} MB."
+            ),
+        }
+    }
 
 
 def method_not_allowed(method: str) -> dict[str, Any]:
@@ -81,29 +118,38 @@ def method_not_allowed(method: str) -> dict[str, Any]:
 
 # The 429 message shapes seen in the wild. `{s}` is the number of seconds the message promises.
 RATE_LIMIT_FLAVOURS = {
-    "tokens": ("Requests to the ChatCompletions_Create Operation under Azure OpenAI API version "
-               "2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. "
-               "Please retry after {s} seconds. Please go here: https://aka.ms/oai/quotaincrease "
-               "if you would like to further increase the default rate limit."),
-    "requests": ("Requests to the ChatCompletions_Create Operation under Azure OpenAI API version "
-                 "2024-10-21 have exceeded call rate limit of your current OpenAI S0 pricing tier. "
-                 "Please retry after {s} seconds. Please go here: https://aka.ms/oai/quotaincrease "
-                 "if you would like to further increase the default rate limit."),
-    "newer": ("Your requests to {model} for {model} in {region_display} have exceeded the token rate "
-              "limit for your current AIServices S0 pricing tier. This request was for "
-              "ChatCompletions_Create under Azure OpenAI API version 2025-03-01-preview. Please retry "
-              "after {s} seconds. To increase your default rate limit, visit: "
-              "https://aka.ms/oai/quotaincrease."),
+    "tokens": (
+        "Requests to the ChatCompletions_Create Operation under Azure OpenAI API version "
+        "2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. "
+        "Please retry after {s} seconds. Please go here: https://aka.ms/oai/quotaincrease "
+        "if you would like to further increase the default rate limit."
+    ),
+    "requests": (
+        "Requests to the ChatCompletions_Create Operation under Azure OpenAI API version "
+        "2024-10-21 have exceeded call rate limit of your current OpenAI S0 pricing tier. "
+        "Please retry after {s} seconds. Please go here: https://aka.ms/oai/quotaincrease "
+        "if you would like to further increase the default rate limit."
+    ),
+    "newer": (
+        "Your requests to {model} for {model} in {region_display} have exceeded the token rate "
+        "limit for your current AIServices S0 pricing tier. This request was for "
+        "ChatCompletions_Create under Azure OpenAI API version 2025-03-01-preview. Please retry "
+        "after {s} seconds. To increase your default rate limit, visit: "
+        "https://aka.ms/oai/quotaincrease."
+    ),
     "short": "Rate limit is exceeded. Try again in {s} seconds.",
-    "capacity": ("The system is currently experiencing high demand and cannot process your request. "
-                 "Your request exceeds the maximum usage size allowed during peak load. "
-                 "Please retry after {s} seconds. For improved capacity reliability, consider "
-                 "switching to Provisioned Throughput."),
+    "capacity": (
+        "The system is currently experiencing high demand and cannot process your request. "
+        "Your request exceeds the maximum usage size allowed during peak load. "
+        "Please retry after {s} seconds. For improved capacity reliability, consider "
+        "switching to Provisioned Throughput."
+    ),
 }
 
 
-def rate_limited(flavour: str, retry_after_s: int, model: str = "gpt-4o",
-                 region_display: str = "East US 2") -> dict[str, Any]:
+def rate_limited(
+    flavour: str, retry_after_s: int, model: str = "gpt-4o", region_display: str = "East US 2"
+) -> dict[str, Any]:
     """A 429 body; `error.code` is the string "429" as Azure sends it."""
     template = RATE_LIMIT_FLAVOURS[flavour]
     message = template.format(s=retry_after_s, model=model, region_display=region_display)
@@ -112,10 +158,21 @@ def rate_limited(flavour: str, retry_after_s: int, model: str = "gpt-4o",
 
 def region_display_name(region: str) -> str:
     """`eastus2` -> `East US 2`, as in the `x-ms-region` header."""
-    known = {"eastus": "East US", "eastus2": "East US 2", "swedencentral": "Sweden Central",
-             "westus": "West US", "westus3": "West US 3", "northcentralus": "North Central US",
-             "southcentralus": "South Central US", "francecentral": "France Central",
-             "uksouth": "UK South", "japaneast": "Japan East", "westeurope": "West Europe",
-             "australiaeast": "Australia East", "canadaeast": "Canada East",
-             "switzerlandnorth": "Switzerland North", "norwayeast": "Norway East"}
+    known = {
+        "eastus": "East US",
+        "eastus2": "East US 2",
+        "swedencentral": "Sweden Central",
+        "westus": "West US",
+        "westus3": "West US 3",
+        "northcentralus": "North Central US",
+        "southcentralus": "South Central US",
+        "francecentral": "France Central",
+        "uksouth": "UK South",
+        "japaneast": "Japan East",
+        "westeurope": "West Europe",
+        "australiaeast": "Australia East",
+        "canadaeast": "Canada East",
+        "switzerlandnorth": "Switzerland North",
+        "norwayeast": "Norway East",
+    }
     return known.get(region, region)

@@ -81,8 +81,9 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, "", "no such file; pass the path of a TOML config "
-                                    "(see data/aoai-watch.example.toml)") from None
+        raise ConfigError(
+            path, "", "no such file; pass the path of a TOML config (see data/aoai-watch.example.toml)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"cannot read the file ({exc.__class__.__name__}: {exc})") from None
     try:
@@ -95,17 +96,20 @@ def parse_regions(doc: Mapping[str, Any], path: str | Path) -> list[RegionConfig
     """Validate `doc["regions"]` (an array of tables) into `RegionConfig`s, sorted by priority."""
     raw = doc.get("regions")
     if raw is None:
-        raise ConfigError(path, "regions", 'missing; add at least one [[regions]] table with '
-                                           'name, endpoint and [regions.deployments]')
+        raise ConfigError(
+            path, "regions", "missing; add at least one [[regions]] table with name, endpoint and [regions.deployments]"
+        )
     if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw):
         raise ConfigError(path, "regions", "must be one or more [[regions]] tables")
     regions = [_parse_region(r, i, path) for i, r in enumerate(raw)]
     seen: dict[str, int] = {}
     for i, region in enumerate(regions):
         if region.name in seen:
-            raise ConfigError(path, f"regions[{i}].name",
-                              f"{region.name!r} is already used by regions[{seen[region.name]}]; "
-                              "region names must be unique")
+            raise ConfigError(
+                path,
+                f"regions[{i}].name",
+                f"{region.name!r} is already used by regions[{seen[region.name]}]; region names must be unique",
+            )
         seen[region.name] = i
     return sorted(regions, key=lambda r: r.priority)
 
@@ -118,16 +122,18 @@ def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path) -> Regio
 
     for key in raw:
         if key.lower() in _LITERAL_KEY_FIELDS:
-            raise fail(key, "keys are never read from a config file; put the key in an environment "
-                            'variable and name it here with api_key_env = "AOAI_KEY_..." '
-                            '(or use auth = "entra")')
+            raise fail(
+                key,
+                "keys are never read from a config file; put the key in an environment "
+                'variable and name it here with api_key_env = "AOAI_KEY_..." '
+                '(or use auth = "entra")',
+            )
         if key not in _REGION_KEYS:
             raise fail(key, f"unknown key; valid keys are {', '.join(_REGION_KEYS)}")
 
     name = raw.get("name")
     if not isinstance(name, str) or not _REGION_NAME.match(name):
-        raise fail("name", 'required: a short lower-case region name such as "eastus2" '
-                           "(letters, digits, dashes)")
+        raise fail("name", 'required: a short lower-case region name such as "eastus2" (letters, digits, dashes)')
     where = f"regions[{index}] ({name})"
 
     endpoint = _parse_endpoint(raw.get("endpoint"), fail)
@@ -143,29 +149,49 @@ def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path) -> Regio
     api_key_env = raw.get("api_key_env")
     if auth == "api-key":
         if api_key_env is None:
-            raise fail("api_key_env", 'required with auth = "api-key": the name of the environment '
-                                      'variable that holds the key, e.g. "AOAI_KEY_EASTUS2"')
+            raise fail(
+                "api_key_env",
+                'required with auth = "api-key": the name of the environment '
+                'variable that holds the key, e.g. "AOAI_KEY_EASTUS2"',
+            )
         if not isinstance(api_key_env, str) or _LOOKS_LIKE_KEY.match(api_key_env):
-            raise fail("api_key_env", "this looks like a key, not the name of an environment variable; "
-                                      "keys are never read from a config file: export it as "
-                                      'AOAI_KEY_... and write api_key_env = "AOAI_KEY_..."')
+            raise fail(
+                "api_key_env",
+                "this looks like a key, not the name of an environment variable; "
+                "keys are never read from a config file: export it as "
+                'AOAI_KEY_... and write api_key_env = "AOAI_KEY_..."',
+            )
         if not _ENV_NAME.match(api_key_env):
-            raise fail("api_key_env", f"{api_key_env!r} is not a valid environment variable name "
-                                      "(letters, digits and underscores, not starting with a digit)")
+            raise fail(
+                "api_key_env",
+                f"{api_key_env!r} is not a valid environment variable name "
+                "(letters, digits and underscores, not starting with a digit)",
+            )
     elif api_key_env is not None:
         raise fail("api_key_env", 'only used with auth = "api-key"; remove it, or set auth = "api-key"')
 
     deployments = raw.get("deployments")
     if not isinstance(deployments, dict) or not deployments:
-        raise fail("deployments", "required: a [regions.deployments] table mapping each model to this "
-                                  'region\'s deployment name, e.g. gpt-4o = "my-gpt4"')
+        raise fail(
+            "deployments",
+            "required: a [regions.deployments] table mapping each model to this "
+            'region\'s deployment name, e.g. gpt-4o = "my-gpt4"',
+        )
     for model, deployment in deployments.items():
         if not isinstance(deployment, str) or not deployment.strip() or "/" in deployment:
-            raise fail(f"deployments.{model}", "must be the deployment name as a non-empty string "
-                                               f"without '/'; got {deployment!r}")
+            raise fail(
+                f"deployments.{model}",
+                f"must be the deployment name as a non-empty string without '/'; got {deployment!r}",
+            )
 
-    return RegionConfig(name=name, endpoint=endpoint, priority=priority, auth=auth,
-                        api_key_env=api_key_env, deployments=dict(deployments))
+    return RegionConfig(
+        name=name,
+        endpoint=endpoint,
+        priority=priority,
+        auth=auth,
+        api_key_env=api_key_env,
+        deployments=dict(deployments),
+    )
 
 
 def _parse_endpoint(value: Any, fail: Any) -> str:
@@ -176,14 +202,21 @@ def _parse_endpoint(value: Any, fail: Any) -> str:
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise fail("endpoint", f"must be an https:// URL such as {example}; got {value!r}")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise fail("endpoint", "must not carry credentials, a query or a fragment; "
-                               f"write only scheme and host, e.g. {example}")
+        raise fail(
+            "endpoint", f"must not carry credentials, a query or a fragment; write only scheme and host, e.g. {example}"
+        )
     if parts.path not in ("", "/"):
-        raise fail("endpoint", f"must not have a path ({parts.path!r}); aoai-watch appends /openai/v1/ "
-                               f"itself, so write only scheme and host, e.g. {example}")
+        raise fail(
+            "endpoint",
+            f"must not have a path ({parts.path!r}); aoai-watch appends /openai/v1/ "
+            f"itself, so write only scheme and host, e.g. {example}",
+        )
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise fail("endpoint", "plain http:// is only allowed for loopback addresses (the simulator); "
-                               "a key must never travel in clear text: use https://")
+        raise fail(
+            "endpoint",
+            "plain http:// is only allowed for loopback addresses (the simulator); "
+            "a key must never travel in clear text: use https://",
+        )
     try:
         port = parts.port
     except ValueError:

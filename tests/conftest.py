@@ -10,7 +10,6 @@ from pathlib import Path
 
 import openai
 import pytest
-
 from aoai_watch.chaos.simulator import SimulatorThread, default_region
 
 KEY = "sim-key-for-tests"  # a simulator key, not a secret: the simulator accepts any string
@@ -33,13 +32,13 @@ def sim(sim_server: SimulatorThread) -> Iterator[SimulatorThread]:
 
 def sdk(sim: SimulatorThread, region: str = "eastus2", timeout: float = 10.0, **kwargs: object) -> openai.OpenAI:
     """The real openai client pointed at one simulated region, with no SDK retries."""
-    return openai.OpenAI(base_url=sim.base_url(region), api_key=kwargs.pop("api_key", KEY), max_retries=0,
-                         timeout=timeout, **kwargs)  # type: ignore[arg-type]
+    return openai.OpenAI(
+        base_url=sim.base_url(region), api_key=kwargs.pop("api_key", KEY), max_retries=0, timeout=timeout, **kwargs
+    )  # type: ignore[arg-type]
 
 
 def chat(client: openai.OpenAI, model: str = "gpt-4o", **kwargs: object):  # type: ignore[no-untyped-def]
-    return client.chat.completions.create(model=model, messages=[{"role": "user", "content": "ping"}],
-                                          **kwargs)  # type: ignore[call-overload]
+    return client.chat.completions.create(model=model, messages=[{"role": "user", "content": "ping"}], **kwargs)  # type: ignore[call-overload]
 
 
 def within(measured_s: float, expected_s: float, tolerance_s: float = 0.25, slack_s: float = 1.5) -> bool:

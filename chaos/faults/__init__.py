@@ -19,5 +19,16 @@ from .base import (
     register,
 )
 
-__all__ = ["REGISTRY", "ActiveFault", "BlackHole", "Fault", "FaultParamError", "FaultSet", "Params",
-           "Reply", "RequestContext", "ResetConnection", "register"]
+__all__ = [
+    "REGISTRY",
+    "ActiveFault",
+    "BlackHole",
+    "Fault",
+    "FaultParamError",
+    "FaultSet",
+    "Params",
+    "Reply",
+    "RequestContext",
+    "ResetConnection",
+    "register",
+]

@@ -69,8 +69,15 @@ class Params:
         self.raw = dict(raw or {})
         self._read: set[str] = set()
 
-    def number(self, key: str, default: float | None = None, *, minimum: float = 0.0,
-               maximum: float = math.inf, required: bool = False) -> float | None:
+    def number(
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        minimum: float = 0.0,
+        maximum: float = math.inf,
+        required: bool = False,
+    ) -> float | None:
         self._read.add(key)
         value = self.raw.get(key, default)
         if value is None:
@@ -82,8 +89,15 @@ class Params:
             raise FaultParamError(f"{self.fault}: params.{key} must be a number {bounds}; got {value!r}")
         return value
 
-    def integer(self, key: str, default: int | None = None, *, minimum: int = 0,
-                maximum: int | float = math.inf, required: bool = False) -> int | None:
+    def integer(
+        self,
+        key: str,
+        default: int | None = None,
+        *,
+        minimum: int = 0,
+        maximum: int | float = math.inf,
+        required: bool = False,
+    ) -> int | None:
         value = self.number(key, default, minimum=minimum, maximum=maximum, required=required)
         if value is not None and value != int(value):
             raise FaultParamError(f"{self.fault}: params.{key} must be a whole number; got {value!r}")
@@ -100,8 +114,7 @@ class Params:
         self._read.add(key)
         value = self.raw.get(key, default)
         if value not in options:
-            raise FaultParamError(f"{self.fault}: params.{key} must be one of {', '.join(options)}; "
-                                  f"got {value!r}")
+            raise FaultParamError(f"{self.fault}: params.{key} must be one of {', '.join(options)}; got {value!r}")
         return value
 
     def done(self) -> None:
@@ -165,11 +178,18 @@ class ActiveFault:
         return self.deployment is None or self.deployment == deployment
 
     def to_json(self, now: float) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.fault.name, "region": self.region, "deployment": self.deployment,
-                "params": dict(self.params), "probability": self.probability, "duration_s": self.duration_s,
-                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_wall)),
-                "remaining_s": None if self.duration_s is None else round(self.remaining_s(now), 3),
-                "hits": self.hits}
+        return {
+            "id": self.id,
+            "kind": self.fault.name,
+            "region": self.region,
+            "deployment": self.deployment,
+            "params": dict(self.params),
+            "probability": self.probability,
+            "duration_s": self.duration_s,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_wall)),
+            "remaining_s": None if self.duration_s is None else round(self.remaining_s(now), 3),
+            "hits": self.hits,
+        }
 
 
 class FaultSet:
@@ -181,17 +201,23 @@ class FaultSet:
         self._ids = itertools.count(1)
         self._seed = seed
 
-    def add(self, kind: str, region: str, params: Mapping[str, Any] | None = None,
-            deployment: str | None = None, duration_s: float | None = None,
-            probability: float = 1.0) -> ActiveFault:
+    def add(
+        self,
+        kind: str,
+        region: str,
+        params: Mapping[str, Any] | None = None,
+        deployment: str | None = None,
+        duration_s: float | None = None,
+        probability: float = 1.0,
+    ) -> ActiveFault:
         cls = REGISTRY.get(kind)
         if cls is None:
             raise FaultParamError(f"unknown fault kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}")
-        if isinstance(probability, bool) or not isinstance(probability, int | float) \
-                or not 0 < probability <= 1:
+        if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 < probability <= 1:
             raise FaultParamError(f"probability must be a number in (0, 1]; got {probability!r}")
-        if duration_s is not None and (isinstance(duration_s, bool) or not isinstance(duration_s, int | float)
-                                       or duration_s <= 0):
+        if duration_s is not None and (
+            isinstance(duration_s, bool) or not isinstance(duration_s, int | float) or duration_s <= 0
+        ):
             raise FaultParamError(f"duration_s must be a positive number of seconds; got {duration_s!r}")
         if cls.region_wide and (deployment is not None or probability != 1):
             raise FaultParamError(f"{kind} acts on a whole region's listener: omit deployment and probability")
@@ -200,10 +226,18 @@ class FaultSet:
             duration_s = fault.implied_duration_s()
         number = next(self._ids)
         rng = random.Random(None if self._seed is None else self._seed * 1_000_003 + number)
-        active = ActiveFault(id=f"f{number}", fault=fault, region=region, deployment=deployment,
-                             probability=float(probability), started_at=self._clock(),
-                             started_wall=time.time(), duration_s=duration_s, rng=rng,
-                             params=dict(params or {}))
+        active = ActiveFault(
+            id=f"f{number}",
+            fault=fault,
+            region=region,
+            deployment=deployment,
+            probability=float(probability),
+            started_at=self._clock(),
+            started_wall=time.time(),
+            duration_s=duration_s,
+            rng=rng,
+            params=dict(params or {}),
+        )
         self._by_region.setdefault(region, []).append(active)
         return active
 

@@ -40,6 +40,7 @@ class RateLimit(Fault):
             headers["retry-after"] = str(seconds)
             if self.retry_after_ms is not None:
                 headers["retry-after-ms"] = str(self.retry_after_ms)
-        body = wire.rate_limited(self.flavour, seconds, model=ctx.model or "gpt-4o",
-                                 region_display=wire.region_display_name(ctx.region))
+        body = wire.rate_limited(
+            self.flavour, seconds, model=ctx.model or "gpt-4o", region_display=wire.region_display_name(ctx.region)
+        )
         return Reply(429, body, headers)

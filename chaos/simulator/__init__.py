@@ -8,5 +8,12 @@ from .auth import mint_token
 from .model import DeploymentSpec, LatencyModel, RegionSpec, default_region
 from .simulator import Simulator, SimulatorThread
 
-__all__ = ["DeploymentSpec", "LatencyModel", "RegionSpec", "Simulator", "SimulatorThread", "default_region",
-           "mint_token"]
+__all__ = [
+    "DeploymentSpec",
+    "LatencyModel",
+    "RegionSpec",
+    "Simulator",
+    "SimulatorThread",
+    "default_region",
+    "mint_token",
+]

@@ -77,8 +77,9 @@ async def send_response(send: Send, status: int, body: Any, headers: Iterable[tu
 
 async def start_stream(send: Send, headers: Iterable[tuple[bytes, bytes]]) -> None:
     """Start a server-sent-events response (chunked transfer encoding, as Azure sends it)."""
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [SSE_TYPE, (b"cache-control", b"no-cache"), *headers]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [SSE_TYPE, (b"cache-control", b"no-cache"), *headers]}
+    )
 
 
 async def send_event(send: Send, data: Any, last: bool = False) -> None:

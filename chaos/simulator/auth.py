@@ -21,8 +21,14 @@ from .. import wire
 AUDIENCE = "https://cognitiveservices.azure.com"
 
 
-def check(auth: str, api_key: str | None, api_key_header: str | None, authorization: str | None,
-          query_key: str | None = None, now: float | None = None) -> dict[str, Any] | None:
+def check(
+    auth: str,
+    api_key: str | None,
+    api_key_header: str | None,
+    authorization: str | None,
+    query_key: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any] | None:
     """None when the caller may pass, else the 401 body to send."""
     bearer = None
     if authorization and authorization[:7].lower() == "bearer ":
@@ -62,9 +68,15 @@ def decode_claims(token: str) -> dict[str, Any] | None:
 
 def mint_token(aud: str = AUDIENCE, expires_in_s: float = 3600.0, **claims: Any) -> str:
     """An unsigned-looking JWT for tests: header.payload.signature, base64url, signature bogus."""
+
     def b64(obj: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
-    payload = {"aud": aud, "exp": int(time.time() + expires_in_s), "iss": "https://sts.windows.net/test/",
-               "oid": "00000000-0000-0000-0000-000000000000", **claims}
+    payload = {
+        "aud": aud,
+        "exp": int(time.time() + expires_in_s),
+        "iss": "https://sts.windows.net/test/",
+        "oid": "00000000-0000-0000-0000-000000000000",
+        **claims,
+    }
     return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(payload)}.c2lnbmF0dXJl"

@@ -16,8 +16,12 @@ from .region import Call
 DEFAULT_MAX_TOKENS_ESTIMATE = 1024  # what the quota charges when a request sets no max_tokens
 _SAFE = {"filtered": False, "severity": "safe"}
 CONTENT_FILTER_RESULTS = {"hate": _SAFE, "self_harm": _SAFE, "sexual": _SAFE, "violence": _SAFE}
-PROMPT_FILTER_RESULTS = [{"prompt_index": 0, "content_filter_results": {
-    **CONTENT_FILTER_RESULTS, "jailbreak": {"filtered": False, "detected": False}}}]
+PROMPT_FILTER_RESULTS = [
+    {
+        "prompt_index": 0,
+        "content_filter_results": {**CONTENT_FILTER_RESULTS, "jailbreak": {"filtered": False, "detected": False}},
+    }
+]
 
 
 async def chat(call: Call) -> None:
@@ -28,9 +32,14 @@ async def chat(call: Call) -> None:
     if deployment is None:
         return
     messages = body.get("messages")
-    if not await ops.require(call, isinstance(messages, list) and bool(messages)
-                             and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages),
-                             "'messages' must be a non-empty array of objects with a 'role'.", "messages"):
+    if not await ops.require(
+        call,
+        isinstance(messages, list)
+        and bool(messages)
+        and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages),
+        "'messages' must be a non-empty array of objects with a 'role'.",
+        "messages",
+    ):
         return
     max_tokens = await ops.optional_int(call, body, "max_completion_tokens")
     if max_tokens is None:
@@ -51,36 +60,75 @@ async def chat(call: Call) -> None:
     ttft_s = region.spec.latency.sample_ttft_s(region.rng)
     per_token_s = region.spec.latency.sample_per_token_s(region.rng)
     completion_id = "chatcmpl-" + call.request_id.replace("-", "")[:29]
-    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count, "total_tokens": prompt_tokens + count,
-             "prompt_tokens_details": {"audio_tokens": 0, "cached_tokens": 0},
-             "completion_tokens_details": {"accepted_prediction_tokens": 0, "audio_tokens": 0,
-                                           "reasoning_tokens": 0, "rejected_prediction_tokens": 0}}
-    base = {"id": completion_id, "created": int(time.time()), "model": deployment.model_version,
-            "system_fingerprint": "fp_ee1d74bde0"}
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": count,
+        "total_tokens": prompt_tokens + count,
+        "prompt_tokens_details": {"audio_tokens": 0, "cached_tokens": 0},
+        "completion_tokens_details": {
+            "accepted_prediction_tokens": 0,
+            "audio_tokens": 0,
+            "reasoning_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+    base = {
+        "id": completion_id,
+        "created": int(time.time()),
+        "model": deployment.model_version,
+        "system_fingerprint": "fp_ee1d74bde0",
+    }
     if not stream:
         delay = ttft_s + per_token_s * count
         if delay > 0:
             await region.sleep(delay)
-        await call.reply(200, {
-            **base, "object": "chat.completion",
-            "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
-                         "message": {"role": "assistant", "content": "".join(words), "refusal": None,
-                                     "annotations": []},
-                         "content_filter_results": CONTENT_FILTER_RESULTS}],
-            "usage": usage, "prompt_filter_results": PROMPT_FILTER_RESULTS})
+        await call.reply(
+            200,
+            {
+                **base,
+                "object": "chat.completion",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": finish,
+                        "logprobs": None,
+                        "message": {"role": "assistant", "content": "".join(words), "refusal": None, "annotations": []},
+                        "content_filter_results": CONTENT_FILTER_RESULTS,
+                    }
+                ],
+                "usage": usage,
+                "prompt_filter_results": PROMPT_FILTER_RESULTS,
+            },
+        )
         return
-    include_usage = isinstance(body.get("stream_options"), dict) and \
-        body["stream_options"].get("include_usage") is True
+    include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True
     await _stream(call, base, words, finish, usage if include_usage else None, ttft_s, per_token_s)
 
 
-async def _stream(call: Call, base: dict[str, Any], words: list[str], finish: str,
-                  usage: dict[str, Any] | None, ttft_s: float, per_token_s: float) -> None:
+async def _stream(
+    call: Call,
+    base: dict[str, Any],
+    words: list[str],
+    finish: str,
+    usage: dict[str, Any] | None,
+    ttft_s: float,
+    per_token_s: float,
+) -> None:
     send, sleep = call.send, call.region.sleep
     call.region.served[(call.deployment_name, 200)] += 1
     await asgi.start_stream(send, call.headers)
-    await asgi.send_event(send, {"id": "", "object": "", "created": 0, "model": "",
-                                 "prompt_filter_results": PROMPT_FILTER_RESULTS, "choices": [], "usage": None})
+    await asgi.send_event(
+        send,
+        {
+            "id": "",
+            "object": "",
+            "created": 0,
+            "model": "",
+            "prompt_filter_results": PROMPT_FILTER_RESULTS,
+            "choices": [],
+            "usage": None,
+        },
+    )
     if ttft_s > 0:
         await sleep(ttft_s)
 

@@ -22,8 +22,12 @@ def regions_from_names(names: list[str], api_key: str, latency_scale: float, quo
     return [default_region(n, api_key, latency_scale, **quota) for n in names]
 
 
-def regions_from_config(path: str | Path, latency_scale: float, quota: dict[str, int],
-                        environ: dict[str, str] | os._Environ[str] = os.environ) -> list[RegionSpec]:
+def regions_from_config(
+    path: str | Path,
+    latency_scale: float,
+    quota: dict[str, int],
+    environ: dict[str, str] | os._Environ[str] = os.environ,
+) -> list[RegionSpec]:
     """The regions of a config file, served where their loopback endpoints point.
 
     Each region listens on its endpoint's port, serves its deployments (deployment name -> the model
@@ -33,27 +37,41 @@ def regions_from_config(path: str | Path, latency_scale: float, quota: dict[str,
     return [_region_spec(r, path, latency_scale, quota, environ) for r in regions]
 
 
-def _region_spec(region: RegionConfig, path: str | Path, latency_scale: float, quota: dict[str, int],
-                 environ: dict[str, str] | os._Environ[str]) -> RegionSpec:
+def _region_spec(
+    region: RegionConfig,
+    path: str | Path,
+    latency_scale: float,
+    quota: dict[str, int],
+    environ: dict[str, str] | os._Environ[str],
+) -> RegionSpec:
     where = f"regions ({region.name}).endpoint"
     parts = urlsplit(region.endpoint)
     if parts.scheme != "http" or not region.is_loopback or not parts.port:
-        raise ConfigError(path, where, "the simulator serves plain HTTP on loopback: write the endpoint as "
-                                       f'"http://127.0.0.1:PORT" with a free port; got {region.endpoint!r}')
+        raise ConfigError(
+            path,
+            where,
+            "the simulator serves plain HTTP on loopback: write the endpoint as "
+            f'"http://127.0.0.1:PORT" with a free port; got {region.endpoint!r}',
+        )
     api_key = None
     if region.auth == "api-key":
         assert region.api_key_env is not None
         api_key = environ.get(region.api_key_env)
         if not api_key:
-            raise ConfigError(path, f"regions ({region.name}).api_key_env",
-                              f"the environment variable {region.api_key_env} is not set; export the key "
-                              "the simulator should accept (any string) under that name")
+            raise ConfigError(
+                path,
+                f"regions ({region.name}).api_key_env",
+                f"the environment variable {region.api_key_env} is not set; export the key "
+                "the simulator should accept (any string) under that name",
+            )
     base = DEFAULT_LATENCY.get(region.name, LatencyModel())
     latency = LatencyModel(base.ttft_ms, base.per_token_ms, base.jitter_sigma, latency_scale)
-    deployments = tuple(DeploymentSpec.for_model(deployment, model, **quota)
-                        for model, deployment in region.deployments.items())
-    return RegionSpec(name=region.name, deployments=deployments, api_key=api_key, auth=region.auth,
-                      latency=latency, port=parts.port)
+    deployments = tuple(
+        DeploymentSpec.for_model(deployment, model, **quota) for model, deployment in region.deployments.items()
+    )
+    return RegionSpec(
+        name=region.name, deployments=deployments, api_key=api_key, auth=region.auth, latency=latency, port=parts.port
+    )
 
 
 def write_ready_file(path: str | Path, info: dict[str, object]) -> None:
@@ -73,8 +91,11 @@ async def serve(simulator: Simulator, ready_file: str | None, out: TextIO) -> No
     try:
         for state in simulator.regions.values():
             deployments = ", ".join(d.name for d in state.spec.deployments)
-            print(f"{state.spec.name:<16} {simulator.urls[state.spec.name]}/openai/v1/   "
-                  f"auth={state.spec.auth} deployments: {deployments}", file=out)
+            print(
+                f"{state.spec.name:<16} {simulator.urls[state.spec.name]}/openai/v1/   "
+                f"auth={state.spec.auth} deployments: {deployments}",
+                file=out,
+            )
         print(f"{'control':<16} {simulator.control.url}   (POST /faults, GET /faults, POST /reset)", file=out)
         if ready_file:
             write_ready_file(ready_file, simulator.ready_info())

@@ -46,9 +46,14 @@ class ControlApp:
             return 413, _error("control requests are limited to 1 MB")
         except asgi.ClientGone:
             return 400, _error("client went away")
-        routes = {("GET", "/faults"): self.list_faults, ("POST", "/faults"): self.add_fault,
-                  ("POST", "/reset"): self.reset, ("GET", "/regions"): self.regions,
-                  ("GET", "/kinds"): self.kinds, ("GET", "/health"): self.health}
+        routes = {
+            ("GET", "/faults"): self.list_faults,
+            ("POST", "/faults"): self.add_fault,
+            ("POST", "/reset"): self.reset,
+            ("GET", "/regions"): self.regions,
+            ("GET", "/kinds"): self.kinds,
+            ("GET", "/health"): self.health,
+        }
         handler = routes.get((method, path))
         if handler is not None:
             return await handler(raw)
@@ -79,7 +84,7 @@ class ControlApp:
         try:
             request = json.loads(raw or b"null")
         except ValueError:
-            return 400, _error("body must be JSON: {\"kind\": ..., \"region\": ..., \"params\": {...}}")
+            return 400, _error('body must be JSON: {"kind": ..., "region": ..., "params": {...}}')
         if not isinstance(request, dict):
             return 400, _error("body must be a JSON object with kind and region")
         unknown = sorted(set(request) - set(_FAULT_FIELDS))
@@ -89,10 +94,14 @@ class ControlApp:
             if not isinstance(request.get(key), str):
                 return 400, _error(f"{key} is required (a string)")
         try:
-            active = await self.sim.add_fault(request["kind"], request["region"], request.get("params"),
-                                              deployment=request.get("deployment"),
-                                              duration_s=request.get("duration_s"),
-                                              probability=request.get("probability", 1.0))
+            active = await self.sim.add_fault(
+                request["kind"],
+                request["region"],
+                request.get("params"),
+                deployment=request.get("deployment"),
+                duration_s=request.get("duration_s"),
+                probability=request.get("probability", 1.0),
+            )
         except FaultParamError as exc:
             return 400, _error(str(exc))
         return 201, active.to_json(self.sim.clock())

@@ -44,9 +44,12 @@ async def embeddings(call: Call) -> None:
     if deployment is None:
         return
     texts = _inputs(body.get("input"))
-    if not await ops.require(call, texts is not None and all(t.strip() for t in texts),
-                             "'input' must be a non-empty string or array of strings or token arrays.",
-                             "input"):
+    if not await ops.require(
+        call,
+        texts is not None and all(t.strip() for t in texts),
+        "'input' must be a non-empty string or array of strings or token arrays.",
+        "input",
+    ):
         return
     assert texts is not None
     dimensions = await ops.optional_int(call, body, "dimensions")
@@ -54,8 +57,9 @@ async def embeddings(call: Call) -> None:
         return
     dimensions = dimensions or EMBEDDING_DIMENSIONS.get(deployment.model, 1536)
     encoding = body.get("encoding_format", "float")
-    if not await ops.require(call, encoding in ("float", "base64"),
-                             "'encoding_format' must be 'float' or 'base64'.", "encoding_format"):
+    if not await ops.require(
+        call, encoding in ("float", "base64"), "'encoding_format' must be 'float' or 'base64'.", "encoding_format"
+    ):
         return
     prompt_tokens = sum(tokens.text_tokens(t) for t in texts)
     if await call.admit(prompt_tokens) is None:
@@ -69,8 +73,15 @@ async def embeddings(call: Call) -> None:
         vector = _vector(text, dimensions)
         value: Any = base64.b64encode(vector.tobytes()).decode() if encoding == "base64" else vector.tolist()
         data.append({"object": "embedding", "index": i, "embedding": value})
-    await call.reply(200, {"object": "list", "data": data, "model": deployment.model_version,
-                           "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens}})
+    await call.reply(
+        200,
+        {
+            "object": "list",
+            "data": data,
+            "model": deployment.model_version,
+            "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
+        },
+    )
 
 
 async def models(call: Call) -> None:
@@ -78,7 +89,10 @@ async def models(call: Call) -> None:
     seen: dict[str, None] = {}
     for d in call.region.spec.deployments:
         seen.setdefault(d.model_version)
-    await call.reply(200, {"object": "list", "data": [
-        {"id": m, "object": "model", "created": 1722902400, "owned_by": "system"} for m in seen]})
-
-
+    await call.reply(
+        200,
+        {
+            "object": "list",
+            "data": [{"id": m, "object": "model", "created": 1722902400, "owned_by": "system"} for m in seen],
+        },
+    )

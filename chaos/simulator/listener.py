@@ -19,9 +19,19 @@ from uvicorn.server import ServerState
 
 
 def _uvicorn_config(app: Any) -> uvicorn.Config:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", access_log=False,
-                            log_level="warning", ws="websockets-sansio", http="httptools",
-                            timeout_keep_alive=30, server_header=False, date_header=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        ws="websockets-sansio",
+        http="httptools",
+        timeout_keep_alive=30,
+        server_header=False,
+        date_header=False,
+    )
     config.load()
     return config
 
@@ -62,7 +72,8 @@ class Listener:
 
         def protocol() -> asyncio.Protocol:
             return self.config.http_protocol_class(  # type: ignore[call-arg]
-                config=self.config, server_state=self.state, app_state={})
+                config=self.config, server_state=self.state, app_state={}
+            )
 
         self._server = await loop.create_server(protocol, sock=sock)
 

@@ -26,8 +26,11 @@ MODEL_VERSIONS: Mapping[str, str] = {
     "gpt-realtime": "gpt-realtime-2025-08-28",
     "gpt-4o-realtime-preview": "gpt-4o-realtime-preview-2024-12-17",
 }
-EMBEDDING_DIMENSIONS: Mapping[str, int] = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072,
-                                           "text-embedding-ada-002": 1536}
+EMBEDDING_DIMENSIONS: Mapping[str, int] = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
 DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "text-embedding-3-small")
 
 
@@ -52,8 +55,7 @@ class DeploymentSpec:
 
     @staticmethod
     def for_model(name: str, model: str, **overrides: int) -> DeploymentSpec:
-        return DeploymentSpec(name=name, model=model, model_version=MODEL_VERSIONS.get(model, model),
-                              **overrides)
+        return DeploymentSpec(name=name, model=model, model_version=MODEL_VERSIONS.get(model, model), **overrides)
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,9 @@ class RegionSpec:
         return None
 
 
-def default_region(name: str, api_key: str | None, latency_scale: float = 1.0,
-                   models: tuple[str, ...] = DEFAULT_MODELS, **quota: int) -> RegionSpec:
+def default_region(
+    name: str, api_key: str | None, latency_scale: float = 1.0, models: tuple[str, ...] = DEFAULT_MODELS, **quota: int
+) -> RegionSpec:
     """A region serving one deployment per model, named like the model (as `--regions` does)."""
     base = DEFAULT_LATENCY.get(name, LatencyModel())
     latency = LatencyModel(base.ttft_ms, base.per_token_ms, base.jitter_sigma, latency_scale)

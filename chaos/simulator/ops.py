@@ -20,8 +20,12 @@ async def body_object(call: Call) -> dict[str, Any] | None:
 async def deployment(call: Call, operation: str, embedding: bool) -> DeploymentSpec | None:
     """The deployment this call targets, or None after sending 400/404 as Azure would."""
     if call.deployment_name is None:
-        await call.reply(400, wire.invalid_request("Missing required parameter: 'model'.", param="model",
-                                                   code="missing_required_parameter"))
+        await call.reply(
+            400,
+            wire.invalid_request(
+                "Missing required parameter: 'model'.", param="model", code="missing_required_parameter"
+            ),
+        )
         return None
     found = call.lookup_deployment()
     if found is None:
@@ -29,10 +33,19 @@ async def deployment(call: Call, operation: str, embedding: bool) -> DeploymentS
         return None
     call.add_deployment_headers(found)
     if found.is_embedding != embedding:
-        await call.reply(400, {"error": {"code": "OperationNotSupported", "message": (
-            f"The {operation} operation does not work with the specified model, {found.model}. "
-            "Please choose different model and try again. You can learn more about which models can "
-            "be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.")}})
+        await call.reply(
+            400,
+            {
+                "error": {
+                    "code": "OperationNotSupported",
+                    "message": (
+                        f"The {operation} operation does not work with the specified model, {found.model}. "
+                        "Please choose different model and try again. You can learn more about which models can "
+                        "be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993."
+                    ),
+                }
+            },
+        )
         return None
     return found
 
@@ -43,15 +56,19 @@ async def optional_int(call: Call, body: dict[str, Any], key: str, minimum: int 
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        await call.reply(400, wire.invalid_request(
-            f"Invalid value for '{key}': expected an integer >= {minimum}, got {value!r}.",
-            param=key, code="invalid_value"))
+        await call.reply(
+            400,
+            wire.invalid_request(
+                f"Invalid value for '{key}': expected an integer >= {minimum}, got {value!r}.",
+                param=key,
+                code="invalid_value",
+            ),
+        )
         return False
     return value
 
 
 async def require(call: Call, ok: bool, message: str, param: str) -> bool:
     if not ok:
-        await call.reply(400, wire.invalid_request(message, param=param,
-                                                   code="invalid_value" if param else None))
+        await call.reply(400, wire.invalid_request(message, param=param, code="invalid_value" if param else None))
     return ok

@@ -48,8 +48,7 @@ class _Window:
 class QuotaTracker:
     """Counters for one deployment. `tpm`/`rpm` of 0 disable that limit."""
 
-    def __init__(self, tpm: int, rpm: int, rpm_window_s: int = 10,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, tpm: int, rpm: int, rpm_window_s: int = 10, clock: Callable[[], float] | None = None) -> None:
         if rpm_window_s not in (1, 10):
             raise ValueError("rpm_window_s must be 1 or 10 (the windows Azure enforces RPM over)")
         import time
@@ -70,11 +69,13 @@ class QuotaTracker:
         requests.roll(now)
         minute.roll(now)
         if self.requests_per_window and requests.used + 1 > self.requests_per_window:
-            return Admission(False, self._remaining_requests(), self._remaining_tokens(),
-                             requests.seconds_left(now), "requests")
+            return Admission(
+                False, self._remaining_requests(), self._remaining_tokens(), requests.seconds_left(now), "requests"
+            )
         if self.tpm and tokens.used + estimated_tokens > self.tpm:
-            return Admission(False, self._remaining_requests(), self._remaining_tokens(),
-                             tokens.seconds_left(now), "tokens")
+            return Admission(
+                False, self._remaining_requests(), self._remaining_tokens(), tokens.seconds_left(now), "tokens"
+            )
         tokens.used += estimated_tokens
         requests.used += 1
         minute.used += 1

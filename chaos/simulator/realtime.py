@@ -31,8 +31,13 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
     request_id = state.new_id()
     if await _faults(state, scope, receive, send, deployment_name, request_id, "before_auth"):
         return
-    denied = auth.check(state.spec.auth, state.spec.api_key, asgi.header(scope, b"api-key"),
-                        asgi.header(scope, b"authorization"), query.get("api-key"))
+    denied = auth.check(
+        state.spec.auth,
+        state.spec.api_key,
+        asgi.header(scope, b"api-key"),
+        asgi.header(scope, b"authorization"),
+        query.get("api-key"),
+    )
     if denied is not None:
         await _refuse(send, 401, denied)
         return
@@ -45,8 +50,12 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
     message = await receive()
     if message["type"] != "websocket.connect":
         return
-    await send({"type": "websocket.accept", "headers": [(b"apim-request-id", request_id.encode()),
-                                                        (b"x-ms-region", state.display_name)]})
+    await send(
+        {
+            "type": "websocket.accept",
+            "headers": [(b"apim-request-id", request_id.encode()), (b"x-ms-region", state.display_name)],
+        }
+    )
     session = RealtimeSession(state, deployment.name, deployment.model_version, preview, request_id, send)
     await session.run(receive)
 
@@ -60,13 +69,25 @@ def _query(scope: asgi.Scope) -> dict[str, str]:
 
 async def _refuse(send: asgi.Send, status: int, body: Any, headers: Any = ()) -> None:
     payload, content_type = asgi.encode(body)
-    await send({"type": "websocket.http.response.start", "status": status,
-                "headers": [content_type, (b"content-length", str(len(payload)).encode()), *headers]})
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": status,
+            "headers": [content_type, (b"content-length", str(len(payload)).encode()), *headers],
+        }
+    )
     await send({"type": "websocket.http.response.body", "body": payload})
 
 
-async def _faults(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send,
-                  deployment: str | None, request_id: str, stage: str) -> bool:
+async def _faults(
+    state: RegionState,
+    scope: asgi.Scope,
+    receive: asgi.Receive,
+    send: asgi.Send,
+    deployment: str | None,
+    request_id: str,
+    stage: str,
+) -> bool:
     verdict = await run_faults(state, deployment, scope["path"], request_id, stage)
     if verdict is None:
         return False
@@ -84,17 +105,25 @@ async def _faults(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, 
 class RealtimeSession:
     """One accepted realtime connection: the session it holds and the events it answers."""
 
-    def __init__(self, state: RegionState, deployment: str, model_version: str, preview: bool,
-                 request_id: str, send: asgi.Send) -> None:
+    def __init__(
+        self, state: RegionState, deployment: str, model_version: str, preview: bool, request_id: str, send: asgi.Send
+    ) -> None:
         self.state = state
         self.preview = preview
         self.send_raw = send
         self.events = 0
         self.items: list[dict[str, Any]] = []
         self.session: dict[str, Any] = {
-            "id": "sess_" + request_id.replace("-", "")[:24], "object": "realtime.session",
-            "type": "realtime", "model": deployment, "output_modalities": ["audio"],
-            "instructions": "", "max_output_tokens": "inf", "tools": [], "tool_choice": "auto"}
+            "id": "sess_" + request_id.replace("-", "")[:24],
+            "object": "realtime.session",
+            "type": "realtime",
+            "model": deployment,
+            "output_modalities": ["audio"],
+            "instructions": "",
+            "max_output_tokens": "inf",
+            "tools": [],
+            "tool_choice": "auto",
+        }
         self.model_version = model_version
 
     async def emit(self, event: dict[str, Any]) -> None:
@@ -103,8 +132,18 @@ class RealtimeSession:
         await self.send_raw({"type": "websocket.send", "text": json.dumps(event, separators=(",", ":"))})
 
     async def error(self, code: str, message: str, event_id: Any = None) -> None:
-        await self.emit({"type": "error", "error": {"type": "invalid_request_error", "code": code,
-                                                    "message": message, "param": None, "event_id": event_id}})
+        await self.emit(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": code,
+                    "message": message,
+                    "param": None,
+                    "event_id": event_id,
+                },
+            }
+        )
 
     async def run(self, receive: asgi.Receive) -> None:
         await self.emit({"type": "session.created", "session": self.session})
@@ -133,17 +172,30 @@ class RealtimeSession:
             await self.emit({"type": "session.updated", "session": self.session})
         elif kind == "conversation.item.create":
             item = event.get("item") if isinstance(event.get("item"), dict) else {}
-            item = {"id": item.get("id") or f"item_{len(self.items) + 1:06d}", "object": "realtime.item",
-                    "status": "completed", **item}
+            item = {
+                "id": item.get("id") or f"item_{len(self.items) + 1:06d}",
+                "object": "realtime.item",
+                "status": "completed",
+                **item,
+            }
             self.items.append(item)
-            await self.emit({"type": "conversation.item.created" if self.preview else "conversation.item.added",
-                             "previous_item_id": None, "item": item})
+            await self.emit(
+                {
+                    "type": "conversation.item.created" if self.preview else "conversation.item.added",
+                    "previous_item_id": None,
+                    "item": item,
+                }
+            )
             if not self.preview:
                 await self.emit({"type": "conversation.item.done", "previous_item_id": None, "item": item})
         elif kind == "response.create":
             await self.respond()
-        elif kind in ("input_audio_buffer.append", "input_audio_buffer.clear", "input_audio_buffer.commit",
-                      "response.cancel"):
+        elif kind in (
+            "input_audio_buffer.append",
+            "input_audio_buffer.clear",
+            "input_audio_buffer.commit",
+            "response.cancel",
+        ):
             pass  # accepted silently: audio is not simulated
         else:
             await self.error("unknown_event", f"Unknown event type '{kind}'.", event_id)
@@ -152,16 +204,35 @@ class RealtimeSession:
         state = self.state
         number = self.events + 1
         response_id, item_id = f"resp_{number:012d}", f"item_r{number:06d}"
-        response = {"id": response_id, "object": "realtime.response", "status": "in_progress",
-                    "output": [], "usage": None}
+        response = {
+            "id": response_id,
+            "object": "realtime.response",
+            "status": "in_progress",
+            "output": [],
+            "usage": None,
+        }
         await self.emit({"type": "response.created", "response": response})
-        item = {"id": item_id, "object": "realtime.item", "type": "message", "status": "in_progress",
-                "role": "assistant", "content": []}
-        await self.emit({"type": "response.output_item.added", "response_id": response_id, "output_index": 0,
-                         "item": item})
-        await self.emit({"type": "response.content_part.added", "response_id": response_id,
-                         "item_id": item_id, "output_index": 0, "content_index": 0,
-                         "part": {"type": "text", "text": ""}})
+        item = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+        await self.emit(
+            {"type": "response.output_item.added", "response_id": response_id, "output_index": 0, "item": item}
+        )
+        await self.emit(
+            {
+                "type": "response.content_part.added",
+                "response_id": response_id,
+                "item_id": item_id,
+                "output_index": 0,
+                "content_index": 0,
+                "part": {"type": "text", "text": ""},
+            }
+        )
         words = tokens.reply_words(state.rng, state.spec.reply_tokens)
         latency = state.spec.latency
         ttft_s, per_token_s = latency.sample_ttft_s(state.rng), latency.sample_per_token_s(state.rng)
@@ -171,19 +242,55 @@ class RealtimeSession:
             pause = ttft_s if i == 0 else per_token_s
             if pause > 0:
                 await state.sleep(pause)
-            await self.emit({"type": delta_type, "response_id": response_id, "item_id": item_id,
-                             "output_index": 0, "content_index": 0, "delta": word})
+            await self.emit(
+                {
+                    "type": delta_type,
+                    "response_id": response_id,
+                    "item_id": item_id,
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": word,
+                }
+            )
         text = "".join(words)
-        await self.emit({"type": done_type, "response_id": response_id, "item_id": item_id,
-                         "output_index": 0, "content_index": 0, "text": text})
+        await self.emit(
+            {
+                "type": done_type,
+                "response_id": response_id,
+                "item_id": item_id,
+                "output_index": 0,
+                "content_index": 0,
+                "text": text,
+            }
+        )
         part = {"type": "text", "text": text}
-        await self.emit({"type": "response.content_part.done", "response_id": response_id, "item_id": item_id,
-                         "output_index": 0, "content_index": 0, "part": part})
+        await self.emit(
+            {
+                "type": "response.content_part.done",
+                "response_id": response_id,
+                "item_id": item_id,
+                "output_index": 0,
+                "content_index": 0,
+                "part": part,
+            }
+        )
         item = {**item, "status": "completed", "content": [part]}
-        await self.emit({"type": "response.output_item.done", "response_id": response_id, "output_index": 0,
-                         "item": item})
+        await self.emit(
+            {"type": "response.output_item.done", "response_id": response_id, "output_index": 0, "item": item}
+        )
         input_tokens = tokens.messages_tokens(self.items)
-        await self.emit({"type": "response.done", "response": {
-            **response, "status": "completed", "output": [item],
-            "usage": {"total_tokens": input_tokens + len(words), "input_tokens": input_tokens,
-                      "output_tokens": len(words)}}})
+        await self.emit(
+            {
+                "type": "response.done",
+                "response": {
+                    **response,
+                    "status": "completed",
+                    "output": [item],
+                    "usage": {
+                        "total_tokens": input_tokens + len(words),
+                        "input_tokens": input_tokens,
+                        "output_tokens": len(words),
+                    },
+                },
+            }
+        )

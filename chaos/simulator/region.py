@@ -30,9 +30,15 @@ MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded s
 class RegionState:
     """Everything one region remembers: quotas, stored responses, its seeded randomness."""
 
-    def __init__(self, spec: RegionSpec, faults: FaultSet, clock: Callable[[], float],
-                 sleep: Callable[[float], Awaitable[None]], seed: int | None,
-                 reset_connection: Callable[[Any], None]) -> None:
+    def __init__(
+        self,
+        spec: RegionSpec,
+        faults: FaultSet,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        seed: int | None,
+        reset_connection: Callable[[Any], None],
+    ) -> None:
         self.spec = spec
         self.faults = faults
         self.clock = clock
@@ -47,8 +53,7 @@ class RegionState:
         """Forget stored responses and quota counters; restart the random sequence."""
         seed = None if self.seed is None else self.seed ^ zlib.crc32(self.spec.name.encode())
         self.rng = random.Random(seed)
-        self.quotas = {d.name: QuotaTracker(d.tpm, d.rpm, d.rpm_window_s, self.clock)
-                       for d in self.spec.deployments}
+        self.quotas = {d.name: QuotaTracker(d.tpm, d.rpm, d.rpm_window_s, self.clock) for d in self.spec.deployments}
         self.responses: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.served.clear()
 
@@ -64,8 +69,19 @@ class RegionState:
 class Call:
     """One HTTP request in flight, with what has been learnt about it so far."""
 
-    __slots__ = ("body", "deployment", "deployment_name", "headers", "path_params", "query", "receive",
-                 "region", "request_id", "scope", "send")
+    __slots__ = (
+        "body",
+        "deployment",
+        "deployment_name",
+        "headers",
+        "path_params",
+        "query",
+        "receive",
+        "region",
+        "request_id",
+        "scope",
+        "send",
+    )
 
     def __init__(self, region: RegionState, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         self.region = region
@@ -81,21 +97,25 @@ class Call:
         self.query = {k: v[0] for k, v in parse_qs(raw_query.decode("latin-1")).items()} if raw_query else {}
         rid = self.request_id.encode()
         self.headers: list[tuple[bytes, bytes]] = [
-            (b"apim-request-id", rid), (b"x-request-id", rid), (b"x-ms-region", region.display_name)]
+            (b"apim-request-id", rid),
+            (b"x-request-id", rid),
+            (b"x-ms-region", region.display_name),
+        ]
         client_rid = asgi.header(scope, b"x-ms-client-request-id")
         if client_rid:
             self.headers.append((b"x-ms-client-request-id", client_rid.encode("latin-1")))
 
     def add_deployment_headers(self, deployment: DeploymentSpec) -> None:
         self.headers.append((b"x-ms-deployment-name", deployment.name.encode()))
-        self.headers.append((b"azureml-model-session", f"d-{zlib.crc32(deployment.model_version.encode())}"
-                             .encode()))
+        self.headers.append((b"azureml-model-session", f"d-{zlib.crc32(deployment.model_version.encode())}".encode()))
 
     def add_quota_headers(self, admission: Admission, deployment: DeploymentSpec) -> None:
-        self.headers += [(b"x-ratelimit-remaining-requests", str(admission.remaining_requests).encode()),
-                         (b"x-ratelimit-remaining-tokens", str(admission.remaining_tokens).encode()),
-                         (b"x-ratelimit-limit-requests", str(deployment.rpm or -1).encode()),
-                         (b"x-ratelimit-limit-tokens", str(deployment.tpm or -1).encode())]
+        self.headers += [
+            (b"x-ratelimit-remaining-requests", str(admission.remaining_requests).encode()),
+            (b"x-ratelimit-remaining-tokens", str(admission.remaining_tokens).encode()),
+            (b"x-ratelimit-limit-requests", str(deployment.rpm or -1).encode()),
+            (b"x-ratelimit-limit-tokens", str(deployment.tpm or -1).encode()),
+        ]
 
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
         self.region.served[(self.deployment_name, status)] += 1
@@ -116,8 +136,10 @@ class Call:
             return admission
         seconds = max(1, int(-(-admission.retry_after_s // 1)))
         flavour = "tokens" if admission.limit == "tokens" else "requests"
-        retry = [(b"retry-after", str(seconds).encode()),
-                 (b"retry-after-ms", str(int(admission.retry_after_s * 1000)).encode())]
+        retry = [
+            (b"retry-after", str(seconds).encode()),
+            (b"retry-after-ms", str(int(admission.retry_after_s * 1000)).encode()),
+        ]
         await self.reply(429, wire.rate_limited(flavour, seconds), retry)
         return None
 
@@ -155,8 +177,12 @@ def route(method: str, path: str) -> tuple[str | None, dict[str, str], bool]:
 class RegionApp:
     """The ASGI app serving one region. `handlers` maps route names to coroutine functions."""
 
-    def __init__(self, state: RegionState, handlers: dict[str, Handler],
-                 websocket: Callable[[RegionState, asgi.Scope, asgi.Receive, asgi.Send], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        state: RegionState,
+        handlers: dict[str, Handler],
+        websocket: Callable[[RegionState, asgi.Scope, asgi.Receive, asgi.Send], Awaitable[None]],
+    ) -> None:
         self.state = state
         self.handlers = handlers
         self.websocket = websocket
@@ -199,8 +225,9 @@ class RegionApp:
 
         if await self.apply_faults(call, "before_auth"):
             return
-        denied = auth.check(state.spec.auth, state.spec.api_key, asgi.header(scope, b"api-key"),
-                            asgi.header(scope, b"authorization"))
+        denied = auth.check(
+            state.spec.auth, state.spec.api_key, asgi.header(scope, b"api-key"), asgi.header(scope, b"authorization")
+        )
         if denied is not None:
             await call.reply(401, denied)
             return
@@ -210,9 +237,13 @@ class RegionApp:
             await call.reply(404, wire.RESOURCE_NOT_FOUND)  # what Azure answers a dated path without one
             return
         if parse_error:
-            await call.reply(400, wire.invalid_request(
-                "We could not parse the JSON body of your request. The API expects a JSON payload, "
-                "but what was sent was not valid JSON."))
+            await call.reply(
+                400,
+                wire.invalid_request(
+                    "We could not parse the JSON body of your request. The API expects a JSON payload, "
+                    "but what was sent was not valid JSON."
+                ),
+            )
             return
         await self.handlers[name](call)
 
@@ -236,16 +267,24 @@ class RegionApp:
 FaultVerdict = Reply | type[ResetConnection] | type[BlackHole] | None
 
 
-async def run_faults(state: RegionState, deployment: str | None, path: str, request_id: str,
-                     stage: str) -> FaultVerdict:
+async def run_faults(
+    state: RegionState, deployment: str | None, path: str, request_id: str, stage: str
+) -> FaultVerdict:
     """Let the faults firing for one request act, in the order they were set: None when all let it
     through, else the first Reply, or ResetConnection / BlackHole when one breaks the connection."""
     firing = state.faults.firing(state.spec.name, deployment, stage)
     if not firing:
         return None
     spec = state.spec.deployment(deployment)
-    ctx = RequestContext(region=state.spec.name, deployment=deployment, model=spec.model if spec else None,
-                         path=path, request_id=request_id, now=state.clock(), sleep=state.sleep)
+    ctx = RequestContext(
+        region=state.spec.name,
+        deployment=deployment,
+        model=spec.model if spec else None,
+        path=path,
+        request_id=request_id,
+        now=state.clock(),
+        sleep=state.sleep,
+    )
     for active in firing:
         try:
             reply = await active.fault.intercept(ctx, active)

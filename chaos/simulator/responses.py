@@ -28,13 +28,17 @@ async def create(call: Call) -> None:
     if deployment is None:
         return
     items = _input_items(body.get("input"))
-    if not await ops.require(call, items is not None,
-                             "'input' must be a string or a non-empty array of input items.", "input"):
+    if not await ops.require(
+        call, items is not None, "'input' must be a string or a non-empty array of input items.", "input"
+    ):
         return
     assert items is not None
-    if not await ops.require(call, body.get("stream") is not True,
-                             "Streaming responses are not supported by the aoai-watch simulator yet.",
-                             "stream"):
+    if not await ops.require(
+        call,
+        body.get("stream") is not True,
+        "Streaming responses are not supported by the aoai-watch simulator yet.",
+        "stream",
+    ):
         return
     max_tokens = await ops.optional_int(call, body, "max_output_tokens", minimum=16)
     if max_tokens is False:
@@ -49,8 +53,7 @@ async def create(call: Call) -> None:
             return
         history = parent["conversation"]
     instructions = body.get("instructions")
-    prompt = ([{"role": "system", "content": instructions}] if isinstance(instructions, str) else []) \
-        + history + items
+    prompt = ([{"role": "system", "content": instructions}] if isinstance(instructions, str) else []) + history + items
     input_tokens = tokens.messages_tokens(prompt)
     if await call.admit(input_tokens + (max_tokens or 1024)) is None:
         return
@@ -61,19 +64,44 @@ async def create(call: Call) -> None:
     if delay > 0:
         await region.sleep(delay)
     hex_id = call.request_id.replace("-", "")
-    output = {"id": f"msg_{hex_id}", "type": "message", "status": "completed", "role": "assistant",
-              "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}
+    output = {
+        "id": f"msg_{hex_id}",
+        "type": "message",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+    }
     response = {
-        "id": f"resp_{hex_id}", "object": "response", "created_at": int(time.time()), "status": "completed",
-        "background": False, "error": None, "incomplete_details": None, "instructions": instructions,
-        "max_output_tokens": max_tokens, "model": deployment.model_version, "output": [output],
-        "parallel_tool_calls": True, "previous_response_id": parent_id, "reasoning": {"effort": None},
-        "store": body.get("store", True) is not False, "temperature": body.get("temperature", 1.0),
-        "text": {"format": {"type": "text"}}, "tool_choice": "auto", "tools": [], "top_p": 1.0,
-        "truncation": "disabled", "metadata": body.get("metadata") or {},
-        "usage": {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
-                  "output_tokens": count, "output_tokens_details": {"reasoning_tokens": 0},
-                  "total_tokens": input_tokens + count}}
+        "id": f"resp_{hex_id}",
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": "completed",
+        "background": False,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": instructions,
+        "max_output_tokens": max_tokens,
+        "model": deployment.model_version,
+        "output": [output],
+        "parallel_tool_calls": True,
+        "previous_response_id": parent_id,
+        "reasoning": {"effort": None},
+        "store": body.get("store", True) is not False,
+        "temperature": body.get("temperature", 1.0),
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "metadata": body.get("metadata") or {},
+        "usage": {
+            "input_tokens": input_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": count,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": input_tokens + count,
+        },
+    }
     if response["store"]:
         conversation = [*history, *items, {"role": "assistant", "content": text}]
         region.store_response({"response": response, "conversation": conversation})
@@ -103,5 +131,4 @@ async def delete(call: Call) -> None:
 async def cancel(call: Call) -> None:
     found = await _stored(call)
     if found is not None:
-        await call.reply(400, wire.invalid_request("Only responses created with background=true can be "
-                                                   "cancelled."))
+        await call.reply(400, wire.invalid_request("Only responses created with background=true can be cancelled."))

@@ -21,17 +21,29 @@ from .listener import Listener
 from .model import RegionSpec
 from .region import RegionApp, RegionState
 
-HANDLERS = {"chat": chat.chat, "embeddings": embeddings.embeddings, "models": embeddings.models,
-            "responses_create": responses.create, "responses_get": responses.get,
-            "responses_delete": responses.delete, "responses_cancel": responses.cancel}
+HANDLERS = {
+    "chat": chat.chat,
+    "embeddings": embeddings.embeddings,
+    "models": embeddings.models,
+    "responses_create": responses.create,
+    "responses_get": responses.get,
+    "responses_delete": responses.delete,
+    "responses_cancel": responses.cancel,
+}
 
 
 class Simulator:
     """Simulated Azure OpenAI regions on 127.0.0.1. `clock`/`sleep` are injectable for tests."""
 
-    def __init__(self, regions: Sequence[RegionSpec], *, seed: int | None = None, control_port: int = 0,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        regions: Sequence[RegionSpec],
+        *,
+        seed: int | None = None,
+        control_port: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if not regions:
             raise ValueError("a simulator needs at least one region")
         names = [r.name for r in regions]
@@ -43,8 +55,14 @@ class Simulator:
         self.listeners: dict[str, Listener] = {}
         for spec in regions:
             listener_box: list[Listener] = []
-            state = RegionState(spec, self.faults, clock, sleep, seed,
-                                reset_connection=lambda client, box=listener_box: box[0].reset(client))
+            state = RegionState(
+                spec,
+                self.faults,
+                clock,
+                sleep,
+                seed,
+                reset_connection=lambda client, box=listener_box: box[0].reset(client),
+            )
             listener = Listener(RegionApp(state, HANDLERS, realtime.serve), port=spec.port)
             listener_box.append(listener)
             self.regions[spec.name] = state
@@ -76,31 +94,53 @@ class Simulator:
         return {"regions": self.urls, "control": self.control.url}
 
     def describe_regions(self) -> list[dict[str, Any]]:
-        return [{"name": name, "url": self.listeners[name].url, "listening": self.listeners[name].listening,
-                 "auth": state.spec.auth,
-                 "deployments": [{"name": d.name, "model": d.model, "model_version": d.model_version,
-                                  "tpm": d.tpm, "rpm": d.rpm, "rpm_window_s": d.rpm_window_s}
-                                 for d in state.spec.deployments]}
-                for name, state in self.regions.items()]
+        return [
+            {
+                "name": name,
+                "url": self.listeners[name].url,
+                "listening": self.listeners[name].listening,
+                "auth": state.spec.auth,
+                "deployments": [
+                    {
+                        "name": d.name,
+                        "model": d.model,
+                        "model_version": d.model_version,
+                        "tpm": d.tpm,
+                        "rpm": d.rpm,
+                        "rpm_window_s": d.rpm_window_s,
+                    }
+                    for d in state.spec.deployments
+                ],
+            }
+            for name, state in self.regions.items()
+        ]
 
-    async def add_fault(self, kind: str, region: str, params: Mapping[str, Any] | None = None, *,
-                        deployment: str | None = None, duration_s: float | None = None,
-                        probability: float = 1.0) -> ActiveFault:
+    async def add_fault(
+        self,
+        kind: str,
+        region: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        deployment: str | None = None,
+        duration_s: float | None = None,
+        probability: float = 1.0,
+    ) -> ActiveFault:
         state = self.regions.get(region)
         if state is None:
             raise FaultParamError(f"unknown region {region!r}; regions: {', '.join(self.regions)}")
-        if deployment is not None and (not isinstance(deployment, str) or state.spec.deployment(deployment)
-                                       is None):
+        if deployment is not None and (not isinstance(deployment, str) or state.spec.deployment(deployment) is None):
             known = ", ".join(d.name for d in state.spec.deployments)
             raise FaultParamError(f"region {region} has no deployment {deployment!r}; deployments: {known}")
-        active = self.faults.add(kind, region, params, deployment=deployment, duration_s=duration_s,
-                                 probability=probability)
+        active = self.faults.add(
+            kind, region, params, deployment=deployment, duration_s=duration_s, probability=probability
+        )
         if active.fault.region_wide:
             await self.reconcile()
             if active.duration_s is not None:
                 loop = asyncio.get_running_loop()
-                self._timers.append(loop.call_later(active.duration_s + 0.01,
-                                                    lambda: asyncio.ensure_future(self.reconcile())))
+                self._timers.append(
+                    loop.call_later(active.duration_s + 0.01, lambda: asyncio.ensure_future(self.reconcile()))
+                )
         return active
 
     async def clear_fault(self, fault_id: str) -> bool:
@@ -118,8 +158,7 @@ class Simulator:
 
     async def reconcile(self) -> None:
         """Make each region's listener match its region-wide faults (refuse: closed)."""
-        self._timers = [t for t in self._timers if not t.cancelled() and t.when() > asyncio.get_running_loop()
-                        .time()]
+        self._timers = [t for t in self._timers if not t.cancelled() and t.when() > asyncio.get_running_loop().time()]
         for name, listener in self.listeners.items():
             refused = bool(self.faults.region_wide(name))
             if refused and listener.listening:
@@ -140,8 +179,8 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 class SimulatorThread:
     """Run a `Simulator` on its own event loop in a daemon thread.
 
-        with SimulatorThread([default_region("eastus2", "key")]) as sim:
-            OpenAI(base_url=sim.base_url("eastus2"), api_key="key")
+    with SimulatorThread([default_region("eastus2", "key")]) as sim:
+        OpenAI(base_url=sim.base_url("eastus2"), api_key="key")
     """
 
     def __init__(self, regions: Sequence[RegionSpec], **options: Any) -> None:
@@ -177,8 +216,7 @@ class SimulatorThread:
     def base_url(self, region: str) -> str:
         return f"{self.simulator.urls[region]}/openai/v1/"
 
-    def add_fault(self, kind: str, region: str, params: Mapping[str, Any] | None = None,
-                  **options: Any) -> ActiveFault:
+    def add_fault(self, kind: str, region: str, params: Mapping[str, Any] | None = None, **options: Any) -> ActiveFault:
         return self.call(self.simulator.add_fault(kind, region, params, **options))
 
     def clear_fault(self, fault_id: str) -> bool:

@@ -10,9 +10,32 @@ from __future__ import annotations
 import random
 from typing import Any
 
-_WORDS = ("the", "region", "answered", "within", "its", "budget", "and", "every", "probe", "recorded",
-          "latency", "tokens", "cost", "while", "failover", "kept", "calls", "alive", "across",
-          "quota", "windows", "steady", "healthy", "stream")
+_WORDS = (
+    "the",
+    "region",
+    "answered",
+    "within",
+    "its",
+    "budget",
+    "and",
+    "every",
+    "probe",
+    "recorded",
+    "latency",
+    "tokens",
+    "cost",
+    "while",
+    "failover",
+    "kept",
+    "calls",
+    "alive",
+    "across",
+    "quota",
+    "windows",
+    "steady",
+    "healthy",
+    "stream",
+)
 
 
 def text_tokens(text: str) -> int:
@@ -24,8 +47,9 @@ def _content_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict)
-                        and isinstance(p.get("text", ""), str))
+        return " ".join(
+            p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text", ""), str)
+        )
     return ""
 
 

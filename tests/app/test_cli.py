@@ -27,12 +27,15 @@ def test_check_config_good_file_exits_0() -> None:
     assert "OK, 2 region(s)" in result.stdout and "$AOAI_KEY_EASTUS2" in result.stdout
 
 
-@pytest.mark.parametrize("text, field", [
-    ('[[regions]]\nname = "x"\nendpoint = "https://a.openai.azure.com"\napi_key = "abc"\n', "api_key"),
-    ('[[regions]]\nname = \n', ""),
-    ('regions = 3\n', "regions"),
-    ('[probes]\nkinds = ["chat"]\n', "probes"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ('[[regions]]\nname = "x"\nendpoint = "https://a.openai.azure.com"\napi_key = "abc"\n', "api_key"),
+        ("[[regions]]\nname = \n", ""),
+        ("regions = 3\n", "regions"),
+        ('[probes]\nkinds = ["chat"]\n', "probes"),
+    ],
+)
 def test_check_config_bad_file_exits_2_without_traceback(tmp_path: Path, text: str, field: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -55,8 +58,13 @@ def test_no_command_prints_help_and_exits_2() -> None:
 
 def _start(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Popen[str], dict]:
     ready = tmp_path / "ready.json"
-    proc = subprocess.Popen([AOAI, "simulate", "--ready-file", str(ready), "--latency-scale", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(**env))
+    proc = subprocess.Popen(
+        [AOAI, "simulate", "--ready-file", str(ready), "--latency-scale", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(**env),
+    )
     try:
         wait_for_file(ready)
     except TimeoutError:
@@ -78,8 +86,9 @@ def test_simulate_regions_writes_ready_file_serves_and_stops_on_signal(tmp_path:
     try:
         assert set(info["regions"]) == {"eastus2", "swedencentral"}
         assert info["control"].startswith("http://127.0.0.1:")
-        client = openai.OpenAI(base_url=info["regions"]["swedencentral"] + "/openai/v1/", api_key="cli-key",
-                               max_retries=0)
+        client = openai.OpenAI(
+            base_url=info["regions"]["swedencentral"] + "/openai/v1/", api_key="cli-key", max_retries=0
+        )
         reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
         assert reply.model == "gpt-4o-2024-08-06"
     finally:
@@ -95,7 +104,7 @@ def test_simulate_config_serves_the_files_regions_and_keys(tmp_path: Path) -> No
             s.bind(("127.0.0.1", 0))
             ports.append(s.getsockname()[1])
     config = tmp_path / "sim.toml"
-    config.write_text(f'''
+    config.write_text(f"""
 [[regions]]
 name = "eastus2"
 endpoint = "http://127.0.0.1:{ports[0]}"
@@ -109,18 +118,21 @@ endpoint = "http://127.0.0.1:{ports[1]}"
 api_key_env = "KEY_B"
 [regions.deployments]
 gpt-4o = "gpt4o-prod"
-''')
+""")
     proc, info = _start(tmp_path, "--config", str(config), KEY_A="key-a", KEY_B="key-b")
     try:
         assert info["regions"]["eastus2"] == f"http://127.0.0.1:{ports[0]}"
         a = openai.OpenAI(base_url=f"http://127.0.0.1:{ports[0]}/openai/v1/", api_key="key-a", max_retries=0)
-        assert a.chat.completions.create(model="my-gpt4", messages=[{"role": "user", "content": "x"}]).model \
+        assert (
+            a.chat.completions.create(model="my-gpt4", messages=[{"role": "user", "content": "x"}]).model
             == "gpt-4o-2024-08-06"
+        )
         with pytest.raises(openai.NotFoundError):
             a.chat.completions.create(model="gpt4o-prod", messages=[{"role": "user", "content": "x"}])
         with pytest.raises(openai.AuthenticationError):
-            openai.OpenAI(base_url=f"http://127.0.0.1:{ports[1]}/openai/v1/", api_key="key-a",
-                          max_retries=0).models.list()
+            openai.OpenAI(
+                base_url=f"http://127.0.0.1:{ports[1]}/openai/v1/", api_key="key-a", max_retries=0
+            ).models.list()
     finally:
         _stop(proc)
 
@@ -129,8 +141,10 @@ def test_simulate_config_errors_exit_2(tmp_path: Path) -> None:
     result = run("simulate", "--config", str(EXAMPLE))
     assert result.returncode == 2 and "loopback" in result.stderr and "Traceback" not in result.stderr
     config = tmp_path / "sim.toml"
-    config.write_text('[[regions]]\nname = "eastus2"\nendpoint = "http://127.0.0.1:1"\napi_key_env = "UNSET_KEY"\n'
-                      '[regions.deployments]\ngpt-4o = "d"\n')
+    config.write_text(
+        '[[regions]]\nname = "eastus2"\nendpoint = "http://127.0.0.1:1"\napi_key_env = "UNSET_KEY"\n'
+        '[regions.deployments]\ngpt-4o = "d"\n'
+    )
     result = run("simulate", "--config", str(config))
     assert result.returncode == 2 and "UNSET_KEY is not set" in result.stderr
 
@@ -146,7 +160,9 @@ def test_simulate_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         config = tmp_path / "sim.toml"
-        config.write_text(f'[[regions]]\nname = "eastus2"\nendpoint = "http://127.0.0.1:{port}"\n'
-                          'api_key_env = "K"\n[regions.deployments]\ngpt-4o = "d"\n')
+        config.write_text(
+            f'[[regions]]\nname = "eastus2"\nendpoint = "http://127.0.0.1:{port}"\n'
+            'api_key_env = "K"\n[regions.deployments]\ngpt-4o = "d"\n'
+        )
         result = run("simulate", "--config", str(config), K="k")
     assert result.returncode == 1 and "cannot listen" in result.stderr and "Traceback" not in result.stderr

@@ -9,15 +9,16 @@ from typing import Any
 
 import openai
 import pytest
-
 from aoai_watch.chaos.simulator import SimulatorThread
+
 from tests.conftest import chat, sdk
 
 
 def call(sim: SimulatorThread, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    request = urllib.request.Request(sim.control_url + path, data=data, method=method,
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        sim.control_url + path, data=data, method=method, headers={"content-type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())
@@ -26,8 +27,9 @@ def call(sim: SimulatorThread, method: str, path: str, body: Any = None) -> tupl
 
 
 def test_set_list_clear_cycle(sim: SimulatorThread) -> None:
-    status, created = call(sim, "POST", "/faults", {"kind": "http_error", "region": "eastus2",
-                                                    "params": {"status": 503}, "duration_s": 60})
+    status, created = call(
+        sim, "POST", "/faults", {"kind": "http_error", "region": "eastus2", "params": {"status": 503}, "duration_s": 60}
+    )
     assert status == 201 and created["id"]
     with pytest.raises(openai.InternalServerError):
         chat(sdk(sim))
@@ -56,21 +58,24 @@ def test_reset_clears_faults_responses_and_quota(sim: SimulatorThread) -> None:
     assert raw.headers["x-ratelimit-remaining-requests"] == "899"  # counters restarted
 
 
-@pytest.mark.parametrize("body, phrase", [
-    ({"kind": "meteor", "region": "eastus2"}, "known kinds: black_hole"),
-    ({"kind": "http_error", "region": "mars"}, "regions: eastus2, swedencentral"),
-    ({"kind": "http_error", "region": "eastus2", "deployment": "nope"}, "deployments: gpt-4o"),
-    ({"kind": "http_error", "region": "eastus2", "params": {"status": 200}}, "between 400 and 599"),
-    ({"kind": "http_error", "region": "eastus2", "params": {"stauts": 500}}, "unknown params stauts"),
-    ({"kind": "latency", "region": "eastus2"}, "params.ms is required"),
-    ({"kind": "rate_limit", "region": "eastus2", "params": {"flavour": "x"}}, "one of tokens, requests"),
-    ({"kind": "reset", "region": "eastus2", "probability": 1.5}, "probability must be"),
-    ({"kind": "reset", "region": "eastus2", "duration_s": -1}, "duration_s must be"),
-    ({"kind": "refuse", "region": "eastus2", "deployment": "gpt-4o"}, "whole region"),
-    ({"kind": "reset", "region": "eastus2", "when": "now"}, "unknown fields when"),
-    ({"region": "eastus2"}, "kind is required"),
-    (b"{oops", "body must be JSON"),
-])
+@pytest.mark.parametrize(
+    "body, phrase",
+    [
+        ({"kind": "meteor", "region": "eastus2"}, "known kinds: black_hole"),
+        ({"kind": "http_error", "region": "mars"}, "regions: eastus2, swedencentral"),
+        ({"kind": "http_error", "region": "eastus2", "deployment": "nope"}, "deployments: gpt-4o"),
+        ({"kind": "http_error", "region": "eastus2", "params": {"status": 200}}, "between 400 and 599"),
+        ({"kind": "http_error", "region": "eastus2", "params": {"stauts": 500}}, "unknown params stauts"),
+        ({"kind": "latency", "region": "eastus2"}, "params.ms is required"),
+        ({"kind": "rate_limit", "region": "eastus2", "params": {"flavour": "x"}}, "one of tokens, requests"),
+        ({"kind": "reset", "region": "eastus2", "probability": 1.5}, "probability must be"),
+        ({"kind": "reset", "region": "eastus2", "duration_s": -1}, "duration_s must be"),
+        ({"kind": "refuse", "region": "eastus2", "deployment": "gpt-4o"}, "whole region"),
+        ({"kind": "reset", "region": "eastus2", "when": "now"}, "unknown fields when"),
+        ({"region": "eastus2"}, "kind is required"),
+        (b"{oops", "body must be JSON"),
+    ],
+)
 def test_bad_fault_requests_are_400_with_a_reason(sim: SimulatorThread, body: Any, phrase: str) -> None:
     status, reply = call(sim, "POST", "/faults", body)
     assert status == 400

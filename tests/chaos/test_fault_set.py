@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from aoai_watch.chaos.faults import REGISTRY, FaultParamError, FaultSet, Reply, RequestContext
 
 

@@ -8,14 +8,15 @@ import time
 
 import openai
 import pytest
-
 from aoai_watch.chaos.simulator import SimulatorThread
+
 from tests.conftest import chat, sdk, within
 
 
-@pytest.mark.parametrize("status, error_class", [(503, openai.InternalServerError),
-                                                 (500, openai.InternalServerError),
-                                                 (408, openai.APIStatusError)])
+@pytest.mark.parametrize(
+    "status, error_class",
+    [(503, openai.InternalServerError), (500, openai.InternalServerError), (408, openai.APIStatusError)],
+)
 def test_http_error_outage_uses_azures_body(sim: SimulatorThread, status: int, error_class: type) -> None:
     sim.add_fault("http_error", "eastus2", {"status": status})
     with pytest.raises(error_class) as err:
@@ -143,9 +144,14 @@ def test_rate_limit_lying_huge_ms_and_flavours(sim: SimulatorThread) -> None:
     assert "Please retry after 20 seconds" in err.body["message"]
 
 
-@pytest.mark.parametrize("flavour, phrase", [("requests", "exceeded call rate limit"),
-                                             ("newer", "for gpt-4o in East US 2"),
-                                             ("short", "Rate limit is exceeded. Try again in 5 seconds.")])
+@pytest.mark.parametrize(
+    "flavour, phrase",
+    [
+        ("requests", "exceeded call rate limit"),
+        ("newer", "for gpt-4o in East US 2"),
+        ("short", "Rate limit is exceeded. Try again in 5 seconds."),
+    ],
+)
 def test_rate_limit_message_flavours(sim: SimulatorThread, flavour: str, phrase: str) -> None:
     sim.add_fault("rate_limit", "eastus2", {"flavour": flavour, "retry_after_s": 5})
     assert phrase in _rate_limited(sim).body["message"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from aoai_watch.chaos.simulator.quota import QuotaTracker
 
 
@@ -67,8 +66,8 @@ def test_bad_window_is_refused() -> None:
 
 def test_simulator_sends_429_with_retry_after_when_quota_runs_out() -> None:
     import openai
-
     from aoai_watch.chaos.simulator import SimulatorThread, default_region
+
     from tests.conftest import KEY, chat
 
     with SimulatorThread([default_region("eastus2", KEY, latency_scale=0, tpm=0, rpm=60)]) as sim:

@@ -11,15 +11,16 @@ from array import array
 
 import openai
 import pytest
-
 from aoai_watch.chaos.simulator import SimulatorThread, default_region, mint_token
 from aoai_watch.chaos.simulator.model import RegionSpec
+
 from tests.conftest import KEY, chat, sdk
 
 
 def test_chat_completion_reports_model_version_usage_and_azure_headers(sim: SimulatorThread) -> None:
     raw = sdk(sim).chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "ping"}], max_tokens=5)
+        model="gpt-4o", messages=[{"role": "user", "content": "ping"}], max_tokens=5
+    )
     completion = raw.parse()
     assert completion.model == "gpt-4o-2024-08-06"  # the model and version, not the deployment
     assert completion.choices[0].finish_reason == "length"
@@ -37,7 +38,8 @@ def test_chat_completion_reports_model_version_usage_and_azure_headers(sim: Simu
 def test_other_region_has_its_own_display_name_and_port(sim: SimulatorThread) -> None:
     assert sim.urls["eastus2"] != sim.urls["swedencentral"]
     raw = sdk(sim, "swedencentral").chat.completions.with_raw_response.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}]
+    )
     assert raw.headers["x-ms-region"] == "Sweden Central"
     assert raw.parse().model == "gpt-4o-mini-2024-07-18"
 
@@ -64,10 +66,18 @@ def test_stream_without_include_usage_has_no_usage_chunk(sim: SimulatorThread) -
 def test_async_client_concurrent_calls(sim: SimulatorThread) -> None:
     async def run() -> list[str]:
         client = openai.AsyncOpenAI(base_url=sim.base_url("swedencentral"), api_key=KEY, max_retries=0)
-        results = await asyncio.gather(*[client.chat.completions.create(
-            model="gpt-4o", messages=[{"role": "user", "content": f"n{i}"}]) for i in range(8)])
-        stream = await client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "s"}],
-                                                      stream=True, stream_options={"include_usage": True})
+        results = await asyncio.gather(
+            *[
+                client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": f"n{i}"}])
+                for i in range(8)
+            ]
+        )
+        stream = await client.chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "s"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
         last = None
         async for chunk in stream:
             last = chunk
@@ -110,13 +120,18 @@ def test_embeddings_base64_default_and_float(sim: SimulatorThread) -> None:
     assert [len(d.embedding) for d in result.data] == [1536, 1536]
     norm = sum(v * v for v in result.data[0].embedding)
     assert abs(norm - 1.0) < 1e-3
-    raw = client.embeddings.with_raw_response.create(model="text-embedding-3-small", input="alpha",
-                                                     encoding_format="float", dimensions=8)
+    raw = client.embeddings.with_raw_response.create(
+        model="text-embedding-3-small", input="alpha", encoding_format="float", dimensions=8
+    )
     assert len(raw.parse().data[0].embedding) == 8
-    again = client.embeddings.create(model="text-embedding-3-small", input="alpha", dimensions=8,
-                                     encoding_format="base64")
-    decoded = array("f", base64.b64decode(again.data[0].embedding)) if isinstance(again.data[0].embedding, str) \
+    again = client.embeddings.create(
+        model="text-embedding-3-small", input="alpha", dimensions=8, encoding_format="base64"
+    )
+    decoded = (
+        array("f", base64.b64decode(again.data[0].embedding))
+        if isinstance(again.data[0].embedding, str)
         else again.data[0].embedding
+    )
     assert [round(x, 5) for x in decoded] == [round(x, 5) for x in raw.parse().data[0].embedding]
 
 
@@ -126,8 +141,9 @@ def test_models_list(sim: SimulatorThread) -> None:
 
 
 def test_legacy_deployment_path_with_azure_client(sim: SimulatorThread) -> None:
-    client = openai.AzureOpenAI(azure_endpoint=sim.urls["eastus2"], api_key=KEY, api_version="2024-10-21",
-                                max_retries=0)
+    client = openai.AzureOpenAI(
+        azure_endpoint=sim.urls["eastus2"], api_key=KEY, api_version="2024-10-21", max_retries=0
+    )
     completion = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
     assert completion.model == "gpt-4o-mini-2024-07-18"
     vectors = client.embeddings.create(model="text-embedding-3-small", input="x")
@@ -135,8 +151,12 @@ def test_legacy_deployment_path_with_azure_client(sim: SimulatorThread) -> None:
 
 
 def test_api_key_header_accepted_and_wrong_key_gets_azures_401(sim: SimulatorThread) -> None:
-    header_client = openai.OpenAI(base_url=sim.base_url("eastus2"), api_key="unused", max_retries=0,
-                                  default_headers={"api-key": KEY, "Authorization": ""})
+    header_client = openai.OpenAI(
+        base_url=sim.base_url("eastus2"),
+        api_key="unused",
+        max_retries=0,
+        default_headers={"api-key": KEY, "Authorization": ""},
+    )
     assert chat(header_client).choices
     with pytest.raises(openai.AuthenticationError) as err:
         chat(sdk(sim, api_key="wrong-key"))
@@ -187,8 +207,9 @@ def test_realtime_ga_session_and_text_response(sim: SimulatorThread) -> None:
         assert conn.recv().type == "session.created"
         conn.session.update(session={"type": "realtime", "instructions": "be brief"})
         assert conn.recv().type == "session.updated"
-        conn.conversation.item.create(item={"type": "message", "role": "user",
-                                            "content": [{"type": "input_text", "text": "hello"}]})
+        conn.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello"}]}
+        )
         conn.response.create()
         kinds, text = [], ""
         while True:
@@ -206,9 +227,15 @@ def test_realtime_ga_session_and_text_response(sim: SimulatorThread) -> None:
 def _ws_handshake(url: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as s:
-        lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
-                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
-                 *[f"{k}: {v}" for k, v in headers.items()]]
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {host}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version: 13",
+            *[f"{k}: {v}" for k, v in headers.items()],
+        ]
         s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         data = b""
         while b"\r\n\r\n" not in data:
@@ -233,8 +260,10 @@ def test_realtime_refuses_upgrade_with_azure_bodies(sim: SimulatorThread) -> Non
 def test_realtime_preview_path_uses_beta_event_names(sim: SimulatorThread) -> None:
     from websockets.sync.client import connect
 
-    url = sim.urls["eastus2"].replace("http://", "ws://") + \
-        f"/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-4o&api-key={KEY}"
+    url = (
+        sim.urls["eastus2"].replace("http://", "ws://")
+        + f"/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-4o&api-key={KEY}"
+    )
     with connect(url, additional_headers={"OpenAI-Beta": "realtime=v1"}) as ws:
         assert json.loads(ws.recv())["type"] == "session.created"
         ws.send(json.dumps({"type": "response.create"}))

@@ -5,19 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from aoai_watch.failover.config import ConfigError, load_toml, parse_regions
 
 EXAMPLE = Path(__file__).parents[2] / "data" / "aoai-watch.example.toml"
 
-GOOD_REGION = '''
+GOOD_REGION = """
 [[regions]]
 name = "eastus2"
 endpoint = "https://contoso-eastus2.openai.azure.com/"
 api_key_env = "AOAI_KEY_EASTUS2"
 [regions.deployments]
 gpt-4o = "my-gpt4"
-'''
+"""
 
 
 def load(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
@@ -41,25 +40,38 @@ def test_defaults_and_normalised_endpoint(tmp_path: Path) -> None:
 
 
 def test_loopback_http_is_allowed(tmp_path: Path) -> None:
-    (region,) = load(tmp_path, GOOD_REGION.replace("https://contoso-eastus2.openai.azure.com/",
-                                                   "http://127.0.0.1:18001"))
+    (region,) = load(
+        tmp_path, GOOD_REGION.replace("https://contoso-eastus2.openai.azure.com/", "http://127.0.0.1:18001")
+    )
     assert region.endpoint == "http://127.0.0.1:18001" and region.is_loopback
 
 
 BAD = {
-    "plain http to a remote host": (("https://contoso-eastus2.openai.azure.com/", "http://contoso.example.com"),
-                                    "endpoint", "clear text"),
-    "endpoint with the v1 path": (("openai.azure.com/", "openai.azure.com/openai/v1/"), "endpoint",
-                                  "appends /openai/v1/"),
+    "plain http to a remote host": (
+        ("https://contoso-eastus2.openai.azure.com/", "http://contoso.example.com"),
+        "endpoint",
+        "clear text",
+    ),
+    "endpoint with the v1 path": (
+        ("openai.azure.com/", "openai.azure.com/openai/v1/"),
+        "endpoint",
+        "appends /openai/v1/",
+    ),
     "ftp endpoint": (("https://", "ftp://"), "endpoint", "https://"),
-    "literal key field": (('api_key_env = "AOAI_KEY_EASTUS2"', 'api_key = "0123456789abcdef0123456789abcdef"'),
-                          "api_key", "environment variable"),
-    "key pasted into api_key_env": (('"AOAI_KEY_EASTUS2"', '"8f2a9c1e4b7d6a3f0e5c8b1a9d2f4e6c"'),
-                                    "api_key_env", "looks like a key"),
+    "literal key field": (
+        ('api_key_env = "AOAI_KEY_EASTUS2"', 'api_key = "0123456789abcdef0123456789abcdef"'),
+        "api_key",
+        "environment variable",
+    ),
+    "key pasted into api_key_env": (
+        ('"AOAI_KEY_EASTUS2"', '"8f2a9c1e4b7d6a3f0e5c8b1a9d2f4e6c"'),
+        "api_key_env",
+        "looks like a key",
+    ),
     "bad env name": (('"AOAI_KEY_EASTUS2"', '"AOAI-KEY"'), "api_key_env", "not a valid environment variable"),
-    "unknown auth": (('api_key_env', 'auth = "password"\napi_key_env'), "auth", '"api-key" or "entra"'),
-    "priority zero": (('api_key_env', 'priority = 0\napi_key_env'), "priority", ">= 1"),
-    "unknown key": (('api_key_env', 'timeout = 3\napi_key_env'), "timeout", "valid keys are"),
+    "unknown auth": (("api_key_env", 'auth = "password"\napi_key_env'), "auth", '"api-key" or "entra"'),
+    "priority zero": (("api_key_env", "priority = 0\napi_key_env"), "priority", ">= 1"),
+    "unknown key": (("api_key_env", "timeout = 3\napi_key_env"), "timeout", "valid keys are"),
     "bad name": (('name = "eastus2"', 'name = "East US 2"'), "name", "lower-case"),
     "empty deployment": (('"my-gpt4"', '""'), "deployments.gpt-4o", "deployment name"),
 }
@@ -90,12 +102,12 @@ def test_duplicate_region_names(tmp_path: Path) -> None:
 def test_no_regions_and_missing_deployments(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="add at least one \\[\\[regions\\]\\]"):
         load(tmp_path, 'database = "x.duckdb"\n')
-    with pytest.raises(ConfigError, match="regions.deployments"):
+    with pytest.raises(ConfigError, match=r"regions\.deployments"):
         load(tmp_path, GOOD_REGION.split("[regions.deployments]")[0])
 
 
 def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not valid TOML.*line 2"):
+    with pytest.raises(ConfigError, match=r"not valid TOML.*line 2"):
         load(tmp_path, "[[regions]]\nname = \n")
-    with pytest.raises(ConfigError, match="no such file"):
+    with pytest.raises(ConfigError, match=r"no such file"):
         load_toml(tmp_path / "absent.toml")
