@@ -261,6 +261,10 @@ class FaultSet:
         self._prune()
         return [f for f in self._by_region.get(region, ()) if f.fault.region_wide]
 
+    def has_faults(self, region: str) -> bool:
+        """Whether any fault (even an expired one not yet pruned) is set on the region."""
+        return bool(self._by_region.get(region))
+
     def firing(self, region: str, deployment: str | None, stage: str) -> list[ActiveFault]:
         """The faults that act on this request: in scope, not expired, and won their dice roll."""
         faults = self._by_region.get(region)

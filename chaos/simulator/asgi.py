@@ -35,10 +35,10 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def read_body(scope: Scope, receive: Receive, limit_bytes: int) -> bytes:
-    """The whole request body, refusing before reading when Content-Length says it is too big, and
-    stopping as soon as a chunked body passes the limit (never more than the limit in memory)."""
-    declared = header(scope, b"content-length")
+async def read_body(declared: str | None, receive: Receive, limit_bytes: int) -> bytes:
+    """The whole request body, refusing before reading when Content-Length (`declared`) says it is
+    too big, and stopping as soon as a chunked body passes the limit (never more than the limit in
+    memory)."""
     if declared is not None and declared.isdigit() and int(declared) > limit_bytes:
         raise BodyTooLarge
     chunks: list[bytes] = []
@@ -58,8 +58,14 @@ async def read_body(scope: Scope, receive: Receive, limit_bytes: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+class RawJson(bytes):
+    """JSON already encoded (the hot chat path renders from a template)."""
+
+
 def encode(body: Any) -> tuple[bytes, tuple[bytes, bytes]]:
     """Body bytes and their content-type: dicts/lists as JSON, str as text, bytes as they are."""
+    if isinstance(body, RawJson):
+        return body, JSON_TYPE
     if isinstance(body, bytes):
         return body, (b"content-type", b"application/octet-stream")
     if isinstance(body, str):

@@ -41,7 +41,7 @@ class ControlApp:
     async def dispatch(self, scope: asgi.Scope, receive: asgi.Receive) -> tuple[int, Any]:
         method, path = scope["method"], scope["path"].rstrip("/") or "/"
         try:
-            raw = await asgi.read_body(scope, receive, 1024 * 1024)
+            raw = await asgi.read_body(asgi.header(scope, b"content-length"), receive, 1024 * 1024)
         except asgi.BodyTooLarge:
             return 413, _error("control requests are limited to 1 MB")
         except asgi.ClientGone:

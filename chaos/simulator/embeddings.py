@@ -37,33 +37,20 @@ def _inputs(raw: Any) -> list[str] | None:
 
 
 async def embeddings(call: Call) -> None:
-    body = await ops.body_object(call)
-    if body is None:
-        return
-    deployment = await ops.deployment(call, "embeddings", embedding=True)
-    if deployment is None:
-        return
+    body = ops.body_object(call)
+    deployment = ops.deployment(call, "embeddings", embedding=True)
     texts = _inputs(body.get("input"))
-    if not await ops.require(
-        call,
+    ops.require(
         texts is not None and all(t.strip() for t in texts),
         "'input' must be a non-empty string or array of strings or token arrays.",
         "input",
-    ):
-        return
+    )
     assert texts is not None
-    dimensions = await ops.optional_int(call, body, "dimensions")
-    if dimensions is False:
-        return
-    dimensions = dimensions or EMBEDDING_DIMENSIONS.get(deployment.model, 1536)
+    dimensions = ops.optional_int(body, "dimensions") or EMBEDDING_DIMENSIONS.get(deployment.model, 1536)
     encoding = body.get("encoding_format", "float")
-    if not await ops.require(
-        call, encoding in ("float", "base64"), "'encoding_format' must be 'float' or 'base64'.", "encoding_format"
-    ):
-        return
+    ops.require(encoding in ("float", "base64"), "'encoding_format' must be 'float' or 'base64'.", "encoding_format")
     prompt_tokens = sum(tokens.text_tokens(t) for t in texts)
-    if await call.admit(prompt_tokens) is None:
-        return
+    call.admit(prompt_tokens)
     region = call.region
     delay = region.spec.latency.sample_ttft_s(region.rng) / 3  # embeddings answer faster than chat
     if delay > 0:

@@ -30,6 +30,7 @@ def _uvicorn_config(app: Any) -> uvicorn.Config:
         http="httptools",
         timeout_keep_alive=30,
         server_header=False,
+        proxy_headers=False,
         date_header=False,
     )
     config.load()
@@ -71,9 +72,12 @@ class Listener:
         self.port = sock.getsockname()[1]
 
         def protocol() -> asyncio.Protocol:
-            return self.config.http_protocol_class(  # type: ignore[call-arg]
+            proto = self.config.http_protocol_class(  # type: ignore[call-arg]
                 config=self.config, server_state=self.state, app_state={}
             )
+            made = proto.connection_made
+            proto.connection_made = lambda transport: made(CoalescingTransport(transport, loop))  # type: ignore[method-assign]
+            return proto
 
         self._server = await loop.create_server(protocol, sock=sock)
 
@@ -100,6 +104,52 @@ class Listener:
                 if transport is not None:
                     _abort(transport)
                 return
+
+
+class CoalescingTransport:
+    """A transport that gathers the writes of one event-loop turn and sends them with one syscall.
+
+    uvicorn writes a response's head and body separately; on loopback each write is a system call
+    that also runs the receiver's TCP path, so two writes per answer cost the simulator about as much
+    as all its own work. Everything but writing and closing is the real transport's.
+    """
+
+    __slots__ = ("_buffer", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._buffer: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._buffer:
+            self._loop.call_soon(self._flush)
+        self._buffer.append(data)
+
+    def writelines(self, lines: Any) -> None:
+        for data in lines:
+            self.write(data)
+
+    def _flush(self) -> None:
+        if self._buffer:
+            data = b"".join(self._buffer)
+            self._buffer.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(map(len, self._buffer))
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._buffer.clear()
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def _abort(transport: asyncio.BaseTransport) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # model name -> the versioned name a response reports in its `model` field
 MODEL_VERSIONS: Mapping[str, str] = {
@@ -52,6 +54,19 @@ class DeploymentSpec:
     @property
     def is_embedding(self) -> bool:
         return self.model in EMBEDDING_DIMENSIONS
+
+    @cached_property
+    def response_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """Headers every answer from this deployment carries (computed once, sent often)."""
+        session = f"d-{zlib.crc32(self.model_version.encode())}"
+        return ((b"x-ms-deployment-name", self.name.encode()), (b"azureml-model-session", session.encode()))
+
+    @cached_property
+    def limit_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return (
+            (b"x-ratelimit-limit-requests", str(self.rpm or -1).encode()),
+            (b"x-ratelimit-limit-tokens", str(self.tpm or -1).encode()),
+        )
 
     @staticmethod
     def for_model(name: str, model: str, **overrides: int) -> DeploymentSpec:

@@ -7,15 +7,16 @@ an authenticated caller, then the operation itself (JSON, fields, deployment, qu
 
 from __future__ import annotations
 
-import json
+import math
 import random
 import re
-import uuid
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
+
+import orjson
 
 from .. import wire
 from ..faults import BlackHole, FaultSet, Reply, RequestContext, ResetConnection
@@ -23,8 +24,18 @@ from . import asgi, auth
 from .model import DeploymentSpec, RegionSpec
 from .quota import Admission, QuotaTracker
 
+_VARIANT = {c: "89ab"[int(c, 16) % 4] for c in "0123456789abcdef"}
 Handler = Callable[["Call"], Awaitable[None]]
 MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded stand-in for 30 days
+
+
+class Refusal(Exception):
+    """Raised by a handler to answer with an error: status, Azure's body, extra headers."""
+
+    def __init__(self, status: int, body: Any, headers: Any = ()) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers
 
 
 class RegionState:
@@ -58,7 +69,9 @@ class RegionState:
         self.served.clear()
 
     def new_id(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A version-4 UUID drawn from the region's seeded generator (repeatable when seeded)."""
+        h = f"{self.rng.getrandbits(128):032x}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
     def store_response(self, record: dict[str, Any]) -> None:
         self.responses[record["response"]["id"]] = record
@@ -78,6 +91,7 @@ class Call:
         "query",
         "receive",
         "region",
+        "request_headers",
         "request_id",
         "scope",
         "send",
@@ -93,6 +107,10 @@ class Call:
         self.deployment_name: str | None = None
         self.deployment: DeploymentSpec | None = None
         self.path_params: dict[str, str] = {}
+        # one pass over the raw headers; the first of repeated names wins, as elsewhere
+        self.request_headers: dict[bytes, bytes] = {}
+        for key, value in reversed(scope["headers"]):
+            self.request_headers[key] = value
         raw_query = scope.get("query_string", b"")
         self.query = {k: v[0] for k, v in parse_qs(raw_query.decode("latin-1")).items()} if raw_query else {}
         rid = self.request_id.encode()
@@ -101,20 +119,19 @@ class Call:
             (b"x-request-id", rid),
             (b"x-ms-region", region.display_name),
         ]
-        client_rid = asgi.header(scope, b"x-ms-client-request-id")
+        client_rid = self.request_headers.get(b"x-ms-client-request-id")
         if client_rid:
-            self.headers.append((b"x-ms-client-request-id", client_rid.encode("latin-1")))
+            self.headers.append((b"x-ms-client-request-id", client_rid))
 
-    def add_deployment_headers(self, deployment: DeploymentSpec) -> None:
-        self.headers.append((b"x-ms-deployment-name", deployment.name.encode()))
-        self.headers.append((b"azureml-model-session", f"d-{zlib.crc32(deployment.model_version.encode())}".encode()))
+    def header(self, name: bytes) -> str | None:
+        value = self.request_headers.get(name)
+        return None if value is None else value.decode("latin-1")
 
     def add_quota_headers(self, admission: Admission, deployment: DeploymentSpec) -> None:
         self.headers += [
             (b"x-ratelimit-remaining-requests", str(admission.remaining_requests).encode()),
             (b"x-ratelimit-remaining-tokens", str(admission.remaining_tokens).encode()),
-            (b"x-ratelimit-limit-requests", str(deployment.rpm or -1).encode()),
-            (b"x-ratelimit-limit-tokens", str(deployment.tpm or -1).encode()),
+            *deployment.limit_headers,
         ]
 
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
@@ -126,22 +143,21 @@ class Call:
             self.deployment = self.region.spec.deployment(self.deployment_name)
         return self.deployment
 
-    async def admit(self, estimated_tokens: int) -> Admission | None:
-        """Charge the deployment's quota; on refusal send Azure's 429 and return None."""
+    def admit(self, estimated_tokens: int) -> Admission:
+        """Charge the deployment's quota; a refusal raises Azure's 429 with its retry headers."""
         deployment = self.deployment
         assert deployment is not None
         admission = self.region.quotas[deployment.name].admit(estimated_tokens)
         self.add_quota_headers(admission, deployment)
         if admission.admitted:
             return admission
-        seconds = max(1, int(-(-admission.retry_after_s // 1)))
+        seconds = max(1, math.ceil(admission.retry_after_s))
         flavour = "tokens" if admission.limit == "tokens" else "requests"
         retry = [
             (b"retry-after", str(seconds).encode()),
             (b"retry-after-ms", str(int(admission.retry_after_s * 1000)).encode()),
         ]
-        await self.reply(429, wire.rate_limited(flavour, seconds), retry)
-        return None
+        raise Refusal(429, wire.rate_limited(flavour, seconds), retry)
 
 
 # (method, compiled path, handler name, deployment taken from the path?)
@@ -207,7 +223,7 @@ class RegionApp:
         parse_error = False
         if method == "POST":
             try:
-                raw = await asgi.read_body(scope, receive, wire.MAX_BODY_BYTES)
+                raw = await asgi.read_body(call.header(b"content-length"), receive, wire.MAX_BODY_BYTES)
             except asgi.BodyTooLarge:
                 # Tell the server to close after replying: the rest of the body is never read.
                 await call.reply(413, wire.body_too_large(), [(b"connection", b"close")])
@@ -215,23 +231,22 @@ class RegionApp:
             except asgi.ClientGone:
                 return
             try:
-                call.body = json.loads(raw) if raw else None
-            except ValueError:
+                call.body = orjson.loads(raw) if raw else None
+            except orjson.JSONDecodeError:
                 parse_error = True
         call.deployment_name = call.path_params.get("deployment")
         if call.deployment_name is None and isinstance(call.body, dict):
             model = call.body.get("model")
             call.deployment_name = model if isinstance(model, str) else None
 
-        if await self.apply_faults(call, "before_auth"):
+        faulty = state.faults.has_faults(state.spec.name)  # the common case skips both fault stages
+        if faulty and await self.apply_faults(call, "before_auth"):
             return
-        denied = auth.check(
-            state.spec.auth, state.spec.api_key, asgi.header(scope, b"api-key"), asgi.header(scope, b"authorization")
-        )
+        denied = auth.check(state.spec.auth, state.spec.api_key, call.header(b"api-key"), call.header(b"authorization"))
         if denied is not None:
             await call.reply(401, denied)
             return
-        if await self.apply_faults(call, "after_auth"):
+        if faulty and await self.apply_faults(call, "after_auth"):
             return
         if "deployment" in call.path_params and "api-version" not in call.query:
             await call.reply(404, wire.RESOURCE_NOT_FOUND)  # what Azure answers a dated path without one
@@ -245,7 +260,10 @@ class RegionApp:
                 ),
             )
             return
-        await self.handlers[name](call)
+        try:
+            await self.handlers[name](call)
+        except Refusal as refusal:
+            await call.reply(refusal.status, refusal.body, refusal.headers)
 
     async def apply_faults(self, call: Call, stage: str) -> bool:
         """Run the faults firing for this request; True when one of them answered (or broke) it."""

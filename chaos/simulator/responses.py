@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import wire
 from . import ops, tokens
-from .region import Call
+from .region import Call, Refusal
 
 
 def _input_items(raw: Any) -> list[dict[str, Any]] | None:
@@ -21,42 +21,29 @@ def _input_items(raw: Any) -> list[dict[str, Any]] | None:
 
 
 async def create(call: Call) -> None:
-    body = await ops.body_object(call)
-    if body is None:
-        return
-    deployment = await ops.deployment(call, "responses", embedding=False)
-    if deployment is None:
-        return
+    body = ops.body_object(call)
+    deployment = ops.deployment(call, "responses", embedding=False)
     items = _input_items(body.get("input"))
-    if not await ops.require(
-        call, items is not None, "'input' must be a string or a non-empty array of input items.", "input"
-    ):
-        return
+    ops.require(items is not None, "'input' must be a string or a non-empty array of input items.", "input")
     assert items is not None
-    if not await ops.require(
-        call,
+    ops.require(
         body.get("stream") is not True,
         "Streaming responses are not supported by the aoai-watch simulator yet.",
         "stream",
-    ):
-        return
-    max_tokens = await ops.optional_int(call, body, "max_output_tokens", minimum=16)
-    if max_tokens is False:
-        return
+    )
+    max_tokens = ops.optional_int(body, "max_output_tokens", minimum=16)
     region = call.region
     history: list[dict[str, Any]] = []
     parent_id = body.get("previous_response_id")
     if parent_id is not None:
         parent = region.responses.get(parent_id) if isinstance(parent_id, str) else None
         if parent is None:
-            await call.reply(400, wire.previous_response_not_found(str(parent_id)))
-            return
+            raise Refusal(400, wire.previous_response_not_found(str(parent_id)))
         history = parent["conversation"]
     instructions = body.get("instructions")
     prompt = ([{"role": "system", "content": instructions}] if isinstance(instructions, str) else []) + history + items
     input_tokens = tokens.messages_tokens(prompt)
-    if await call.admit(input_tokens + (max_tokens or 1024)) is None:
-        return
+    call.admit(input_tokens + (max_tokens or 1024))
 
     count = min(region.spec.reply_tokens, max_tokens) if max_tokens else region.spec.reply_tokens
     text = "".join(tokens.reply_words(region.rng, count))
@@ -108,27 +95,24 @@ async def create(call: Call) -> None:
     await call.reply(200, response)
 
 
-async def _stored(call: Call) -> dict[str, Any] | None:
+def _stored(call: Call) -> dict[str, Any]:
     found = call.region.responses.get(call.path_params["response_id"])
     if found is None:
-        await call.reply(404, wire.response_not_found(call.path_params["response_id"]))
+        raise Refusal(404, wire.response_not_found(call.path_params["response_id"]))
     return found
 
 
 async def get(call: Call) -> None:
-    found = await _stored(call)
-    if found is not None:
-        await call.reply(200, found["response"])
+    found = _stored(call)
+    await call.reply(200, found["response"])
 
 
 async def delete(call: Call) -> None:
-    found = await _stored(call)
-    if found is not None:
-        del call.region.responses[call.path_params["response_id"]]
-        await call.reply(200, {"id": found["response"]["id"], "object": "response.deleted", "deleted": True})
+    found = _stored(call)
+    del call.region.responses[call.path_params["response_id"]]
+    await call.reply(200, {"id": found["response"]["id"], "object": "response.deleted", "deleted": True})
 
 
 async def cancel(call: Call) -> None:
-    found = await _stored(call)
-    if found is not None:
-        await call.reply(400, wire.invalid_request("Only responses created with background=true can be cancelled."))
+    _stored(call)
+    await call.reply(400, wire.invalid_request("Only responses created with background=true can be cancelled."))

@@ -62,9 +62,17 @@ def messages_tokens(messages: list[Any]) -> int:
     return total
 
 
+# A fixed shuffled cycle of words: a reply is a slice of it at a seeded offset (one draw per reply).
+_CYCLE = [_WORDS[(i * 7 + i // len(_WORDS)) % len(_WORDS)] for i in range(997)]
+_CYCLE_TWICE = _CYCLE + _CYCLE
+
+
 def reply_words(rng: random.Random, count: int) -> list[str]:
-    """`count` words, each a token, the first capitalised, the last ending a sentence."""
-    words = [rng.choice(_WORDS) for _ in range(max(1, count))]
-    words[0] = words[0].capitalize()
+    """`count` words (at most 997), each a token: the first capitalised, the last ending a sentence,
+    the others led by a space so that joining them gives the text."""
+    count = max(1, min(count, len(_CYCLE)))
+    start = rng.randrange(len(_CYCLE))
+    words = [" " + w for w in _CYCLE_TWICE[start : start + count]]
+    words[0] = words[0][1:].capitalize()
     words[-1] += "."
-    return [w if i == 0 else " " + w for i, w in enumerate(words)]
+    return words

@@ -1,0 +1,185 @@
+"""bench/simulator: the simulator's throughput against a no-op server, in the same run.
+
+1. Through the real openai SDK (async, 16 concurrent, latency 0): the SDK is the bottleneck on two
+   cores, so the simulator should not be noticeably slower than a no-op server. Target >= 0.95x.
+2. The server's own ceiling with wrk (32 connections, chat path, quotas on): target >= 5,000
+   requests/s and >= 0.5x the no-op server.
+3. The same wrk load for 60 s in six 10 s slices against one simulator whose one-minute quota window
+   keeps filling: quota bookkeeping is O(1) per request, so the last slice should be as fast as the
+   first (ratio ~1.0).
+
+Rerun: make bench   (or: .venv/bin/python -m bench simulator [--quick])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+KEY = "bench-key"
+CHAT_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 8}
+HUGE = "1000000000"  # quotas on, but never reached: the bookkeeping runs on every request
+
+
+@contextlib.contextmanager
+def server(*command: str) -> Iterator[str]:
+    """Start a server process that writes a ready file; yield its first region's base URL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ready = Path(tmp) / "ready.json"
+        env = {**os.environ, "AOAI_SIM_KEY": KEY}
+        proc = subprocess.Popen(
+            [*command, "--ready-file", str(ready)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not ready.exists():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    raise RuntimeError(f"server did not start: {proc.communicate()[1]}")
+                time.sleep(0.05)
+            yield next(iter(json.loads(ready.read_text())["regions"].values()))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def simulator_command() -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "aoai_watch.app.cli",
+        "simulate",
+        "--regions",
+        "eastus2",
+        "--latency-scale",
+        "0",
+        "--tpm",
+        HUGE,
+        "--rpm",
+        HUGE,
+        "--seed",
+        "1",
+    ]
+
+
+def noop_command() -> list[str]:
+    return [sys.executable, "-m", "bench.noop_server"]
+
+
+async def _sdk_rate(base_url: str, seconds: float, concurrency: int = 16) -> float:
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=f"{base_url}/openai/v1/", api_key=KEY, max_retries=0)
+    done = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < stop_at:
+            await client.chat.completions.create(**CHAT_BODY)  # type: ignore[call-overload]
+            done += 1
+
+    await asyncio.gather(*[worker() for _ in range(concurrency)])  # warm-up included: both sides alike
+    started = time.perf_counter()
+    done = 0
+    stop_at = started + seconds
+    await asyncio.gather(*[worker() for _ in range(concurrency)])
+    rate = done / (time.perf_counter() - started)
+    await client.close()
+    return rate
+
+
+def sdk_rate(base_url: str, seconds: float) -> float:
+    return asyncio.run(_sdk_rate(base_url, seconds))
+
+
+def wrk_rate(base_url: str, seconds: int, connections: int = 32) -> float:
+    script = (
+        f"wrk.method = 'POST'\nwrk.body = '{json.dumps(CHAT_BODY)}'\n"
+        f"wrk.headers['Content-Type'] = 'application/json'\nwrk.headers['api-key'] = '{KEY}'\n"
+        "done = function(summary, latency, requests)\n"
+        "  io.write(string.format('non2xx=%d\\n', summary.errors.status))\nend\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", f.name, f"{base_url}/openai/v1/chat/completions"],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(f.name)
+    non2xx = int(re.search(r"non2xx=(\d+)", out).group(1))  # type: ignore[union-attr]
+    if non2xx:
+        raise RuntimeError(f"wrk saw {non2xx} non-2xx answers: the benchmark would measure errors\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def main(quick: bool = False) -> int:
+    sdk_s, wrk_s, slice_s = (3, 3, 3) if quick else (10, 10, 10)
+    failures = []
+    print("bench/simulator  (rerun: make bench, or .venv/bin/python -m bench simulator)")
+
+    with server(*noop_command()) as noop_url:
+        noop_sdk = sdk_rate(noop_url, sdk_s)
+        noop_wrk = wrk_rate(noop_url, wrk_s) if shutil.which("wrk") else None
+    with server(*simulator_command()) as sim_url:
+        sim_sdk = sdk_rate(sim_url, sdk_s)
+        sim_wrk = wrk_rate(sim_url, wrk_s) if shutil.which("wrk") else None
+
+    ratio = sim_sdk / noop_sdk
+    ok = ratio >= 0.95
+    failures += [] if ok else ["openai SDK ratio"]
+    print(
+        f"  openai SDK, async, 16 concurrent: simulator {sim_sdk:8.0f} req/s   no-op {noop_sdk:8.0f} req/s   "
+        f"ratio {ratio:.2f}x (target >= 0.95x) {'PASS' if ok else 'FAIL'}"
+    )
+    if sim_wrk is None or noop_wrk is None:
+        print("  wrk not installed (Debian package wrk; `make bench` installs it): server ceiling not measured")
+        return 1
+    ratio = sim_wrk / noop_wrk
+    ok = sim_wrk >= 5000 and ratio >= 0.5
+    failures += [] if ok else ["wrk ceiling"]
+    print(
+        f"  wrk, 32 connections, quotas on:    simulator {sim_wrk:8.0f} req/s   no-op {noop_wrk:8.0f} req/s   "
+        f"ratio {ratio:.2f}x (target >= 5000 req/s and >= 0.5x) {'PASS' if ok else 'FAIL'}"
+    )
+
+    with server(*simulator_command()) as sim_url:
+        slices = [wrk_rate(sim_url, slice_s) for _ in range(6)]
+    flat = slices[-1] / slices[0]
+    ok = flat >= 0.85
+    failures += [] if ok else ["flat over 60 s"]
+    print(
+        f"  wrk for {6 * slice_s} s in {slice_s} s slices (quota window filling): "
+        + " ".join(f"{r:.0f}" for r in slices)
+        + f" req/s; last/first {flat:.2f}x (target ~1.0, >= 0.85) {'PASS' if ok else 'FAIL'}"
+    )
+    if failures:
+        print(f"  FAILED: {', '.join(failures)}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main("--quick" in sys.argv))
