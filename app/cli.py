@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ..failover.config import ConfigError
 
 EXIT_USAGE = 2
+DEMO_KEY = "demo-key"  # the demo's simulated regions accept this when $AOAI_SIM_KEY is unset; not a secret
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -56,6 +57,25 @@ def _simulate(args: argparse.Namespace) -> int:
     return sim.run(regions, args.seed, args.control_port, args.ready_file)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from ..chaos.simulator import cli as sim
+
+    api_key = os.environ.get(sim.KEY_ENV) or DEMO_KEY
+    regions = sim.regions_from_names(["eastus2", "swedencentral"], api_key, 1.0, {})
+    print("aoai-watch demo: simulated Azure OpenAI in East US 2 (fast) and Sweden Central (slower).")
+    print(
+        f"Clients use the key in ${sim.KEY_ENV}"
+        + ("" if os.environ.get(sim.KEY_ENV) else f' (not set: "{DEMO_KEY}")')
+        + "; try, once it is up:"
+    )
+    print(
+        '  curl -s "$URL/openai/v1/chat/completions" -H "api-key: $KEY" -H "content-type: application/json" '
+        '-d \'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}\''
+    )
+    print("Probes, drills and the dashboard join the demo in the next releases.\n", flush=True)
+    return sim.run(regions, args.seed, 0, args.ready_file)
+
+
 class _UsageError(Exception):
     pass
 
@@ -94,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--rpm", type=int, help="requests-per-minute quota of every deployment (0 = unlimited)")
     simulate.add_argument("--control-port", type=int, default=0, help="port of the control API (default: free)")
     simulate.set_defaults(run=_simulate)
+    demo = sub.add_parser("demo", help="run everything on this machine, no Azure account needed")
+    demo.add_argument("--seed", type=int, default=None, help="make the run repeatable")
+    demo.add_argument("--ready-file", help="write the URLs here as JSON once listening")
+    demo.set_defaults(run=_demo)
     return parser
 
 

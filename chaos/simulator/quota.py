@@ -36,10 +36,10 @@ class _Window:
         self.used = 0
 
     def roll(self, now: float) -> None:
-        if now - self.start >= self.length_s:
-            # align to the window grid so every deployment's minute ends on the same tick
-            self.start = now - (now % self.length_s)
-            self.used = 0
+        """Start the window that holds `now`, aligned to the window grid (so every deployment's
+        minute ends on the same tick)."""
+        self.start = now - (now % self.length_s)
+        self.used = 0
 
     def seconds_left(self, now: float) -> float:
         return max(0.0, self.start + self.length_s - now)
@@ -65,10 +65,10 @@ class QuotaTracker:
         """Charge one request estimated at `estimated_tokens`, or refuse it without charging."""
         now = self._clock()
         tokens, requests, minute = self._tokens, self._requests, self._minute_requests
-        tokens.roll(now)
-        requests.roll(now)
-        minute.roll(now)
-        if self.requests_per_window and requests.used + 1 > self.requests_per_window:
+        for window in (tokens, requests, minute):
+            if now - window.start >= window.length_s:
+                window.roll(now)
+        if self.requests_per_window and requests.used >= self.requests_per_window:
             return Admission(
                 False, self._remaining_requests(), self._remaining_tokens(), requests.seconds_left(now), "requests"
             )

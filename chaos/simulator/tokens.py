@@ -62,17 +62,19 @@ def messages_tokens(messages: list[Any]) -> int:
     return total
 
 
-# A fixed shuffled cycle of words: a reply is a slice of it at a seeded offset (one draw per reply).
+# A fixed shuffled cycle of words: a reply is a slice of it at a seeded offset (one draw per reply,
+# no per-word work: replies are on the simulator's hot path).
 _CYCLE = [_WORDS[(i * 7 + i // len(_WORDS)) % len(_WORDS)] for i in range(997)]
-_CYCLE_TWICE = _CYCLE + _CYCLE
+_SPACED = [" " + w for w in _CYCLE + _CYCLE]
+_FIRST = [w.capitalize() for w in _CYCLE]
 
 
 def reply_words(rng: random.Random, count: int) -> list[str]:
     """`count` words (at most 997), each a token: the first capitalised, the last ending a sentence,
     the others led by a space so that joining them gives the text."""
     count = max(1, min(count, len(_CYCLE)))
-    start = rng.randrange(len(_CYCLE))
-    words = [" " + w for w in _CYCLE_TWICE[start : start + count]]
-    words[0] = words[0][1:].capitalize()
+    start = int(rng.random() * len(_CYCLE))
+    words = _SPACED[start : start + count]
+    words[0] = _FIRST[start]
     words[-1] += "."
     return words

@@ -166,3 +166,23 @@ def test_simulate_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         )
         result = run("simulate", "--config", str(config), K="k")
     assert result.returncode == 1 and "cannot listen" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_serves_both_regions_with_the_demo_key(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen(
+        [AOAI, "demo", "--ready-file", str(ready), "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        wait_for_file(ready)
+        info = json.loads(ready.read_text())
+        assert set(info["regions"]) == {"eastus2", "swedencentral"}
+        client = openai.OpenAI(base_url=info["regions"]["eastus2"] + "/openai/v1/", api_key="demo-key", max_retries=0)
+        assert client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}]).choices
+    finally:
+        out, _ = _stop(proc, signal.SIGINT)
+    assert "East US 2" in out and "simulator stopped" in out
