@@ -7,6 +7,8 @@ an authenticated caller, then the operation itself (JSON, fields, deployment, qu
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import random
 import re
@@ -24,6 +26,7 @@ from . import asgi, auth
 from .model import DeploymentSpec, RegionSpec
 from .quota import Admission, QuotaTracker
 
+log = logging.getLogger("aoai_watch.simulator")
 _VARIANT = {c: "89ab"[int(c, 16) % 4] for c in "0123456789abcdef"}
 Handler = Callable[["Call"], Awaitable[None]]
 MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded stand-in for 30 days
@@ -264,6 +267,11 @@ class RegionApp:
             await self.handlers[name](call)
         except Refusal as refusal:
             await call.reply(refusal.status, refusal.body, refusal.headers)
+        except Exception:
+            # A bug in the simulator must look like Azure having a bad moment, not kill the region.
+            log.exception("simulator error on %s %s (request %s)", method, scope["path"], call.request_id)
+            with contextlib.suppress(Exception):  # the response may have started already (a stream)
+                await call.reply(500, wire.server_error(call.request_id))
 
     async def apply_faults(self, call: Call, stage: str) -> bool:
         """Run the faults firing for this request; True when one of them answered (or broke) it."""

@@ -274,3 +274,30 @@ def test_realtime_preview_path_uses_beta_event_names(sim: SimulatorThread) -> No
         ws.send("{not json")
         error = json.loads(ws.recv())
         assert error["type"] == "error" and error["error"]["code"] == "invalid_json"
+
+
+def test_a_handler_bug_becomes_azures_500_and_the_region_keeps_serving(
+    sim: SimulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aoai_watch.chaos.simulator import simulator
+
+    async def broken(call: object) -> None:
+        raise KeyError("simulated bug")
+
+    monkeypatch.setitem(simulator.HANDLERS, "models", broken)
+    with pytest.raises(openai.InternalServerError) as err:
+        sdk(sim).models.list()
+    assert err.value.body["type"] == "server_error"
+    assert err.value.response.headers["apim-request-id"] in err.value.body["message"]
+    assert chat(sdk(sim)).choices
+
+
+def test_same_seed_same_answers() -> None:
+    def run() -> list[str]:
+        with SimulatorThread([default_region("eastus2", KEY, latency_scale=0)], seed=99) as sim:
+            client = sdk(sim)
+            return [c.id + c.choices[0].message.content for c in (chat(client) for _ in range(3))]
+
+    first = run()
+    assert first == run()
+    assert len(set(first)) == 3
