@@ -19,13 +19,15 @@ DEMO_KEY = "demo-key"  # the demo's simulated regions accept this when $AOAI_SIM
 
 def _check_config(args: argparse.Namespace) -> int:
     from ..failover.config import load_toml, parse_regions
+    from ..failover.options import parse_failover_options
 
     doc = load_toml(args.file)
-    known = ("regions",)
+    known = ("regions", "failover")
     for key in doc:
         if key not in known:
             raise ConfigError(args.file, key, f"unknown top-level key; valid keys are {', '.join(known)}")
     regions = parse_regions(doc, args.file)
+    parse_failover_options(doc, args.file)
     print(f"{args.file}: OK, {len(regions)} region(s)")
     for r in regions:
         key = f"key from ${r.api_key_env}" if r.auth == "api-key" else "Entra ID"

@@ -1,0 +1,80 @@
+"""Credentials per region: a key from an environment variable, or an Entra ID token provider whose
+every call is bounded in time (an unreachable managed-identity endpoint can otherwise hang for
+minutes; see shared/reference/stack-notes.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from .classify import CredentialError
+from .config import RegionConfig
+
+__all__ = ["ENTRA_SCOPE", "TokenProvider", "api_key_for", "async_token_provider", "sync_token_provider"]
+
+ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
+TokenProvider = Callable[[], str] | Callable[[], Awaitable[str]]
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="aoai-credential")
+
+
+def api_key_for(region: RegionConfig, environ: Mapping[str, str] = os.environ) -> str:
+    assert region.api_key_env is not None
+    key = environ.get(region.api_key_env)
+    if not key:
+        raise CredentialError(f"region {region.name}: the environment variable {region.api_key_env} "
+                              "that should hold its key is not set")
+    return key
+
+
+def default_entra_provider() -> Callable[[], str]:
+    """azure-identity's DefaultAzureCredential through get_bearer_token_provider (it caches and
+    refreshes tokens)."""
+    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+
+    return get_bearer_token_provider(DefaultAzureCredential(), ENTRA_SCOPE)  # type: ignore[no-any-return]
+
+
+def sync_token_provider(provider: Callable[[], Any], timeout_s: float, region: str) -> Callable[[], str]:
+    """Wrap a token callable so each call ends within `timeout_s` and fails as `CredentialError`
+    with a message that names the region but never a token."""
+
+    def bounded() -> str:
+        future = _POOL.submit(provider)
+        try:
+            token = future.result(timeout=timeout_s)
+        except concurrent.futures.TimeoutError:
+            raise CredentialError(f"region {region}: no Entra token within {timeout_s:g} s") from None
+        except Exception as exc:
+            raise CredentialError(f"region {region}: getting an Entra token failed "
+                                  f"({type(exc).__name__})") from None
+        if not isinstance(token, str) or not token:
+            raise CredentialError(f"region {region}: the token provider returned no token")
+        return token
+
+    return bounded
+
+
+def async_token_provider(provider: Callable[[], Any], timeout_s: float, region: str) -> Callable[[], Awaitable[str]]:
+    """The async twin: accepts an async or a plain callable (the latter runs in a thread)."""
+
+    async def bounded() -> str:
+        try:
+            if inspect.iscoroutinefunction(provider):
+                token = await asyncio.wait_for(provider(), timeout_s)
+            else:
+                token = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_POOL, provider),
+                                               timeout_s)
+        except TimeoutError:
+            raise CredentialError(f"region {region}: no Entra token within {timeout_s:g} s") from None
+        except Exception as exc:
+            raise CredentialError(f"region {region}: getting an Entra token failed "
+                                  f"({type(exc).__name__})") from None
+        if not isinstance(token, str) or not token:
+            raise CredentialError(f"region {region}: the token provider returned no token")
+        return token
+
+    return bounded

@@ -1,0 +1,291 @@
+"""`FailoverClient` and `AsyncFailoverClient`: drop-in for `openai.OpenAI` on the calls that
+matter (chat completions, responses, embeddings), across regions, with one retry loop.
+
+    client = FailoverClient.from_config("aoai-watch.toml")
+    client.chat.completions.create(model="gpt-4o", messages=[...])      # the model, not a deployment
+
+Each call walks a `CallPlan` (plan.py): the sync and async clients differ only in how they wait
+and send; every decision is made in the plan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from . import events as ev
+from .breaker import BreakerState
+from .classify import classify
+from .config import RegionConfig, load_toml, parse_regions
+from .conversations import Conversations, input_items
+from .events import AttemptEvent, Event
+from .options import FailoverOptions, parse_failover_options
+from .plan import CallPlan
+from .router import RegionRuntime, Router
+from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_token, read_to_first_token
+
+__all__ = ["AsyncFailoverClient", "FailoverClient"]
+
+CHAT, RESPONSES, EMBEDDINGS = "chat.completions", "responses", "embeddings"
+
+
+class _Request:
+    """One call as the caller made it, and how to shape it for a region."""
+
+    def __init__(self, operation: str, kwargs: dict[str, Any], raw: bool, conversations: Conversations) -> None:
+        kwargs = dict(kwargs)
+        model = kwargs.pop("model", None)
+        if not isinstance(model, str) or not model:
+            raise TypeError("model= is required: the model name, which each region maps to its deployment")
+        self.operation = operation
+        self.model = model
+        self.raw = raw
+        self.stream = kwargs.get("stream") is True
+        if self.stream and raw:
+            raise TypeError("with_raw_response does not take stream=True here; the stream's .response has the headers")
+        if self.stream and operation == RESPONSES:
+            raise TypeError("stream=True for responses is not supported by the failover client yet; "
+                            "use chat.completions with stream=True, or a non-streamed response")
+        user_timeout = kwargs.pop("timeout", None)
+        self.user_timeout_s = float(user_timeout) if isinstance(user_timeout, int | float) else None
+        self.kwargs = kwargs
+        self.conversations = conversations
+        parent = kwargs.get("previous_response_id") if operation == RESPONSES else None
+        self.parent = conversations.get(parent) if isinstance(parent, str) else None
+        self.replay_on: set[str] = set()  # regions that lost the state: resend in full there too
+
+    @property
+    def preferred_region(self) -> str | None:
+        return self.parent.region if self.parent else None
+
+    @property
+    def can_replay(self) -> bool:
+        return self.parent is not None
+
+    def arguments(self, region: RegionRuntime) -> dict[str, Any]:
+        args = dict(self.kwargs)
+        if self.parent is not None and (region.name != self.parent.region or region.name in self.replay_on):
+            args.pop("previous_response_id", None)
+            args["input"] = [*self.parent.items, *input_items(self.kwargs.get("input"))]
+        return args
+
+    def timeout(self, plan: CallPlan, options: FailoverOptions) -> httpx2.Timeout:
+        remaining = plan.remaining_s()
+        read = min(options.read_timeout_s, remaining, self.user_timeout_s or remaining)
+        return httpx2.Timeout(read, connect=min(options.connect_timeout_s, read))
+
+    def remember(self, result: Any, region: RegionRuntime) -> None:
+        if self.operation != RESPONSES:
+            return
+        response = result.parse() if self.raw else result
+        history = self.parent.items if self.parent is not None else ()
+        self.conversations.remember(response, region.name, history, self.kwargs.get("input"))
+
+
+def _resource(client: Any, operation: str, raw: bool) -> Any:
+    resource = {CHAT: lambda: client.chat.completions, RESPONSES: lambda: client.responses,
+                EMBEDDINGS: lambda: client.embeddings}[operation]()
+    return resource.with_raw_response if raw else resource
+
+
+class _Base:
+    def __init__(self, regions: Sequence[RegionConfig], *, on_event: Callable[[Event], None] | None = None,
+                 token_provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None = None,
+                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
+                 environ: Mapping[str, str] | None = None, options: FailoverOptions | None = None,
+                 **overrides: Any) -> None:
+        self.options = (options or FailoverOptions()).replace(**overrides)
+        self._router = Router(regions, self.options, on_event, token_provider, clock, seed, environ)
+        self._conversations = Conversations(self.options.conversations_kept)
+        self.chat = _Chat(self)
+        self.responses = _Operation(self, RESPONSES)
+        self.embeddings = _Operation(self, EMBEDDINGS)
+
+    @classmethod
+    def from_config(cls, path: str | Path, **overrides: Any) -> Any:
+        """Build from a config file's `[[regions]]` and optional `[failover]` table; keyword
+        overrides win over the file."""
+        doc = load_toml(path)
+        return cls(parse_regions(doc, path), options=parse_failover_options(doc, path), **overrides)
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Also send every AttemptEvent and BreakerEvent to `listener`."""
+        self._router.add_listener(listener)
+
+    def breaker_states(self) -> dict[str, BreakerState]:
+        """Each region's breaker now: state, consecutive failures, seconds until a retry."""
+        return self._router.breaker_states()
+
+    @property
+    def regions(self) -> list[str]:
+        return [r.name for r in self._router.regions]
+
+    def _plan(self, request: _Request) -> CallPlan:
+        return CallPlan(request.model, self._router.for_model(request.model, request.preferred_region), self.options,
+                        self._router.clock, self._router.rng)
+
+    def _report(self, call_id: int, plan: CallPlan, request: _Request, region: RegionRuntime, started: float,
+                outcome: str, status: int | None, decision: str, detail: str = "") -> None:
+        self._router.emit(AttemptEvent(
+            call_id=call_id, attempt=plan.attempts, operation=request.operation, region=region.name,
+            deployment=region.deployment(request.model) or "", outcome=outcome, status=status,
+            latency_ms=(self._router.clock() - started) * 1000.0, decision=decision, detail=detail))
+
+
+class FailoverClient(_Base):
+    """The synchronous client. See the module docstring and README for options and behaviour."""
+
+    def __init__(self, regions: Sequence[RegionConfig], **options: Any) -> None:
+        self._sleep: Callable[[float], None] = options.pop("sleep", time.sleep)
+        super().__init__(regions, **options)
+
+    def _send(self, request: _Request) -> Any:
+        call_id = self._router.next_call_id()
+        plan = self._plan(request)
+        while True:
+            step = plan.next_step()
+            if step.wait_s > 0:
+                self._sleep(min(step.wait_s, plan.remaining_s()))
+            region = step.region
+            if not step.acquired and not region.breaker.acquire():
+                continue
+            plan.attempts += 1
+            started = self._router.clock()
+            try:
+                result = self._attempt(request, region, plan)
+            except Exception as exc:
+                failure = classify(exc)
+                decision = plan.record_failure(region, failure, request.can_replay)
+                self._report(call_id, plan, request, region, started, failure.kind, failure.status, decision,
+                             failure.summary)
+                if decision == ev.RAISE:
+                    raise
+                if decision == ev.REPLAY:
+                    request.replay_on.add(region.name)
+                continue
+            except BaseException:
+                region.breaker.release()
+                raise
+            plan.record_success(region)
+            self._report(call_id, plan, request, region, started, "ok", 200, ev.RETURN)
+            request.remember(result, region)
+            return result
+
+    def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
+        resource = _resource(region.sync_client(), request.operation, request.raw)
+        result = resource.create(**request.arguments(region), model=region.deployment(request.model),
+                                 timeout=request.timeout(plan, self.options))
+        if request.raw:
+            result.parse()  # an unreadable body is this attempt's failure, not the caller's
+        if request.stream:
+            try:
+                buffered = read_to_first_token(result)
+            except BaseException:
+                result.close()
+                raise
+            return FailoverStream(result, buffered, region.name)
+        return result
+
+    def close(self) -> None:
+        self._router.close()
+
+    def __enter__(self) -> FailoverClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncFailoverClient(_Base):
+    """The asyncio client: the same surface, every `create` awaited."""
+
+    def __init__(self, regions: Sequence[RegionConfig], **options: Any) -> None:
+        self._sleep: Callable[[float], Awaitable[None]] = options.pop("sleep", asyncio.sleep)
+        super().__init__(regions, **options)
+
+    async def _send(self, request: _Request) -> Any:
+        call_id = self._router.next_call_id()
+        plan = self._plan(request)
+        while True:
+            step = plan.next_step()
+            if step.wait_s > 0:
+                await self._sleep(min(step.wait_s, plan.remaining_s()))
+            region = step.region
+            if not step.acquired and not region.breaker.acquire():
+                continue
+            plan.attempts += 1
+            started = self._router.clock()
+            try:
+                result = await self._attempt(request, region, plan)
+            except Exception as exc:
+                failure = classify(exc)
+                decision = plan.record_failure(region, failure, request.can_replay)
+                self._report(call_id, plan, request, region, started, failure.kind, failure.status, decision,
+                             failure.summary)
+                if decision == ev.RAISE:
+                    raise
+                if decision == ev.REPLAY:
+                    request.replay_on.add(region.name)
+                continue
+            except BaseException:  # cancelled: give back a half-open trial slot
+                region.breaker.release()
+                raise
+            plan.record_success(region)
+            self._report(call_id, plan, request, region, started, "ok", 200, ev.RETURN)
+            request.remember(result, region)
+            return result
+
+    async def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
+        resource = _resource(region.async_client(), request.operation, request.raw)
+        result = await resource.create(**request.arguments(region), model=region.deployment(request.model),
+                                       timeout=request.timeout(plan, self.options))
+        if request.raw:
+            result.parse()
+        if request.stream:
+            try:
+                buffered = await aread_to_first_token(result)
+            except BaseException:
+                await result.close()
+                raise
+            return AsyncFailoverStream(result, buffered, region.name)
+        return result
+
+    async def close(self) -> None:
+        for region in self._router.regions:
+            if region._async is not None:
+                await region._async.close()
+        self._router.close()
+
+    async def __aenter__(self) -> AsyncFailoverClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class _Operation:
+    """`client.responses`, `client.embeddings`, `client.chat.completions`: `.create(**kwargs)` and
+    `.with_raw_response.create(**kwargs)` (status and headers, `.parse()` for the object)."""
+
+    def __init__(self, client: _Base, operation: str, raw: bool = False) -> None:
+        self._client = client
+        self._operation = operation
+        self._raw = raw
+
+    def create(self, **kwargs: Any) -> Any:
+        request = _Request(self._operation, kwargs, self._raw, self._client._conversations)
+        return self._client._send(request)  # type: ignore[attr-defined]
+
+    @property
+    def with_raw_response(self) -> _Operation:
+        return _Operation(self._client, self._operation, raw=True)
+
+
+class _Chat:
+    def __init__(self, client: _Base) -> None:
+        self.completions = _Operation(client, CHAT)

@@ -1,0 +1,158 @@
+"""The regions a failover client knows, each with its breaker and its own openai SDK clients
+(`max_retries=0`: the failover client's loop is the only retry loop)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import openai
+
+from .auth import api_key_for, async_token_provider, default_entra_provider, sync_token_provider
+from .breaker import Breaker, BreakerState
+from .classify import CredentialError, Failure
+from .config import RegionConfig
+from .events import BreakerEvent, Event
+from .options import FailoverOptions
+
+log = logging.getLogger("aoai_watch.failover")
+
+__all__ = ["RegionRuntime", "Router"]
+
+
+class RegionRuntime:
+    """One region at run time. `usable` is False when its credentials cannot work at all."""
+
+    def __init__(self, config: RegionConfig, options: FailoverOptions, clock: Callable[[], float],
+                 emit: Callable[[Event], None], token_provider: Callable[[], Any] | None,
+                 environ: Mapping[str, str]) -> None:
+        self.config = config
+        self.name = config.name
+        self.options = options
+        self.misconfigured = False
+        self.last_failure: Failure | None = None
+        self.unusable_reason: str | None = None
+        self.breaker = Breaker(options.breaker_failures, options.breaker_open_s, options.breaker_failure_ratio,
+                               options.breaker_window_s, options.breaker_min_calls, clock,
+                               on_change=lambda old, new, reason, open_for: emit(
+                                   BreakerEvent(self.name, old, new, reason, open_for)))
+        self._key: str | None = None
+        self._token_provider = token_provider
+        self._sync: openai.OpenAI | None = None
+        self._async: openai.AsyncOpenAI | None = None
+        if config.auth == "api-key":
+            try:
+                self._key = api_key_for(config, environ)
+            except CredentialError as exc:
+                self.unusable_reason = str(exc)
+                log.warning("%s; it will not be used", exc)
+
+    @property
+    def usable(self) -> bool:
+        return self.unusable_reason is None
+
+    def deployment(self, model: str) -> str | None:
+        return self.config.deployments.get(model)
+
+    def _timeout(self) -> Any:
+        import httpx2
+
+        return httpx2.Timeout(self.options.read_timeout_s, connect=self.options.connect_timeout_s)
+
+    def sync_client(self) -> openai.OpenAI:
+        if self._sync is None:
+            if self._key is not None:
+                api_key: Any = self._key
+            else:
+                api_key = sync_token_provider(self._token_provider or default_entra_provider(),
+                                              self.options.credential_timeout_s, self.name)
+            self._sync = openai.OpenAI(base_url=self.config.base_url, api_key=api_key, max_retries=0,
+                                       timeout=self._timeout())
+        return self._sync
+
+    def async_client(self) -> openai.AsyncOpenAI:
+        if self._async is None:
+            if self._key is not None:
+                api_key: Any = self._key
+            else:
+                api_key = async_token_provider(self._token_provider or default_entra_provider(),
+                                               self.options.credential_timeout_s, self.name)
+            self._async = openai.AsyncOpenAI(base_url=self.config.base_url, api_key=api_key, max_retries=0,
+                                             timeout=self._timeout())
+        return self._async
+
+    def record_success(self) -> None:
+        self.misconfigured = False
+        self.breaker.record_success()
+
+    def record_failure(self, failure: Failure, open_for_s: float | None = None, misconfigured: bool = False) -> None:
+        self.last_failure = failure
+        if misconfigured:
+            self.misconfigured = True
+        self.breaker.record_failure(f"{failure.kind}: {failure.summary}", open_for_s)
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+
+
+class Router:
+    """The regions of one client, the events it reports, and the id of each call."""
+
+    def __init__(self, regions: Sequence[RegionConfig], options: FailoverOptions,
+                 on_event: Callable[[Event], None] | None = None,
+                 token_provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None = None,
+                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
+        if not regions:
+            raise ValueError("a failover client needs at least one region")
+        self.options = options
+        self.clock = clock
+        self.rng = random.Random(seed)
+        self._listeners: list[Callable[[Event], None]] = [on_event] if on_event else []
+        self._calls = itertools.count(1)
+        env = os.environ if environ is None else environ
+        self.regions = [RegionRuntime(r, options, clock, self.emit, _provider_for(token_provider, r.name), env)
+                        for r in sorted(regions, key=lambda r: r.priority)]
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def emit(self, event: Event) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the caller's request
+                log.exception("failover event listener failed")
+
+    def next_call_id(self) -> int:
+        return next(self._calls)
+
+    def for_model(self, model: str, preferred: str | None = None) -> list[RegionRuntime]:
+        """Regions that deploy `model`, by priority, with `preferred` (if any deploys it) first."""
+        serving = [r for r in self.regions if r.deployment(model) is not None]
+        if not serving:
+            known = sorted({m for r in self.regions for m in r.config.deployments})
+            raise ValueError(f"no region deploys model {model!r}; configured models: {', '.join(known)}")
+        if preferred is not None:
+            serving.sort(key=lambda r: r.name != preferred)
+        return serving
+
+    def breaker_states(self) -> dict[str, BreakerState]:
+        return {r.name: r.breaker.snapshot() for r in self.regions}
+
+    def close(self) -> None:
+        for region in self.regions:
+            region.close()
+
+
+def _provider_for(provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None,
+                  region: str) -> Callable[[], Any] | None:
+    if provider is None or callable(provider):
+        return provider  # type: ignore[return-value]
+    return provider.get(region)
