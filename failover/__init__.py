@@ -12,5 +12,16 @@ from .errors import AllRegionsFailed, RegionFailure
 from .events import AttemptEvent, BreakerEvent, Event
 from .options import FailoverOptions
 
-__all__ = ["AllRegionsFailed", "AsyncFailoverClient", "AttemptEvent", "BreakerEvent", "BreakerState", "ConfigError",
-           "Event", "FailoverClient", "FailoverOptions", "RegionConfig", "RegionFailure"]
+__all__ = [
+    "AllRegionsFailed",
+    "AsyncFailoverClient",
+    "AttemptEvent",
+    "BreakerEvent",
+    "BreakerState",
+    "ConfigError",
+    "Event",
+    "FailoverClient",
+    "FailoverOptions",
+    "RegionConfig",
+    "RegionFailure",
+]

@@ -25,8 +25,9 @@ def api_key_for(region: RegionConfig, environ: Mapping[str, str] = os.environ) -
     assert region.api_key_env is not None
     key = environ.get(region.api_key_env)
     if not key:
-        raise CredentialError(f"region {region.name}: the environment variable {region.api_key_env} "
-                              "that should hold its key is not set")
+        raise CredentialError(
+            f"region {region.name}: the environment variable {region.api_key_env} that should hold its key is not set"
+        )
     return key
 
 
@@ -49,8 +50,7 @@ def sync_token_provider(provider: Callable[[], Any], timeout_s: float, region: s
         except concurrent.futures.TimeoutError:
             raise CredentialError(f"region {region}: no Entra token within {timeout_s:g} s") from None
         except Exception as exc:
-            raise CredentialError(f"region {region}: getting an Entra token failed "
-                                  f"({type(exc).__name__})") from None
+            raise CredentialError(f"region {region}: getting an Entra token failed ({type(exc).__name__})") from None
         if not isinstance(token, str) or not token:
             raise CredentialError(f"region {region}: the token provider returned no token")
         return token
@@ -66,13 +66,11 @@ def async_token_provider(provider: Callable[[], Any], timeout_s: float, region: 
             if inspect.iscoroutinefunction(provider):
                 token = await asyncio.wait_for(provider(), timeout_s)
             else:
-                token = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_POOL, provider),
-                                               timeout_s)
+                token = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_POOL, provider), timeout_s)
         except TimeoutError:
             raise CredentialError(f"region {region}: no Entra token within {timeout_s:g} s") from None
         except Exception as exc:
-            raise CredentialError(f"region {region}: getting an Entra token failed "
-                                  f"({type(exc).__name__})") from None
+            raise CredentialError(f"region {region}: getting an Entra token failed ({type(exc).__name__})") from None
         if not isinstance(token, str) or not token:
             raise CredentialError(f"region {region}: the token provider returned no token")
         return token

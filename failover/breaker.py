@@ -28,9 +28,16 @@ class BreakerState:
 
 
 class Breaker:
-    def __init__(self, failures: int, open_s: float, failure_ratio: float, window_s: float, min_calls: int,
-                 clock: Callable[[], float], on_change: Callable[[str, str, str | None, float], None] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        failures: int,
+        open_s: float,
+        failure_ratio: float,
+        window_s: float,
+        min_calls: int,
+        clock: Callable[[], float],
+        on_change: Callable[[str, str, str | None, float], None] | None = None,
+    ) -> None:
         self.failures = failures
         self.open_s = open_s
         self.failure_ratio = failure_ratio
@@ -95,9 +102,7 @@ class Breaker:
         self._note(ok=False)
         if open_for_s is not None:
             self._open(open_for_s, reason)
-        elif self._state == HALF_OPEN:
-            self._open(self.open_s, reason)
-        elif self._consecutive >= self.failures or self._ratio_exceeded():
+        elif self._state == HALF_OPEN or self._consecutive >= self.failures or self._ratio_exceeded():
             self._open(self.open_s, reason)
         else:
             self.reason = reason

@@ -75,8 +75,9 @@ def _from_status(exc: openai.APIStatusError) -> Failure:
     if status == 400 and code == "previous_response_not_found":
         return Failure("state_lost", STATE_LOST, status, code=code, summary=summary)
     if status in (400, 422) or (400 <= status < 500 and status not in (401, 403, 404, 408, 409, 429)):
-        return Failure("content_filter" if code == "content_filter" else "bad_request", RAISE, status, code=code,
-                       summary=summary)
+        return Failure(
+            "content_filter" if code == "content_filter" else "bad_request", RAISE, status, code=code, summary=summary
+        )
     if status in (401, 403):
         return Failure("auth_error", MISCONFIGURED, status, code=code, summary=summary)
     if status == 404:
@@ -85,8 +86,14 @@ def _from_status(exc: openai.APIStatusError) -> Failure:
         return Failure("timeout", FAULTY, status, code=code, summary=summary)
     if status == 429:
         seconds = retry_after_s(exc.response.headers, _error_message(exc.body))
-        return Failure("rate_limited", THROTTLED, status, retry_after_s=seconds, code=code,
-                       summary=summary + (f", retry after {seconds:g} s" if seconds is not None else ""))
+        return Failure(
+            "rate_limited",
+            THROTTLED,
+            status,
+            retry_after_s=seconds,
+            code=code,
+            summary=summary + (f", retry after {seconds:g} s" if seconds is not None else ""),
+        )
     return Failure("server_error", FAULTY, status, code=code, summary=summary)
 
 

@@ -49,8 +49,10 @@ class _Request:
         if self.stream and raw:
             raise TypeError("with_raw_response does not take stream=True here; the stream's .response has the headers")
         if self.stream and operation == RESPONSES:
-            raise TypeError("stream=True for responses is not supported by the failover client yet; "
-                            "use chat.completions with stream=True, or a non-streamed response")
+            raise TypeError(
+                "stream=True for responses is not supported by the failover client yet; "
+                "use chat.completions with stream=True, or a non-streamed response"
+            )
         user_timeout = kwargs.pop("timeout", None)
         self.user_timeout_s = float(user_timeout) if isinstance(user_timeout, int | float) else None
         self.kwargs = kwargs
@@ -88,17 +90,27 @@ class _Request:
 
 
 def _resource(client: Any, operation: str, raw: bool) -> Any:
-    resource = {CHAT: lambda: client.chat.completions, RESPONSES: lambda: client.responses,
-                EMBEDDINGS: lambda: client.embeddings}[operation]()
+    resource = {
+        CHAT: lambda: client.chat.completions,
+        RESPONSES: lambda: client.responses,
+        EMBEDDINGS: lambda: client.embeddings,
+    }[operation]()
     return resource.with_raw_response if raw else resource
 
 
 class _Base:
-    def __init__(self, regions: Sequence[RegionConfig], *, on_event: Callable[[Event], None] | None = None,
-                 token_provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None = None,
-                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
-                 environ: Mapping[str, str] | None = None, options: FailoverOptions | None = None,
-                 **overrides: Any) -> None:
+    def __init__(
+        self,
+        regions: Sequence[RegionConfig],
+        *,
+        on_event: Callable[[Event], None] | None = None,
+        token_provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
+        environ: Mapping[str, str] | None = None,
+        options: FailoverOptions | None = None,
+        **overrides: Any,
+    ) -> None:
         self.options = (options or FailoverOptions()).replace(**overrides)
         self._router = Router(regions, self.options, on_event, token_provider, clock, seed, environ)
         self._conversations = Conversations(self.options.conversations_kept)
@@ -126,15 +138,40 @@ class _Base:
         return [r.name for r in self._router.regions]
 
     def _plan(self, request: _Request) -> CallPlan:
-        return CallPlan(request.model, self._router.for_model(request.model, request.preferred_region), self.options,
-                        self._router.clock, self._router.rng)
+        return CallPlan(
+            request.model,
+            self._router.for_model(request.model, request.preferred_region),
+            self.options,
+            self._router.clock,
+            self._router.rng,
+        )
 
-    def _report(self, call_id: int, plan: CallPlan, request: _Request, region: RegionRuntime, started: float,
-                outcome: str, status: int | None, decision: str, detail: str = "") -> None:
-        self._router.emit(AttemptEvent(
-            call_id=call_id, attempt=plan.attempts, operation=request.operation, region=region.name,
-            deployment=region.deployment(request.model) or "", outcome=outcome, status=status,
-            latency_ms=(self._router.clock() - started) * 1000.0, decision=decision, detail=detail))
+    def _report(
+        self,
+        call_id: int,
+        plan: CallPlan,
+        request: _Request,
+        region: RegionRuntime,
+        started: float,
+        outcome: str,
+        status: int | None,
+        decision: str,
+        detail: str = "",
+    ) -> None:
+        self._router.emit(
+            AttemptEvent(
+                call_id=call_id,
+                attempt=plan.attempts,
+                operation=request.operation,
+                region=region.name,
+                deployment=region.deployment(request.model) or "",
+                outcome=outcome,
+                status=status,
+                latency_ms=(self._router.clock() - started) * 1000.0,
+                decision=decision,
+                detail=detail,
+            )
+        )
 
 
 class FailoverClient(_Base):
@@ -161,8 +198,9 @@ class FailoverClient(_Base):
             except Exception as exc:
                 failure = classify(exc)
                 decision = plan.record_failure(region, failure, request.can_replay)
-                self._report(call_id, plan, request, region, started, failure.kind, failure.status, decision,
-                             failure.summary)
+                self._report(
+                    call_id, plan, request, region, started, failure.kind, failure.status, decision, failure.summary
+                )
                 if decision == ev.RAISE:
                     raise
                 if decision == ev.REPLAY:
@@ -178,8 +216,11 @@ class FailoverClient(_Base):
 
     def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
         resource = _resource(region.sync_client(), request.operation, request.raw)
-        result = resource.create(**request.arguments(region), model=region.deployment(request.model),
-                                 timeout=request.timeout(plan, self.options))
+        result = resource.create(
+            **request.arguments(region),
+            model=region.deployment(request.model),
+            timeout=request.timeout(plan, self.options),
+        )
         if request.raw:
             result.parse()  # an unreadable body is this attempt's failure, not the caller's
         if request.stream:
@@ -225,8 +266,9 @@ class AsyncFailoverClient(_Base):
             except Exception as exc:
                 failure = classify(exc)
                 decision = plan.record_failure(region, failure, request.can_replay)
-                self._report(call_id, plan, request, region, started, failure.kind, failure.status, decision,
-                             failure.summary)
+                self._report(
+                    call_id, plan, request, region, started, failure.kind, failure.status, decision, failure.summary
+                )
                 if decision == ev.RAISE:
                     raise
                 if decision == ev.REPLAY:
@@ -242,8 +284,11 @@ class AsyncFailoverClient(_Base):
 
     async def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
         resource = _resource(region.async_client(), request.operation, request.raw)
-        result = await resource.create(**request.arguments(region), model=region.deployment(request.model),
-                                       timeout=request.timeout(plan, self.options))
+        result = await resource.create(
+            **request.arguments(region),
+            model=region.deployment(request.model),
+            timeout=request.timeout(plan, self.options),
+        )
         if request.raw:
             result.parse()
         if request.stream:

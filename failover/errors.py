@@ -18,7 +18,7 @@ class RegionFailure:
     retry_in_s: float
 
 
-class AllRegionsFailed(Exception):  # noqa: N818 - the name the issue and users expect
+class AllRegionsFailed(Exception):
     """Every region failed or was unavailable. `failures` maps region name -> RegionFailure."""
 
     def __init__(self, model: str, failures: Mapping[str, RegionFailure], waited_s: float) -> None:

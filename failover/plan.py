@@ -78,8 +78,14 @@ class CallPlan:
             if region.name not in self.tried and region.usable and region.breaker.acquire():
                 return Step(region, 0.0, acquired=True)
         # 2. retry a region whose failure is worth retrying, after backoff
-        retryable = [r for r in self.regions if r.usable and r.name in self.tried
-                     and self.tried[r.name].failure.effect == FAULTY and r.breaker.available()]
+        retryable = [
+            r
+            for r in self.regions
+            if r.usable
+            and r.name in self.tried
+            and self.tried[r.name].failure.effect == FAULTY
+            and r.breaker.available()
+        ]
         if retryable:
             region = retryable[0]
             wait = self._backoff(self.tried[region.name].attempts)

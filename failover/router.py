@@ -28,19 +28,30 @@ __all__ = ["RegionRuntime", "Router"]
 class RegionRuntime:
     """One region at run time. `usable` is False when its credentials cannot work at all."""
 
-    def __init__(self, config: RegionConfig, options: FailoverOptions, clock: Callable[[], float],
-                 emit: Callable[[Event], None], token_provider: Callable[[], Any] | None,
-                 environ: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        config: RegionConfig,
+        options: FailoverOptions,
+        clock: Callable[[], float],
+        emit: Callable[[Event], None],
+        token_provider: Callable[[], Any] | None,
+        environ: Mapping[str, str],
+    ) -> None:
         self.config = config
         self.name = config.name
         self.options = options
         self.misconfigured = False
         self.last_failure: Failure | None = None
         self.unusable_reason: str | None = None
-        self.breaker = Breaker(options.breaker_failures, options.breaker_open_s, options.breaker_failure_ratio,
-                               options.breaker_window_s, options.breaker_min_calls, clock,
-                               on_change=lambda old, new, reason, open_for: emit(
-                                   BreakerEvent(self.name, old, new, reason, open_for)))
+        self.breaker = Breaker(
+            options.breaker_failures,
+            options.breaker_open_s,
+            options.breaker_failure_ratio,
+            options.breaker_window_s,
+            options.breaker_min_calls,
+            clock,
+            on_change=lambda old, new, reason, open_for: emit(BreakerEvent(self.name, old, new, reason, open_for)),
+        )
         self._key: str | None = None
         self._token_provider = token_provider
         self._sync: openai.OpenAI | None = None
@@ -69,10 +80,12 @@ class RegionRuntime:
             if self._key is not None:
                 api_key: Any = self._key
             else:
-                api_key = sync_token_provider(self._token_provider or default_entra_provider(),
-                                              self.options.credential_timeout_s, self.name)
-            self._sync = openai.OpenAI(base_url=self.config.base_url, api_key=api_key, max_retries=0,
-                                       timeout=self._timeout())
+                api_key = sync_token_provider(
+                    self._token_provider or default_entra_provider(), self.options.credential_timeout_s, self.name
+                )
+            self._sync = openai.OpenAI(
+                base_url=self.config.base_url, api_key=api_key, max_retries=0, timeout=self._timeout()
+            )
         return self._sync
 
     def async_client(self) -> openai.AsyncOpenAI:
@@ -80,10 +93,12 @@ class RegionRuntime:
             if self._key is not None:
                 api_key: Any = self._key
             else:
-                api_key = async_token_provider(self._token_provider or default_entra_provider(),
-                                               self.options.credential_timeout_s, self.name)
-            self._async = openai.AsyncOpenAI(base_url=self.config.base_url, api_key=api_key, max_retries=0,
-                                             timeout=self._timeout())
+                api_key = async_token_provider(
+                    self._token_provider or default_entra_provider(), self.options.credential_timeout_s, self.name
+                )
+            self._async = openai.AsyncOpenAI(
+                base_url=self.config.base_url, api_key=api_key, max_retries=0, timeout=self._timeout()
+            )
         return self._async
 
     def record_success(self) -> None:
@@ -104,11 +119,16 @@ class RegionRuntime:
 class Router:
     """The regions of one client, the events it reports, and the id of each call."""
 
-    def __init__(self, regions: Sequence[RegionConfig], options: FailoverOptions,
-                 on_event: Callable[[Event], None] | None = None,
-                 token_provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None = None,
-                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
-                 environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        regions: Sequence[RegionConfig],
+        options: FailoverOptions,
+        on_event: Callable[[Event], None] | None = None,
+        token_provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         if not regions:
             raise ValueError("a failover client needs at least one region")
         self.options = options
@@ -117,8 +137,10 @@ class Router:
         self._listeners: list[Callable[[Event], None]] = [on_event] if on_event else []
         self._calls = itertools.count(1)
         env = os.environ if environ is None else environ
-        self.regions = [RegionRuntime(r, options, clock, self.emit, _provider_for(token_provider, r.name), env)
-                        for r in sorted(regions, key=lambda r: r.priority)]
+        self.regions = [
+            RegionRuntime(r, options, clock, self.emit, _provider_for(token_provider, r.name), env)
+            for r in sorted(regions, key=lambda r: r.priority)
+        ]
 
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         self._listeners.append(listener)
@@ -151,8 +173,9 @@ class Router:
             region.close()
 
 
-def _provider_for(provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None,
-                  region: str) -> Callable[[], Any] | None:
+def _provider_for(
+    provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None, region: str
+) -> Callable[[], Any] | None:
     if provider is None or callable(provider):
         return provider  # type: ignore[return-value]
     return provider.get(region)

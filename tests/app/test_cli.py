@@ -18,7 +18,6 @@ EXAMPLE = Path(__file__).parents[2] / "data" / "aoai-watch.example.toml"
 REGION = '[[regions]]\nname = "x"\nendpoint = "https://x.openai.azure.com"\napi_key_env = "K"\n[regions.deployments]\ngpt-4o = "d"\n\n'
 
 
-
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([AOAI, *args], capture_output=True, text=True, timeout=60, env=cli_env(**env))
 
@@ -36,8 +35,8 @@ def test_check_config_good_file_exits_0() -> None:
         ("[[regions]]\nname = \n", ""),
         ("regions = 3\n", "regions"),
         ('[probes]\nkinds = ["chat"]\n', "probes"),
-    (REGION + '[failover]\ndeadline_s = -1\n', "failover.deadline_s"),
-    (REGION + '[failover]\ndeadlin_s = 5\n', "failover.deadlin_s"),
+        (REGION + "[failover]\ndeadline_s = -1\n", "failover.deadline_s"),
+        (REGION + "[failover]\ndeadlin_s = 5\n", "failover.deadlin_s"),
     ],
 )
 def test_check_config_bad_file_exits_2_without_traceback(tmp_path: Path, text: str, field: str) -> None:

@@ -1,0 +1,218 @@
+"""The failover client against the simulator over real sockets: every row of the decision table,
+breakers, deadlines, streams, Responses replay, events."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import openai
+import pytest
+from aoai_watch.chaos.simulator import SimulatorThread
+from aoai_watch.failover import AllRegionsFailed, AttemptEvent, BreakerEvent, FailoverClient, RegionConfig
+
+from tests.conftest import KEY
+
+MESSAGES = [{"role": "user", "content": "ping"}]
+
+
+def regions(sim: SimulatorThread, **deployments: dict[str, str]) -> list[RegionConfig]:
+    return [
+        RegionConfig(
+            name,
+            sim.urls[name],
+            priority,
+            "api-key",
+            "SIM_KEY",
+            deployments.get(name, {"gpt-4o": "gpt-4o", "text-embedding-3-small": "text-embedding-3-small"}),
+        )
+        for priority, name in enumerate(("eastus2", "swedencentral"), start=1)
+    ]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def __call__(self, event: Any) -> None:
+        self.events.append(event)
+
+    @property
+    def attempts(self) -> list[AttemptEvent]:
+        return [e for e in self.events if isinstance(e, AttemptEvent)]
+
+    def path(self) -> list[tuple[str, str, str]]:
+        return [(a.region, a.outcome, a.decision) for a in self.attempts]
+
+
+def make(sim: SimulatorThread, recorder: Recorder | None = None, **options: Any) -> FailoverClient:
+    options.setdefault("read_timeout_s", 2)
+    options.setdefault("deadline_s", 8)
+    options.setdefault("backoff_base_s", 0.05)
+    options.setdefault("backoff_max_s", 0.2)
+    deployments = options.pop("deployments", {})
+    return FailoverClient(regions(sim, **deployments), environ={"SIM_KEY": KEY}, on_event=recorder, seed=1, **options)
+
+
+def ask(client: FailoverClient) -> Any:
+    return client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES, max_tokens=4)
+
+
+def test_healthy_primary_answers_with_its_deployment(sim: SimulatorThread) -> None:
+    rec = Recorder()
+    raw = ask(make(sim, rec))
+    assert raw.headers["x-ms-region"] == "East US 2" and raw.parse().model == "gpt-4o-2024-08-06"
+    assert rec.path() == [("eastus2", "ok", "return")]
+
+
+def test_model_maps_to_each_regions_deployment(sim: SimulatorThread) -> None:
+    # eastus2 has no such deployment (404 DeploymentNotFound); swedencentral maps gpt-4o to gpt-4o-mini
+    rec = Recorder()
+    client = make(sim, rec, deployments={"eastus2": {"gpt-4o": "my-gpt4"}, "swedencentral": {"gpt-4o": "gpt-4o-mini"}})
+    assert ask(client).parse().model == "gpt-4o-mini-2024-07-18"
+    assert rec.path() == [("eastus2", "not_found", "fail_over"), ("swedencentral", "ok", "return")]
+    assert rec.attempts[0].deployment == "my-gpt4"
+    assert client.breaker_states()["eastus2"].state == "open"  # misconfigured: kept away for breaker_open_s
+
+
+@pytest.mark.parametrize("status, error", [(400, openai.BadRequestError), (422, openai.UnprocessableEntityError)])
+def test_400_and_422_raise_at_once_without_trying_another_region(
+    sim: SimulatorThread, status: int, error: type
+) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": status})
+    rec = Recorder()
+    with pytest.raises(error):
+        ask(make(sim, rec))
+    assert rec.path() == [("eastus2", "bad_request", "raise")]
+
+
+@pytest.mark.parametrize(
+    "fault, params, outcome",
+    [
+        ("http_error", {"status": 401}, "auth_error"),
+        ("http_error", {"status": 403}, "auth_error"),
+        ("rbac_propagation", {"seconds": 30}, "auth_error"),
+        ("http_error", {"status": 503}, "server_error"),
+        ("http_error", {"status": 500}, "server_error"),
+        ("http_error", {"status": 408}, "timeout"),
+        ("refuse", {}, "connect_error"),
+        ("reset", {}, "connect_error"),
+        ("black_hole", {}, "timeout"),
+    ],
+)
+def test_failures_another_region_can_fix_fail_over_at_once(
+    sim: SimulatorThread, fault: str, params: dict, outcome: str
+) -> None:
+    sim.add_fault(fault, "eastus2", params)
+    rec = Recorder()
+    started = time.monotonic()
+    raw = ask(make(sim, rec, read_timeout_s=0.5))
+    assert raw.headers["x-ms-region"] == "Sweden Central"
+    assert rec.path() == [("eastus2", outcome, "fail_over"), ("swedencentral", "ok", "return")]
+    assert time.monotonic() - started < 0.5 + 1.5  # at most one read timeout, no backoff before failing over
+    if outcome == "auth_error":
+        assert rec.attempts[0].status == 401 or rec.attempts[0].status == 403
+
+
+def test_429_fails_over_at_once_and_opens_the_breaker_for_retry_after(sim: SimulatorThread) -> None:
+    sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 20})
+    rec = Recorder()
+    client = make(sim, rec)
+    assert ask(client).headers["x-ms-region"] == "Sweden Central"
+    state = client.breaker_states()["eastus2"]
+    assert state.state == "open" and 19 <= state.retry_in_s <= 20
+    assert ask(client).headers["x-ms-region"] == "Sweden Central"
+    assert [a.region for a in rec.attempts] == ["eastus2", "swedencentral", "swedencentral"]  # open costs nothing
+    opened = [e for e in rec.events if isinstance(e, BreakerEvent) and e.new_state == "open"]
+    assert opened[0].region == "eastus2" and 19 <= opened[0].open_for_s <= 20
+
+
+def test_retry_after_ms_wins_and_huge_retry_after_is_capped(sim: SimulatorThread) -> None:
+    sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 86400})
+    client = make(sim, max_retry_after_s=300)
+    ask(client)
+    assert 299 <= client.breaker_states()["eastus2"].retry_in_s <= 300
+    sim.reset()
+    sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 60, "retry_after_ms": 1500})
+    client = make(sim)
+    ask(client)
+    assert client.breaker_states()["eastus2"].retry_in_s <= 1.5
+
+
+def test_breaker_opens_after_consecutive_failures_then_half_opens_and_closes(sim: SimulatorThread) -> None:
+    fault = sim.add_fault("http_error", "eastus2", {"status": 503})
+    rec = Recorder()
+    client = make(sim, rec, breaker_failures=2, breaker_open_s=0.4)
+    for _ in range(2):
+        assert ask(client).headers["x-ms-region"] == "Sweden Central"
+    assert client.breaker_states()["eastus2"].state == "open"
+    ask(client)
+    assert [a.region for a in rec.attempts[-1:]] == ["swedencentral"]  # skipped while open
+    assert len([a for a in rec.attempts if a.region == "eastus2"]) == 2
+    time.sleep(0.45)
+    assert client.breaker_states()["eastus2"].state == "half_open"
+    ask(client)  # the trial fails: open again
+    assert client.breaker_states()["eastus2"].state == "open"
+    sim.clear_fault(fault.id)
+    time.sleep(0.45)
+    assert ask(client).headers["x-ms-region"] == "East US 2"  # the trial succeeds
+    assert client.breaker_states()["eastus2"].state == "closed"
+    changes = [(e.region, e.new_state) for e in rec.events if isinstance(e, BreakerEvent)]
+    assert changes == [
+        ("eastus2", "open"),
+        ("eastus2", "half_open"),
+        ("eastus2", "open"),
+        ("eastus2", "half_open"),
+        ("eastus2", "closed"),
+    ]
+
+
+def test_all_regions_down_raises_within_the_deadline_naming_each_region(sim: SimulatorThread) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": 503})
+    sim.add_fault("refuse", "swedencentral")
+    client = make(sim, deadline_s=1.5)
+    started = time.monotonic()
+    with pytest.raises(AllRegionsFailed) as err:
+        ask(client)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + 0.5
+    message = str(err.value)
+    assert "eastus2: HTTP 503" in message and "swedencentral: connection failed" in message
+    assert set(err.value.failures) == {"eastus2", "swedencentral"}
+    assert all(f.retry_in_s >= 0 for f in err.value.failures.values())
+
+
+def test_every_region_open_waits_for_the_earliest_when_it_fits(sim: SimulatorThread) -> None:
+    sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 1}, duration_s=0.9)
+    sim.add_fault("http_error", "swedencentral", {"status": 503})
+    rec = Recorder()
+    client = make(sim, rec, deadline_s=5, breaker_failures=1)
+    started = time.monotonic()
+    raw = ask(client)
+    assert raw.headers["x-ms-region"] == "East US 2"
+    assert 0.9 <= time.monotonic() - started < 3
+    assert rec.path()[-1] == ("eastus2", "ok", "return")
+
+
+def test_every_region_open_beyond_the_deadline_raises_at_once(sim: SimulatorThread) -> None:
+    sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 60})
+    sim.add_fault("rate_limit", "swedencentral", {"retry_after_s": 60})
+    client = make(sim, deadline_s=5)
+    started = time.monotonic()
+    with pytest.raises(AllRegionsFailed, match="may be tried again in 60"):
+        ask(client)
+    assert time.monotonic() - started < 1
+
+
+def test_embeddings_and_plain_create(sim: SimulatorThread) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": 500})
+    client = make(sim)
+    result = client.embeddings.create(model="text-embedding-3-small", input="hello")
+    assert len(result.data[0].embedding) == 1536
+    completion = client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    assert completion.choices[0].message.content
+
+
+def test_unknown_model_is_a_clear_error(sim: SimulatorThread) -> None:
+    with pytest.raises(ValueError, match="no region deploys model 'gpt-5'"):
+        make(sim).chat.completions.create(model="gpt-5", messages=MESSAGES)
