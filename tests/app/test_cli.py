@@ -15,7 +15,10 @@ from tests.conftest import BIN, cli_env, wait_for_file
 
 AOAI = str(BIN / "aoai-watch")
 EXAMPLE = Path(__file__).parents[2] / "data" / "aoai-watch.example.toml"
-REGION = '[[regions]]\nname = "x"\nendpoint = "https://x.openai.azure.com"\napi_key_env = "K"\n[regions.deployments]\ngpt-4o = "d"\n\n'
+REGION = (
+    '[[regions]]\nname = "x"\nendpoint = "https://x.openai.azure.com"\napi_key_env = "K"\n'
+    '[regions.deployments]\ngpt-4o = "d"\n\n'
+)
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

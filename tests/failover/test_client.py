@@ -13,6 +13,7 @@ from aoai_watch.failover import AllRegionsFailed, AttemptEvent, BreakerEvent, Fa
 
 from tests.conftest import KEY
 
+DEFAULT_DEPLOYMENTS = {"gpt-4o": "gpt-4o", "text-embedding-3-small": "text-embedding-3-small"}
 MESSAGES = [{"role": "user", "content": "ping"}]
 
 

@@ -49,7 +49,7 @@ def test_failover_table_in_config(tmp_path: Path) -> None:
     options = parse_failover_options(load_toml(path), path)
     assert options.deadline_s == 12 and options.hedge_after_s == 1.5
     path.write_text('[failover]\nread_timeout_s = "long"\n')
-    with pytest.raises(ConfigError, match="failover.read_timeout_s"):
+    with pytest.raises(ConfigError, match=r"failover\.read_timeout_s"):
         parse_failover_options(load_toml(path), path)
 
 
