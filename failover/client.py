@@ -11,8 +11,11 @@ and send; every decision is made in the plan.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +92,23 @@ class _Request:
         self.conversations.remember(response, region.name, history, self.kwargs.get("input"))
 
 
+@dataclass
+class _Call:
+    call_id: int
+    plan: CallPlan
+    request: _Request
+
+
+_HEDGE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="aoai-hedge")
+
+
+def _close_losing_stream(future: concurrent.futures.Future[tuple[bool, Any]]) -> None:
+    with contextlib.suppress(Exception):
+        done, result = future.result()
+        if done and isinstance(result, FailoverStream):
+            result.close()
+
+
 def _resource(client: Any, operation: str, raw: bool) -> Any:
     resource = {
         CHAT: lambda: client.chat.completions,
@@ -146,30 +166,44 @@ class _Base:
             self._router.rng,
         )
 
+    def _after_failure(self, call: _Call, region: RegionRuntime, started: float, exc: Exception, hedged: bool) -> bool:
+        """Record a failed attempt; True when the caller must get the exception now."""
+        failure = classify(exc)
+        decision = call.plan.record_failure(region, failure, call.request.can_replay)
+        if decision == ev.REPLAY:
+            call.request.replay_on.add(region.name)
+        self._report(call, region, started, failure.kind, failure.status, decision, failure.summary, hedged)
+        return decision == ev.RAISE
+
+    def _after_success(self, call: _Call, region: RegionRuntime, started: float, result: Any, hedged: bool) -> None:
+        call.plan.record_success(region)
+        self._report(call, region, started, "ok", 200, ev.RETURN, "", hedged)
+        call.request.remember(result, region)
+
     def _report(
         self,
-        call_id: int,
-        plan: CallPlan,
-        request: _Request,
+        call: _Call,
         region: RegionRuntime,
         started: float,
         outcome: str,
         status: int | None,
         decision: str,
-        detail: str = "",
+        detail: str,
+        hedged: bool,
     ) -> None:
         self._router.emit(
             AttemptEvent(
-                call_id=call_id,
-                attempt=plan.attempts,
-                operation=request.operation,
+                call_id=call.call_id,
+                attempt=call.plan.attempts,
+                operation=call.request.operation,
                 region=region.name,
-                deployment=region.deployment(request.model) or "",
+                deployment=region.deployment(call.request.model) or "",
                 outcome=outcome,
                 status=status,
                 latency_ms=(self._router.clock() - started) * 1000.0,
                 decision=decision,
                 detail=detail,
+                hedged=hedged,
             )
         )
 
@@ -182,37 +216,58 @@ class FailoverClient(_Base):
         super().__init__(regions, **options)
 
     def _send(self, request: _Request) -> Any:
-        call_id = self._router.next_call_id()
-        plan = self._plan(request)
+        call = _Call(self._router.next_call_id(), self._plan(request), request)
         while True:
-            step = plan.next_step()
+            step = call.plan.next_step()
             if step.wait_s > 0:
-                self._sleep(min(step.wait_s, plan.remaining_s()))
-            region = step.region
-            if not step.acquired and not region.breaker.acquire():
+                self._sleep(min(step.wait_s, call.plan.remaining_s()))
+            if not step.acquired and not step.region.breaker.acquire():
                 continue
-            plan.attempts += 1
-            started = self._router.clock()
-            try:
-                result = self._attempt(request, region, plan)
-            except Exception as exc:
-                failure = classify(exc)
-                decision = plan.record_failure(region, failure, request.can_replay)
-                self._report(
-                    call_id, plan, request, region, started, failure.kind, failure.status, decision, failure.summary
-                )
-                if decision == ev.RAISE:
-                    raise
-                if decision == ev.REPLAY:
-                    request.replay_on.add(region.name)
-                continue
-            except BaseException:
-                region.breaker.release()
+            hedge = self.options.hedge_after_s
+            done, result = self._race(call, step.region, hedge) if hedge is not None else self._try(call, step.region)
+            if done:
+                return result
+
+    def _try(self, call: _Call, region: RegionRuntime, hedged: bool = False) -> tuple[bool, Any]:
+        """One attempt, recorded: (True, result) on success, (False, None) to go on; raises what
+        no other region can fix."""
+        call.plan.attempts += 1
+        started = self._router.clock()
+        try:
+            result = self._attempt(call.request, region, call.plan)
+        except Exception as exc:
+            if self._after_failure(call, region, started, exc, hedged):
                 raise
-            plan.record_success(region)
-            self._report(call_id, plan, request, region, started, "ok", 200, ev.RETURN)
-            request.remember(result, region)
-            return result
+            return False, None
+        except BaseException:
+            region.breaker.release()
+            raise
+        self._after_success(call, region, started, result, hedged)
+        return True, result
+
+    def _race(self, call: _Call, region: RegionRuntime, hedge_after_s: float) -> tuple[bool, Any]:
+        """Hedging: if `region` has not answered within `hedge_after_s`, send the same call to the
+        next region too, and keep the first success. A thread cannot be cancelled: the loser runs
+        to its end, its outcome still counts for its region, and a losing stream is closed."""
+        first = _HEDGE_POOL.submit(self._try, call, region)
+        try:
+            return first.result(timeout=hedge_after_s)
+        except concurrent.futures.TimeoutError:
+            pass
+        second_step = call.plan.next_step(exclude={region.name}, untried_only=True)
+        if second_step is None or not second_step.region.breaker.acquire():
+            return first.result()
+        second = _HEDGE_POOL.submit(self._try, call, second_step.region, True)
+        pending = {first, second}
+        while pending:
+            finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                done, result = future.result()  # re-raises a failure no region can fix
+                if done:
+                    for loser in pending:
+                        loser.add_done_callback(_close_losing_stream)
+                    return True, result
+        return False, None
 
     def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
         resource = _resource(region.sync_client(), request.operation, request.raw)
@@ -250,37 +305,58 @@ class AsyncFailoverClient(_Base):
         super().__init__(regions, **options)
 
     async def _send(self, request: _Request) -> Any:
-        call_id = self._router.next_call_id()
-        plan = self._plan(request)
+        call = _Call(self._router.next_call_id(), self._plan(request), request)
         while True:
-            step = plan.next_step()
+            step = call.plan.next_step()
             if step.wait_s > 0:
-                await self._sleep(min(step.wait_s, plan.remaining_s()))
-            region = step.region
-            if not step.acquired and not region.breaker.acquire():
+                await self._sleep(min(step.wait_s, call.plan.remaining_s()))
+            if not step.acquired and not step.region.breaker.acquire():
                 continue
-            plan.attempts += 1
-            started = self._router.clock()
-            try:
-                result = await self._attempt(request, region, plan)
-            except Exception as exc:
-                failure = classify(exc)
-                decision = plan.record_failure(region, failure, request.can_replay)
-                self._report(
-                    call_id, plan, request, region, started, failure.kind, failure.status, decision, failure.summary
-                )
-                if decision == ev.RAISE:
-                    raise
-                if decision == ev.REPLAY:
-                    request.replay_on.add(region.name)
-                continue
-            except BaseException:  # cancelled: give back a half-open trial slot
-                region.breaker.release()
+            hedge = self.options.hedge_after_s
+            if hedge is not None:
+                done, result = await self._race(call, step.region, hedge)
+            else:
+                done, result = await self._try(call, step.region)
+            if done:
+                return result
+
+    async def _try(self, call: _Call, region: RegionRuntime, hedged: bool = False) -> tuple[bool, Any]:
+        call.plan.attempts += 1
+        started = self._router.clock()
+        try:
+            result = await self._attempt(call.request, region, call.plan)
+        except Exception as exc:
+            if self._after_failure(call, region, started, exc, hedged):
                 raise
-            plan.record_success(region)
-            self._report(call_id, plan, request, region, started, "ok", 200, ev.RETURN)
-            request.remember(result, region)
-            return result
+            return False, None
+        except BaseException:  # cancelled (a hedge lost, or the caller gave up): free a trial slot
+            region.breaker.release()
+            raise
+        self._after_success(call, region, started, result, hedged)
+        return True, result
+
+    async def _race(self, call: _Call, region: RegionRuntime, hedge_after_s: float) -> tuple[bool, Any]:
+        """Hedging: after `hedge_after_s` without an answer, send to the next region too; the first
+        success wins and the other attempt is cancelled."""
+        first = asyncio.ensure_future(self._try(call, region))
+        finished, _ = await asyncio.wait({first}, timeout=hedge_after_s)
+        if finished:
+            return first.result()
+        second_step = call.plan.next_step(exclude={region.name}, untried_only=True)
+        if second_step is None or not second_step.region.breaker.acquire():
+            return await first
+        pending = {first, asyncio.ensure_future(self._try(call, second_step.region, True))}
+        try:
+            while pending:
+                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    done, result = task.result()
+                    if done:
+                        return True, result
+            return False, None
+        finally:
+            for task in pending:
+                task.cancel()
 
     async def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
         resource = _resource(region.async_client(), request.operation, request.raw)

@@ -68,15 +68,24 @@ class CallPlan:
     def remaining_s(self) -> float:
         return max(0.0, self.deadline - self.clock())
 
-    def next_step(self) -> Step:
-        """The next attempt, or raise AllRegionsFailed."""
+    def next_step(self, exclude: set[str] | None = None, untried_only: bool = False) -> Step:  # type: ignore[return]
+        """The next attempt, or raise AllRegionsFailed. `untried_only` (for a hedge) returns None
+        instead when no untried region outside `exclude` can take the call now, without taking a
+        breaker permit (the caller acquires it)."""
         now = self.clock()
         if now >= self.deadline:
             raise self.give_up()
         # 1. untried regions, by priority
         for region in self.regions:
-            if region.name not in self.tried and region.usable and region.breaker.acquire():
+            if region.name in self.tried or not region.usable or (exclude and region.name in exclude):
+                continue
+            if untried_only:
+                if region.breaker.available():
+                    return Step(region, 0.0, acquired=False)
+            elif region.breaker.acquire():
                 return Step(region, 0.0, acquired=True)
+        if untried_only:
+            return None  # type: ignore[return-value]
         # 2. retry a region whose failure is worth retrying, after backoff
         retryable = [
             r

@@ -247,3 +247,40 @@ def test_no_secret_in_exceptions_events_or_logs(caplog: pytest.LogCaptureFixture
     texts += [r.getMessage() for r in caplog.records] + [str(r.args) for r in caplog.records]
     assert any("HTTP 401" in t for t in texts)  # the failures really were recorded
     assert not [t for t in texts if SECRET in t]
+
+
+def test_hedging_sends_to_the_next_region_when_the_first_is_slow(sim: SimulatorThread) -> None:
+    sim.add_fault("latency", "eastus2", {"ms": 1500})
+    rec = Recorder()
+    client = make(sim, rec, hedge_after_s=0.2)
+    started = time.monotonic()
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
+    assert raw.headers["x-ms-region"] == "Sweden Central"
+    assert time.monotonic() - started < 1.0
+    winner = [a for a in rec.attempts if a.outcome == "ok"][0]
+    assert winner.region == "swedencentral" and winner.hedged
+    sim.reset()
+    rec.events.clear()
+    assert (
+        client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES).headers["x-ms-region"]
+        == "East US 2"
+    )
+    assert [a.region for a in rec.attempts] == ["eastus2"]  # a fast answer sends no hedge
+
+
+def test_async_hedging_cancels_the_loser(sim: SimulatorThread) -> None:
+    async def run() -> None:
+        sim.add_fault("latency", "eastus2", {"ms": 3000})
+        rec = Recorder()
+        client = AsyncFailoverClient(regions(sim), environ={"SIM_KEY": KEY}, on_event=rec, hedge_after_s=0.2)
+        started = time.monotonic()
+        stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        assert stream.region == "swedencentral"
+        assert [c async for c in stream]
+        assert time.monotonic() - started < 1.5
+        await asyncio.sleep(0.1)
+        assert [(a.region, a.hedged) for a in rec.attempts] == [("swedencentral", True)]  # eastus2 was cancelled
+        assert client.breaker_states()["eastus2"].state == "closed"
+        await client.close()
+
+    asyncio.run(run())
