@@ -6,6 +6,7 @@ This package imports nothing else of aoai-watch, so applications can embed it al
 """
 
 from .breaker import BreakerState
+from .budget import TokenEstimateWarning, count_tokens, trim_to_budget
 from .client import AsyncFailoverClient, FailoverClient
 from .config import ConfigError, RegionConfig
 from .errors import AllRegionsFailed, RegionFailure

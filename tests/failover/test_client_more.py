@@ -257,7 +257,7 @@ def test_hedging_sends_to_the_next_region_when_the_first_is_slow(sim: SimulatorT
     raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
     assert raw.headers["x-ms-region"] == "Sweden Central"
     assert time.monotonic() - started < 1.0
-    winner = [a for a in rec.attempts if a.outcome == "ok"][0]
+    winner = next(a for a in rec.attempts if a.outcome == "ok")
     assert winner.region == "swedencentral" and winner.hedged
     sim.reset()
     rec.events.clear()
