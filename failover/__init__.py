@@ -25,4 +25,7 @@ __all__ = [
     "FailoverOptions",
     "RegionConfig",
     "RegionFailure",
+    "TokenEstimateWarning",
+    "count_tokens",
+    "trim_to_budget",
 ]
