@@ -24,6 +24,7 @@ test: install
 # Benchmarks compare against a baseline measured in the same run and print the ratio.
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	$(PY) -m bench
 
 lint: install

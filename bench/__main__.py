@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["simulator"]
+BENCHES = ["simulator", "failover"]
 
 
 def main(argv: list[str]) -> int:

@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 KEY = "bench-key"
 CHAT_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 8}
@@ -36,8 +37,8 @@ HUGE = "1000000000"  # quotas on, but never reached: the bookkeeping runs on eve
 
 
 @contextlib.contextmanager
-def server(*command: str) -> Iterator[str]:
-    """Start a server process that writes a ready file; yield its first region's base URL."""
+def server(*command: str) -> Iterator[dict[str, Any]]:
+    """Start a server process that writes a ready file; yield what the file says."""
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready.json"
         env = {**os.environ, "AOAI_SIM_KEY": KEY}
@@ -55,7 +56,7 @@ def server(*command: str) -> Iterator[str]:
                     proc.kill()
                     raise RuntimeError(f"server did not start: {proc.communicate()[1]}")
                 time.sleep(0.05)
-            yield next(iter(json.loads(ready.read_text())["regions"].values()))
+            yield json.loads(ready.read_text())
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -156,7 +157,8 @@ def main(quick: bool = False) -> int:
     if not shutil.which("wrk"):
         print("  wrk not installed (Debian package wrk; `make bench` installs it)")
         return 1
-    with server(*noop_command()) as noop_url, server(*simulator_command()) as sim_url:
+    with server(*noop_command()) as noop, server(*simulator_command()) as sim:
+        noop_url, sim_url = noop["regions"]["noop"], sim["regions"]["eastus2"]
         noop_sdk, sim_sdk = alternate(lambda url: sdk_rate(url, sdk_s), noop_url, sim_url, rounds)
         noop_wrk, sim_wrk = alternate(lambda url: wrk_rate(url, wrk_s), noop_url, sim_url, rounds)
 
@@ -175,7 +177,8 @@ def main(quick: bool = False) -> int:
         f"ratio {ratio:.2f}x (target >= 5000 req/s and >= 0.5x) {'PASS' if ok else 'FAIL'}"
     )
 
-    with server(*simulator_command()) as sim_url:
+    with server(*simulator_command()) as sim:
+        sim_url = sim["regions"]["eastus2"]
         slices = [wrk_rate(sim_url, slice_s) for _ in range(6)]
     flat = slices[-1] / slices[0]
     ok = flat >= 0.85
