@@ -51,11 +51,6 @@ class _Request:
         self.stream = kwargs.get("stream") is True
         if self.stream and raw:
             raise TypeError("with_raw_response does not take stream=True here; the stream's .response has the headers")
-        if self.stream and operation == RESPONSES:
-            raise TypeError(
-                "stream=True for responses is not supported by the failover client yet; "
-                "use chat.completions with stream=True, or a non-streamed response"
-            )
         user_timeout = kwargs.pop("timeout", None)
         self.user_timeout_s = float(user_timeout) if isinstance(user_timeout, int | float) else None
         self.kwargs = kwargs
@@ -85,9 +80,22 @@ class _Request:
         return httpx2.Timeout(read, connect=min(options.connect_timeout_s, read))
 
     def remember(self, result: Any, region: RegionRuntime) -> None:
-        if self.operation != RESPONSES:
+        """Keep a finished Responses conversation for replay (a stream: once it completes)."""
+        if self.operation != RESPONSES or self.stream:
             return
-        response = result.parse() if self.raw else result
+        self._remember(result.parse() if self.raw else result, region)
+
+    def stream_observer(self, region: RegionRuntime) -> Callable[[Any], None] | None:
+        if self.operation != RESPONSES:
+            return None
+
+        def observe(event: Any) -> None:
+            if getattr(event, "type", None) == "response.completed":
+                self._remember(event.response, region)
+
+        return observe
+
+    def _remember(self, response: Any, region: RegionRuntime) -> None:
         history = self.parent.items if self.parent is not None else ()
         self.conversations.remember(response, region.name, history, self.kwargs.get("input"))
 
@@ -284,7 +292,7 @@ class FailoverClient(_Base):
             except BaseException:
                 result.close()
                 raise
-            return FailoverStream(result, buffered, region.name)
+            return FailoverStream(result, buffered, region.name, request.stream_observer(region))
         return result
 
     def close(self) -> None:
@@ -373,7 +381,7 @@ class AsyncFailoverClient(_Base):
             except BaseException:
                 await result.close()
                 raise
-            return AsyncFailoverStream(result, buffered, region.name)
+            return AsyncFailoverStream(result, buffered, region.name, request.stream_observer(region))
         return result
 
     async def close(self) -> None:

@@ -1,20 +1,24 @@
 """Streams that fail over only before the first content token.
 
 An attempt reads a stream until its first chunk with non-empty `delta.content` (Azure's annotation
-chunk and the role chunk come earlier and do not count). A failure before that point is an ordinary
+chunk and the role chunk come earlier and do not count), or for Responses its first non-empty
+`response.output_text.delta` event. A failure before that point is an ordinary
 failed attempt, and the next region starts the answer afresh; after it, the stream belongs to the
 caller and an error is raised to them: text from two regions is never spliced together.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 __all__ = ["AsyncFailoverStream", "FailoverStream", "has_content"]
 
 
 def has_content(chunk: Any) -> bool:
+    """A chat chunk with `delta.content`, or a Responses `response.output_text.delta` event."""
+    if getattr(chunk, "type", None) == "response.output_text.delta":
+        return bool(getattr(chunk, "delta", None))
     choices = getattr(chunk, "choices", None)
     if not choices:
         return False
@@ -41,25 +45,34 @@ async def aread_to_first_token(stream: Any) -> list[Any]:
     return buffered
 
 
+def _ignore(_: Any) -> None:
+    return None
+
+
 class FailoverStream:
     """Iterates like openai's `Stream`: the chunks read before the first token, then the rest.
     `region` says which region answered; `response` is the HTTP response (headers)."""
 
-    def __init__(self, stream: Any, buffered: list[Any], region: str) -> None:
+    def __init__(
+        self, stream: Any, buffered: list[Any], region: str, observe: Callable[[Any], None] | None = None
+    ) -> None:
         self._stream = stream
         self._buffered = buffered
         self.region = region
         self.response = stream.response
+        self._observe = observe or _ignore
 
     def __iter__(self) -> Iterator[Any]:
-        yield from self._buffered
-        self._buffered = []
-        yield from self._stream
+        while True:
+            try:
+                yield self.__next__()
+            except StopIteration:
+                return
 
     def __next__(self) -> Any:
-        if self._buffered:
-            return self._buffered.pop(0)
-        return next(self._stream)
+        chunk = self._buffered.pop(0) if self._buffered else next(self._stream)
+        self._observe(chunk)
+        return chunk
 
     def close(self) -> None:
         self._stream.close()
@@ -74,17 +87,22 @@ class FailoverStream:
 class AsyncFailoverStream:
     """The async twin of `FailoverStream`."""
 
-    def __init__(self, stream: Any, buffered: list[Any], region: str) -> None:
+    def __init__(
+        self, stream: Any, buffered: list[Any], region: str, observe: Callable[[Any], None] | None = None
+    ) -> None:
         self._stream = stream
         self._buffered = buffered
         self.region = region
         self.response = stream.response
+        self._observe = observe or _ignore
 
     async def __aiter__(self) -> AsyncIterator[Any]:
-        for chunk in self._buffered:
+        while self._buffered:
+            chunk = self._buffered.pop(0)
+            self._observe(chunk)
             yield chunk
-        self._buffered = []
         async for chunk in self._stream:
+            self._observe(chunk)
             yield chunk
 
     async def close(self) -> None:

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from .. import wire
-from . import ops, tokens
+from . import asgi, ops, tokens
 from .region import Call, Refusal
 
 
@@ -26,11 +26,6 @@ async def create(call: Call) -> None:
     items = _input_items(body.get("input"))
     ops.require(items is not None, "'input' must be a string or a non-empty array of input items.", "input")
     assert items is not None
-    ops.require(
-        body.get("stream") is not True,
-        "Streaming responses are not supported by the aoai-watch simulator yet.",
-        "stream",
-    )
     max_tokens = ops.optional_int(body, "max_output_tokens", minimum=16)
     region = call.region
     history: list[dict[str, Any]] = []
@@ -46,10 +41,13 @@ async def create(call: Call) -> None:
     call.admit(input_tokens + (max_tokens or 1024))
 
     count = min(region.spec.reply_tokens, max_tokens) if max_tokens else region.spec.reply_tokens
-    text = "".join(tokens.reply_words(region.rng, count))
-    delay = region.spec.latency.sample_ttft_s(region.rng) + region.spec.latency.sample_per_token_s(region.rng) * count
-    if delay > 0:
-        await region.sleep(delay)
+    words = tokens.reply_words(region.rng, count)
+    text = "".join(words)
+    ttft_s = region.spec.latency.sample_ttft_s(region.rng)
+    per_token_s = region.spec.latency.sample_per_token_s(region.rng)
+    stream = body.get("stream") is True
+    if not stream and ttft_s + per_token_s * count > 0:
+        await region.sleep(ttft_s + per_token_s * count)
     hex_id = call.request_id.replace("-", "")
     output = {
         "id": f"msg_{hex_id}",
@@ -89,10 +87,63 @@ async def create(call: Call) -> None:
             "total_tokens": input_tokens + count,
         },
     }
+    conversation = [*history, *items, {"role": "assistant", "content": text}]
+    if stream:
+        await _stream(call, response, words, ttft_s, per_token_s, conversation)
+        return
     if response["store"]:
-        conversation = [*history, *items, {"role": "assistant", "content": text}]
         region.store_response({"response": response, "conversation": conversation})
     await call.reply(200, response)
+
+
+async def _stream(
+    call: Call,
+    response: dict[str, Any],
+    words: list[str],
+    ttft_s: float,
+    per_token_s: float,
+    conversation: list[dict[str, Any]],
+) -> None:
+    """The Responses event sequence: created, in_progress, output item and content part added, one
+    `response.output_text.delta` per token, the matching done events, completed. The response is
+    stored once it completes, as Azure does."""
+    region, send = call.region, call.send
+    item = response["output"][0]
+    ids = {"item_id": item["id"], "output_index": 0, "content_index": 0}
+    number = 0
+
+    async def emit(event: dict[str, Any]) -> None:
+        nonlocal number
+        await asgi.send_event(send, {"type": event.pop("type"), "sequence_number": number, **event})
+        number += 1
+
+    region.served[(call.deployment_name, 200)] += 1
+    await asgi.start_stream(send, call.headers)
+    pending = {**response, "status": "in_progress", "output": [], "usage": None}
+    await emit({"type": "response.created", "response": pending})
+    await emit({"type": "response.in_progress", "response": pending})
+    await emit(
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**item, "status": "in_progress", "content": []},
+        }
+    )
+    empty_part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    await emit({"type": "response.content_part.added", **ids, "part": empty_part})
+    for i, word in enumerate(words):
+        pause = ttft_s if i == 0 else per_token_s
+        if pause > 0:
+            await region.sleep(pause)
+        await emit({"type": "response.output_text.delta", **ids, "delta": word, "logprobs": []})
+    text = "".join(words)
+    await emit({"type": "response.output_text.done", **ids, "text": text, "logprobs": []})
+    await emit({"type": "response.content_part.done", **ids, "part": item["content"][0]})
+    await emit({"type": "response.output_item.done", "output_index": 0, "item": item})
+    if response["store"]:
+        region.store_response({"response": response, "conversation": conversation})
+    await emit({"type": "response.completed", "response": response})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _stored(call: Call) -> dict[str, Any]:

@@ -301,3 +301,27 @@ def test_same_seed_same_answers() -> None:
     first = run()
     assert first == run()
     assert len(set(first)) == 3
+
+
+def test_streamed_response_event_sequence_and_storage(sim: SimulatorThread) -> None:
+    client = sdk(sim)
+    events = list(client.responses.create(model="gpt-4o", input="hi", stream=True))
+    kinds = [e.type for e in events]
+    assert kinds[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    assert kinds.count("response.output_text.delta") == 12
+    assert kinds[-4:] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    completed = events[-1].response
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert completed.output_text == text
+    assert client.responses.retrieve(completed.id).output_text == text  # stored once completed

@@ -284,3 +284,19 @@ def test_async_hedging_cancels_the_loser(sim: SimulatorThread) -> None:
         await client.close()
 
     asyncio.run(run())
+
+
+def test_streamed_responses_fail_over_and_the_chain_continues(sim: SimulatorThread) -> None:
+    rec = Recorder()
+    client = make(sim, rec)
+    sim.add_fault("http_error", "eastus2", {"status": 503})
+    stream = client.responses.create(model="gpt-4o", input="Remember 7.", stream=True)
+    events = list(stream)
+    assert stream.region == "swedencentral" and events[-1].type == "response.completed"
+    first_id = events[-1].response.id
+    sim.reset()
+    sim.add_fault("http_error", "swedencentral", {"status": 503})
+    # the parent lives in swedencentral, which is down now: replayed in full on eastus2
+    follow = client.responses.create(model="gpt-4o", input="Which number?", previous_response_id=first_id)
+    assert follow.previous_response_id is None and follow.output_text
+    assert [a.region for a in rec.attempts][-2:] == ["swedencentral", "eastus2"]
