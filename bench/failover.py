@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.simulator import KEY, server
+from bench.simulator import KEY, server, simulator_command
 
 MESSAGES = [{"role": "user", "content": "ping"}]
 READ_TIMEOUT_S = 2.0
@@ -174,7 +174,7 @@ async def run_all(quick: bool) -> int:
     calls, budget_s, per_call_s = (12, 10.0, 8.0) if quick else (40, 25.0, 15.0)
     failures: list[str] = []
     print("bench/failover  (rerun: make bench, or .venv/bin/python -m bench failover)")
-    with server(*_simulator_command()) as ready:
+    with server(*simulator_command("eastus2,swedencentral", latency_scale=0.3, quota="0", seed=5)) as ready:
         urls, control_url = ready["regions"], ready["control"]
         base_run = await drive(direct(urls)[0], calls, budget_s, per_call_s)
         base_p50, base_p99 = pct(base_run.latencies_s, 0.5), pct(base_run.latencies_s, 0.99)
@@ -243,27 +243,6 @@ def _breaker_watch(client: Any) -> Callable[[int], None] | None:
             client._bench_opened_at = i
 
     return watch
-
-
-def _simulator_command() -> list[str]:
-    import sys
-
-    return [
-        sys.executable,
-        "-m",
-        "aoai_watch.app.cli",
-        "simulate",
-        "--regions",
-        "eastus2,swedencentral",
-        "--latency-scale",
-        "0.3",
-        "--tpm",
-        "0",
-        "--rpm",
-        "0",
-        "--seed",
-        "5",
-    ]
 
 
 def main(quick: bool = False) -> int:

@@ -65,22 +65,25 @@ def server(*command: str) -> Iterator[dict[str, Any]]:
                 proc.kill()
 
 
-def simulator_command() -> list[str]:
+def simulator_command(
+    regions: str = "eastus2", latency_scale: float = 0, quota: str = HUGE, seed: int = 1
+) -> list[str]:
+    """`aoai-watch simulate` in a child process, latency off and quotas on (but never reached) by default."""
     return [
         sys.executable,
         "-m",
         "aoai_watch.app.cli",
         "simulate",
         "--regions",
-        "eastus2",
+        regions,
         "--latency-scale",
-        "0",
+        str(latency_scale),
         "--tpm",
-        HUGE,
+        quota,
         "--rpm",
-        HUGE,
+        quota,
         "--seed",
-        "1",
+        str(seed),
     ]
 
 

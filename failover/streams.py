@@ -49,9 +49,9 @@ def _ignore(_: Any) -> None:
     return None
 
 
-class FailoverStream:
-    """Iterates like openai's `Stream`: the chunks read before the first token, then the rest.
-    `region` says which region answered; `response` is the HTTP response (headers)."""
+class _Wrapped:
+    """What both stream wrappers hold: the SDK stream, the chunks read before the first token,
+    the region that answered, and an observer that sees every chunk handed out."""
 
     def __init__(
         self, stream: Any, buffered: list[Any], region: str, observe: Callable[[Any], None] | None = None
@@ -61,6 +61,11 @@ class FailoverStream:
         self.region = region
         self.response = stream.response
         self._observe = observe or _ignore
+
+
+class FailoverStream(_Wrapped):
+    """Iterates like openai's `Stream`: the chunks read before the first token, then the rest.
+    `region` says which region answered; `response` is the HTTP response (headers)."""
 
     def __iter__(self) -> Iterator[Any]:
         while True:
@@ -84,17 +89,8 @@ class FailoverStream:
         self.close()
 
 
-class AsyncFailoverStream:
+class AsyncFailoverStream(_Wrapped):
     """The async twin of `FailoverStream`."""
-
-    def __init__(
-        self, stream: Any, buffered: list[Any], region: str, observe: Callable[[Any], None] | None = None
-    ) -> None:
-        self._stream = stream
-        self._buffered = buffered
-        self.region = region
-        self.response = stream.response
-        self._observe = observe or _ignore
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         while self._buffered:

@@ -214,7 +214,7 @@ def test_missing_key_variable_makes_the_region_unusable_not_the_client(sim: Simu
         )
 
 
-SECRET = "sk-live-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+SECRET = "fake-test-key-that-must-never-leak-0123456789"  # not a real key: a marker to search for
 
 
 def test_no_secret_in_exceptions_events_or_logs(caplog: pytest.LogCaptureFixture) -> None:
