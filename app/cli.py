@@ -18,17 +18,14 @@ DEMO_KEY = "demo-key"  # the demo's simulated regions accept this when $AOAI_SIM
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from ..failover.config import load_toml, parse_regions
-    from ..failover.options import parse_failover_options
+    from ..probes.config import load_config
 
-    doc = load_toml(args.file)
-    known = ("regions", "failover")
-    for key in doc:
-        if key not in known:
-            raise ConfigError(args.file, key, f"unknown top-level key; valid keys are {', '.join(known)}")
-    regions = parse_regions(doc, args.file)
-    parse_failover_options(doc, args.file)
-    print(f"{args.file}: OK, {len(regions)} region(s)")
+    config = load_config(args.file)
+    regions = config.regions
+    print(
+        f"{args.file}: OK, {len(regions)} region(s); database {config.database}; "
+        f"probes {', '.join(config.probes.kinds)} every {config.probes.every_s:g} s"
+    )
     for r in regions:
         key = f"key from ${r.api_key_env}" if r.auth == "api-key" else "Entra ID"
         missing = "" if r.auth != "api-key" or os.environ.get(r.api_key_env or "") else " (variable not set here)"
@@ -78,6 +75,91 @@ def _demo(args: argparse.Namespace) -> int:
     return sim.run(regions, args.seed, 0, args.ready_file)
 
 
+def _probe(args: argparse.Namespace) -> int:
+    from ..probes.config import KINDS, load_config
+    from ..probes.schedule import CycleBusy, CycleReport, run_loop, run_once
+
+    config = load_config(args.config, database=args.db)
+    kinds = None
+    if args.kinds:
+        kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise _UsageError(f"unknown probe kind(s) {', '.join(unknown)}; kinds: {', '.join(KINDS)}")
+
+    def report(outcome: CycleReport | Exception) -> None:
+        if isinstance(outcome, CycleBusy):
+            print(f"aoai-watch probe: {outcome}", file=sys.stderr, flush=True)
+        elif isinstance(outcome, Exception):
+            print(f"aoai-watch probe: cycle failed: {type(outcome).__name__}: {outcome}", file=sys.stderr, flush=True)
+        else:
+            _print_cycle(outcome, config.database, args.quiet)
+
+    if args.every is not None:
+        if args.every < 1:
+            raise _UsageError("--every takes a number of seconds >= 1")
+        print(f"probing every {args.every:g} s into {config.database}; Ctrl-C or SIGTERM stops", flush=True)
+        run_loop(config, report, kinds, every_s=args.every)
+        return 0
+    try:
+        outcome = run_once(config, kinds)
+    except CycleBusy as busy:
+        report(busy)
+        return 0  # the running cycle stores its own rows; skipping is the right thing
+    report(outcome)
+    return 0
+
+
+def _print_cycle(cycle: object, database: object, quiet: bool) -> None:
+    from ..probes.schedule import CycleReport
+
+    assert isinstance(cycle, CycleReport)
+    if not quiet:
+        for r in cycle.results:
+            latency = f"{r.latency_ms:7.0f} ms" if r.latency_ms is not None else "        -"
+            status = r.status_code if r.status_code is not None else "-"
+            print(
+                f"  {r.region:<16} {r.kind:<16} {r.outcome:<14} {status!s:>4} {latency}"
+                + (f"  {r.error[:80]}" if r.error else "")
+            )
+    stored = cycle.stored
+    bad = sum(r.outcome not in ("ok", "slow") for r in cycle.results)
+    where = (
+        f"stored in {database}"
+        if not stored.spooled
+        else f"database locked: {stored.spooled} rows kept in the spool file, stored at the next write"
+    )
+    print(
+        f"{len(cycle.results)} probes, {bad} failed; {stored.written} rows {where}"
+        + (f"; {stored.model_changes} model version change(s)" if stored.model_changes else ""),
+        flush=True,
+    )
+
+
+def _prune(args: argparse.Namespace) -> int:
+    import re
+    from datetime import timedelta
+
+    from ..probes.config import load_config
+    from ..probes.store import Store
+
+    match = re.fullmatch(r"(\d+)d", args.older_than)
+    if not match:
+        raise _UsageError(f"--older-than takes days, e.g. 90d; got {args.older_than!r}")
+    database = args.db or (load_config(args.config).database if args.config else None)
+    if database is None:
+        raise _UsageError("give --db PATH or --config FILE")
+    from ..probes.store import StoreBusy
+
+    try:
+        deleted = Store(database).prune(timedelta(days=int(match.group(1))))
+    except StoreBusy as exc:
+        print(f"aoai-watch prune: {exc}; try again later", file=sys.stderr)
+        return 1
+    print(f"deleted {deleted} probe rows older than {args.older_than} from {database}")
+    return 0
+
+
 class _UsageError(Exception):
     pass
 
@@ -116,6 +198,24 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--rpm", type=int, help="requests-per-minute quota of every deployment (0 = unlimited)")
     simulate.add_argument("--control-port", type=int, default=0, help="port of the control API (default: free)")
     simulate.set_defaults(run=_simulate)
+    probe = sub.add_parser(
+        "probe",
+        help="probe every region once (for cron), or every N seconds",
+        description="Exit 0 even when probes fail (they are data); 1 when it could not run or store.",
+    )
+    probe.add_argument("--config", required=True, help="the TOML config file")
+    probe.add_argument("--db", help="the DuckDB file (default: the config's database)")
+    probe.add_argument("--every", type=float, help="loop: a cycle every this many seconds (with jitter)")
+    probe.add_argument("--kinds", help="comma-separated probe kinds (default: the config's [probes] kinds)")
+    probe.add_argument("--quiet", action="store_true", help="print one summary line per cycle")
+    probe.set_defaults(run=_probe)
+
+    prune = sub.add_parser("prune", help="delete old probe rows to keep the database bounded")
+    prune.add_argument("--older-than", required=True, help="age in days, e.g. 90d")
+    prune.add_argument("--db", help="the DuckDB file")
+    prune.add_argument("--config", help="take the database from this config")
+    prune.set_defaults(run=_prune)
+
     demo = sub.add_parser("demo", help="run everything on this machine, no Azure account needed")
     demo.add_argument("--seed", type=int, default=None, help="make the run repeatable")
     demo.add_argument("--ready-file", help="write the URLs here as JSON once listening")

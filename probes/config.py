@@ -1,0 +1,157 @@
+"""The whole aoai-watch config file: regions (failover.config), `[failover]`, `[probes]`, `[slo]`,
+`[prices]` and `database`, validated once at load. Every error names the file, the field and the fix."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..failover.config import ConfigError, RegionConfig, load_toml, parse_regions
+from ..failover.options import FailoverOptions, parse_failover_options
+from .prices import PriceTable, load_prices
+
+__all__ = ["KINDS", "AppConfig", "ProbeSettings", "SloTargets", "load_config"]
+
+KINDS = ("chat", "stream", "responses_chain", "realtime", "embeddings", "failover")
+DEFAULT_DATABASE = Path("data/aoai-watch.duckdb")
+TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database")
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    kinds: tuple[str, ...] = ("chat", "stream", "responses_chain", "embeddings", "failover")
+    every_s: float = 60.0
+    timeout_s: float = 30.0
+    max_tokens: int = 8
+    prober: str = field(default_factory=socket.gethostname)
+    chat_model: str = "gpt-4o"  # chat, stream, responses_chain and failover probe this model
+    embedding_model: str = "text-embedding-3-small"
+    realtime_model: str = "gpt-realtime"  # the realtime probe runs where a region deploys this model
+
+
+@dataclass(frozen=True)
+class SloTargets:
+    """OpenSLO-shaped: availability and latency objectives over a rolling window, by occurrences."""
+
+    availability_target: float = 0.999
+    latency_threshold_s: float = 2.0
+    latency_target: float = 0.99
+    window_days: int = 30
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    path: Path
+    regions: list[RegionConfig]
+    failover: FailoverOptions
+    probes: ProbeSettings
+    slo: SloTargets
+    prices: PriceTable
+    database: Path
+
+
+def load_config(path: str | Path, database: str | Path | None = None) -> AppConfig:
+    """Load and validate a config file; `database` (from --db) overrides the file's `database`."""
+    path = Path(path)
+    doc = load_toml(path)
+    for key in doc:
+        if key not in TOP_LEVEL:
+            raise ConfigError(path, key, f"unknown top-level key; valid keys are {', '.join(TOP_LEVEL)}")
+    regions = parse_regions(doc, path)
+    db = database if database is not None else doc.get("database", str(DEFAULT_DATABASE))
+    if not isinstance(db, str | Path) or not str(db):
+        raise ConfigError(path, "database", 'must be a file path, e.g. database = "data/aoai-watch.duckdb"')
+    return AppConfig(
+        path=path,
+        regions=regions,
+        failover=parse_failover_options(doc, path),
+        probes=_probes(doc.get("probes", {}), path),
+        slo=_slo(doc.get("slo", {}), path),
+        prices=load_prices(overrides=doc.get("prices", {}), source=path),
+        database=Path(db),
+    )
+
+
+def _table(raw: Any, path: Path, name: str) -> Mapping[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, name, f"must be a table: [{name}]")
+    return raw
+
+
+def _probes(raw: Any, path: Path) -> ProbeSettings:
+    raw = _table(raw, path, "probes")
+    valid = ("kinds", "every_s", "timeout_s", "max_tokens", "prober", "chat_model", "embedding_model", "realtime_model")
+    for key in raw:
+        if key not in valid:
+            raise ConfigError(path, f"probes.{key}", f"unknown key; valid keys are {', '.join(valid)}")
+    kinds = raw.get("kinds", list(ProbeSettings().kinds))
+    if not isinstance(kinds, list) or not kinds or any(k not in KINDS for k in kinds):
+        raise ConfigError(
+            path, "probes.kinds", f"must be a non-empty list drawn from {', '.join(KINDS)}; got {kinds!r}"
+        )
+    values: dict[str, Any] = {"kinds": tuple(dict.fromkeys(kinds))}
+    for key, minimum in (("every_s", 1.0), ("timeout_s", 0.1)):
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+                raise ConfigError(path, f"probes.{key}", f"must be a number of seconds >= {minimum:g}; got {value!r}")
+            values[key] = float(value)
+    if "max_tokens" in raw:
+        value = raw["max_tokens"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
+            raise ConfigError(path, "probes.max_tokens", f"must be a whole number from 1 to 4096; got {value!r}")
+        values["max_tokens"] = value
+    for key in ("prober", "chat_model", "embedding_model", "realtime_model"):
+        if key in raw:
+            if not isinstance(raw[key], str) or not raw[key].strip():
+                raise ConfigError(path, f"probes.{key}", "must be a non-empty string")
+            values[key] = raw[key]
+    return ProbeSettings(**values)
+
+
+def _slo(raw: Any, path: Path) -> SloTargets:
+    raw = _table(raw, path, "slo")
+    for key in raw:
+        if key not in ("availability", "latency"):
+            raise ConfigError(path, f"slo.{key}", "unknown objective; valid: [slo.availability], [slo.latency]")
+    availability = _table(raw.get("availability", {}), path, "slo.availability")
+    latency = _table(raw.get("latency", {}), path, "slo.latency")
+    defaults = SloTargets()
+
+    def ratio(table: Mapping[str, Any], name: str, default: float) -> float:
+        value = table.get("target", default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+            raise ConfigError(path, f"slo.{name}.target", f"must be a ratio between 0 and 1, e.g. 0.999; got {value!r}")
+        return float(value)
+
+    def window(table: Mapping[str, Any], name: str) -> int:
+        value = table.get("window", f"{defaults.window_days}d")
+        if not isinstance(value, str) or not value.endswith("d") or not value[:-1].isdigit() or int(value[:-1]) < 1:
+            raise ConfigError(path, f"slo.{name}.window", f'must be a number of days such as "30d"; got {value!r}')
+        return int(value[:-1])
+
+    for table, name in ((availability, "availability"), (latency, "latency")):
+        for key in table:
+            if key not in ("target", "window", "budgeting", "threshold_s"):
+                raise ConfigError(
+                    path,
+                    f"slo.{name}.{key}",
+                    "unknown key; valid: target, window, budgeting" + (", threshold_s" if name == "latency" else ""),
+                )
+        if table.get("budgeting", "Occurrences") != "Occurrences":
+            raise ConfigError(path, f"slo.{name}.budgeting", 'only "Occurrences" is supported (probes are events)')
+    threshold = latency.get("threshold_s", defaults.latency_threshold_s)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold <= 0:
+        raise ConfigError(path, "slo.latency.threshold_s", f"must be a positive number of seconds; got {threshold!r}")
+    windows = {window(availability, "availability"), window(latency, "latency")}
+    if len(windows) != 1:
+        raise ConfigError(path, "slo.latency.window", "both objectives must use the same window")
+    return SloTargets(
+        availability_target=ratio(availability, "availability", defaults.availability_target),
+        latency_threshold_s=float(threshold),
+        latency_target=ratio(latency, "latency", defaults.latency_target),
+        window_days=windows.pop(),
+    )

@@ -1,0 +1,81 @@
+"""What a probe kind gets: its target, the settings, a ready SDK client, and the row to fill."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..failover.config import RegionConfig
+from .config import AppConfig
+from .result import ProbeResult
+
+__all__ = ["ProbeContext", "Target", "record_headers"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one probe measures: region x deployment x kind (the model is what config maps)."""
+
+    region: RegionConfig
+    kind: str
+    model: str
+    deployment: str
+
+
+@dataclass
+class ProbeContext:
+    target: Target
+    config: AppConfig
+    result: ProbeResult
+    client: Any  # openai.AsyncOpenAI for the target's region, max_retries=0
+    credential: Callable[[], Any]  # async: the region's key or a fresh Entra token
+    environ: Any = None
+    clock: Callable[[], float] = time.perf_counter
+    started: float = field(default=0.0)
+
+    def elapsed_ms(self) -> float:
+        return (self.clock() - self.started) * 1000.0
+
+    @property
+    def max_tokens(self) -> int:
+        return self.config.probes.max_tokens
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def record_headers(result: ProbeResult, headers: Any) -> None:
+    """Copy what Azure's headers tell: request id and the rate-limit counters (untrusted, optional)."""
+    if headers is None:
+        return
+    result.request_id = headers.get("apim-request-id") or headers.get("x-request-id") or result.request_id
+    remaining_requests = _int(headers.get("x-ratelimit-remaining-requests"))
+    remaining_tokens = _int(headers.get("x-ratelimit-remaining-tokens"))
+    if remaining_requests is not None:
+        result.ratelimit_remaining_requests = remaining_requests
+    if remaining_tokens is not None:
+        result.ratelimit_remaining_tokens = remaining_tokens
+
+
+def record_usage(result: ProbeResult, usage: Any) -> None:
+    """Tokens from a chat/embeddings `usage` (prompt/completion) or a Responses one (input/output)."""
+    if usage is None:
+        return
+    prompt = getattr(usage, "prompt_tokens", None)
+    if prompt is None:
+        prompt = getattr(usage, "input_tokens", None)
+    completion = getattr(usage, "completion_tokens", None)
+    if completion is None:
+        completion = getattr(usage, "output_tokens", None)
+    details = getattr(usage, "prompt_tokens_details", None) or getattr(usage, "input_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    result.prompt_tokens = (result.prompt_tokens or 0) + (prompt or 0)
+    result.completion_tokens = (result.completion_tokens or 0) + (completion or 0)
+    if cached is not None:
+        result.cached_tokens = (result.cached_tokens or 0) + cached

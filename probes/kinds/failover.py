@@ -1,0 +1,35 @@
+"""`failover`: the chat probe through the bundled failover client across every region: the
+composite number the 99.9% promise is about. The row's region is "failover"; `served_by` and
+`deployment` say which region and deployment answered."""
+
+from __future__ import annotations
+
+from ...failover import AsyncFailoverClient, AttemptEvent
+from ..context import ProbeContext, record_headers, record_usage
+from .chat import prompt
+
+REGION = "failover"
+
+
+async def run(ctx: ProbeContext) -> None:
+    answered: list[AttemptEvent] = []
+
+    def note(event: object) -> None:
+        if isinstance(event, AttemptEvent) and event.outcome == "ok":
+            answered.append(event)
+
+    options = ctx.config.failover.replace(deadline_s=min(ctx.config.failover.deadline_s, ctx.config.probes.timeout_s))
+    client = AsyncFailoverClient(ctx.config.regions, options=options, on_event=note, environ=ctx.environ)
+    try:
+        raw = await client.chat.completions.with_raw_response.create(
+            model=ctx.target.model, messages=prompt(), max_tokens=ctx.max_tokens
+        )
+    finally:
+        await client.close()
+    record_headers(ctx.result, raw.headers)
+    completion = raw.parse()
+    ctx.result.model_version = completion.model
+    record_usage(ctx.result, completion.usage)
+    if answered:
+        ctx.result.served_by = answered[-1].region
+        ctx.result.deployment = answered[-1].deployment

@@ -1,0 +1,65 @@
+"""`realtime`: open the realtime WebSocket (GA path), wait for `session.created`, send one text
+request; connect time (to session.created), time to the first text delta, to `response.done`.
+A refused upgrade is classified by its HTTP status; a socket that drops is a `connect_error`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import websockets
+
+from ..context import ProbeContext
+
+
+class RealtimeError(Exception):
+    """The server sent an `error` event."""
+
+
+def url(endpoint: str, deployment: str) -> str:
+    scheme = "wss" if endpoint.startswith("https://") else "ws"
+    host = endpoint.split("://", 1)[1]
+    return f"{scheme}://{host}/openai/v1/realtime?model={quote(deployment)}"
+
+
+async def _next(ws: Any) -> dict[str, Any]:
+    event = json.loads(await ws.recv())
+    if event.get("type") == "error":
+        raise RealtimeError(str(event.get("error", {}).get("code") or "error event"))
+    return event
+
+
+async def run(ctx: ProbeContext) -> None:
+    key_or_token, header = await ctx.credential()
+    async with websockets.connect(
+        url(ctx.target.region.endpoint, ctx.target.deployment),
+        additional_headers={header: key_or_token},
+        open_timeout=None,
+        max_size=2**22,
+    ) as ws:
+        ctx.result.request_id = ws.response.headers.get("apim-request-id") if ws.response else None
+        event = await _next(ws)
+        if event.get("type") != "session.created":
+            raise RealtimeError(f"expected session.created first, got {event.get('type')}")
+        ctx.result.connect_ms = ctx.elapsed_ms()
+        ctx.result.model_version = (event.get("session") or {}).get("model")
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "conversation.item.create",
+                    "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Say OK."}]},
+                }
+            )
+        )
+        await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
+        while True:
+            event = await _next(ws)
+            kind = event.get("type")
+            if kind in ("response.output_text.delta", "response.text.delta") and ctx.result.ttft_ms is None:
+                ctx.result.ttft_ms = ctx.elapsed_ms()
+            if kind == "response.done":
+                usage = (event.get("response") or {}).get("usage") or {}
+                ctx.result.prompt_tokens = usage.get("input_tokens")
+                ctx.result.completion_tokens = usage.get("output_tokens")
+                return

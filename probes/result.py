@@ -1,0 +1,67 @@
+"""One probe attempt, one row: `ProbeResult`, and the outcome words of DESIGN.md."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["GOOD_OUTCOMES", "OUTCOMES", "ProbeResult"]
+
+OUTCOMES = (
+    "ok",
+    "slow",
+    "rate_limited",
+    "server_error",
+    "timeout",
+    "connect_error",
+    "auth_error",
+    "not_found",
+    "content_filter",
+    "bad_response",
+    "state_lost",
+)
+# Availability counts these as good (DESIGN.md "SLOs"); the others burn the error budget.
+GOOD_OUTCOMES = ("ok", "slow", "not_found", "content_filter")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC
+
+
+@dataclass
+class ProbeResult:
+    """Everything one attempt measured. Times in milliseconds, cost in USD, `ts` naive UTC (start)."""
+
+    region: str
+    deployment: str | None
+    kind: str
+    outcome: str = "ok"
+    ts: datetime = field(default_factory=_now)
+    prober: str = ""
+    model: str | None = None  # the model asked for (config), which prices use
+    model_version: str | None = None  # the model the response reported
+    served_by: str | None = None  # the failover probe: the region that answered
+    status_code: int | None = None
+    latency_ms: float | None = None  # to the last byte
+    ttft_ms: float | None = None  # to the first content token
+    connect_ms: float | None = None  # realtime: to session.created
+    tokens_per_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+    retry_after_s: float | None = None
+    ratelimit_remaining_requests: int | None = None
+    ratelimit_remaining_tokens: int | None = None
+    request_id: str | None = None  # apim-request-id: joins Azure's own logs
+    error: str | None = None  # failures only, secrets removed
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))

@@ -1,0 +1,156 @@
+"""One probe cycle: every target concurrently, each one attempt under a timeout, every outcome a
+row. Nothing raises out of `run_cycle`; a slow region only delays its own rows."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import openai
+
+from ..failover.auth import async_token_provider, default_entra_provider
+from ..failover.config import RegionConfig
+from .config import AppConfig
+from .context import ProbeContext, Target, record_headers
+from .kinds import REGISTRY
+from .kinds.failover import REGION as FAILOVER_REGION
+from .outcome import classify_failure, error_text
+from .result import ProbeResult
+
+__all__ = ["run_cycle", "targets"]
+
+_MODEL_FOR_KIND = {
+    "chat": "chat_model",
+    "stream": "chat_model",
+    "responses_chain": "chat_model",
+    "failover": "chat_model",
+    "embeddings": "embedding_model",
+    "realtime": "realtime_model",
+}
+
+
+def targets(config: AppConfig, kinds: tuple[str, ...] | None = None) -> list[Target]:
+    """Region x kind for each kind whose model the region deploys; one composite failover target."""
+    chosen = kinds or config.probes.kinds
+    found = []
+    for kind in chosen:
+        model = getattr(config.probes, _MODEL_FOR_KIND[kind])
+        if kind == "failover":
+            if any(r.deployments.get(model) for r in config.regions):
+                found.append(Target(RegionConfig(FAILOVER_REGION, config.regions[0].endpoint), kind, model, ""))
+            continue
+        for region in config.regions:
+            deployment = region.deployments.get(model)
+            if deployment:
+                found.append(Target(region, kind, model, deployment))
+    return found
+
+
+class _Credentials:
+    """Per region: the key from its environment variable, or a bounded Entra token provider."""
+
+    def __init__(self, config: AppConfig, environ: Mapping[str, str], token_provider: Callable[[], Any] | None) -> None:
+        self.environ = environ
+        self.timeout_s = config.failover.credential_timeout_s
+        self.token_provider = token_provider
+        self._providers: dict[str, Callable[[], Any]] = {}
+
+    def secrets(self, regions: list[RegionConfig]) -> list[str]:
+        return [self.environ.get(r.api_key_env, "") for r in regions if r.api_key_env]
+
+    def sdk_key(self, region: RegionConfig) -> Any:
+        if region.auth == "api-key":
+            return self.environ.get(region.api_key_env or "") or "missing-key"
+        return self._provider(region)
+
+    def _provider(self, region: RegionConfig) -> Callable[[], Any]:
+        if region.name not in self._providers:
+            self._providers[region.name] = async_token_provider(
+                self.token_provider or default_entra_provider(), self.timeout_s, region.name
+            )
+        return self._providers[region.name]
+
+    def realtime(self, region: RegionConfig) -> Callable[[], Any]:
+        async def credential() -> tuple[str, str]:
+            if region.auth == "api-key":
+                return self.environ.get(region.api_key_env or "", ""), "api-key"
+            return f"Bearer {await self._provider(region)()}", "Authorization"
+
+        return credential
+
+
+async def _probe(ctx: ProbeContext, secrets: list[str]) -> ProbeResult:
+    result, config = ctx.result, ctx.config
+    ctx.started = ctx.clock()
+    try:
+        await asyncio.wait_for(REGISTRY[ctx.target.kind](ctx), config.probes.timeout_s)
+    except Exception as exc:  # every failure is data
+        failure = classify_failure(exc)
+        result.outcome = failure.outcome
+        result.status_code = failure.status_code
+        result.retry_after_s = failure.retry_after_s
+        record_headers(result, failure.headers)
+        result.error = error_text(exc, secrets)
+    else:
+        result.status_code = 200
+        slow = ctx.elapsed_ms() > config.slo.latency_threshold_s * 1000.0
+        result.outcome = "slow" if slow else "ok"
+    result.latency_ms = ctx.elapsed_ms()
+    result.cost_usd = config.prices.cost_usd(
+        ctx.target.model, result.prompt_tokens, result.completion_tokens, result.cached_tokens
+    )
+    return result
+
+
+async def run_cycle_async(
+    config: AppConfig,
+    kinds: tuple[str, ...] | None = None,
+    environ: Mapping[str, str] | None = None,
+    token_provider: Callable[[], Any] | None = None,
+) -> list[ProbeResult]:
+    environ = os.environ if environ is None else environ
+    credentials = _Credentials(config, environ, token_provider)
+    secrets = credentials.secrets(config.regions)
+    timeout = config.probes.timeout_s
+    clients: dict[str, openai.AsyncOpenAI] = {}
+    contexts = []
+    for target in targets(config, kinds):
+        region = target.region
+        if target.kind != "failover" and region.name not in clients:
+            clients[region.name] = openai.AsyncOpenAI(
+                base_url=region.base_url, api_key=credentials.sdk_key(region), max_retries=0, timeout=timeout
+            )
+        result = ProbeResult(
+            region=region.name,
+            deployment=target.deployment or None,
+            kind=target.kind,
+            prober=config.probes.prober,
+            model=target.model,
+        )
+        contexts.append(
+            ProbeContext(
+                target=target,
+                config=config,
+                result=result,
+                client=clients.get(region.name),
+                credential=credentials.realtime(region),
+                environ=environ,
+            )
+        )
+    try:
+        return list(await asyncio.gather(*[_probe(ctx, secrets) for ctx in contexts]))
+    finally:
+        for client in clients.values():
+            await client.close()
+
+
+def run_cycle(
+    config: AppConfig,
+    kinds: tuple[str, ...] | None = None,
+    environ: Mapping[str, str] | None = None,
+    token_provider: Callable[[], Any] | None = None,
+) -> list[ProbeResult]:
+    """Run one cycle and return its rows (it does not store them: see schedule.py)."""
+    return asyncio.run(run_cycle_async(config, kinds, environ, token_provider))

@@ -1,0 +1,267 @@
+"""The DuckDB store: schema and migrations, short writes, short reads, pruning.
+
+DuckDB lets one process write *or* several read, never both (shared/reference/stack-notes.md), so:
+- a writer collects a whole cycle's rows first and holds the lock for one short transaction;
+- a reader opens read-only, runs one query and closes; nothing keeps a connection open;
+- both retry a lock conflict with jittered backoff up to a bound, then say so (`StoreBusy`);
+- a writer that still cannot get in appends its rows to a spool file beside the database
+  (`<db>.spool.jsonl`, fsynced) and the next write ingests it: a probe measured is a probe stored.
+Rows carry a unique id, so ingesting a spool twice (a crash between commit and truncate) adds nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .result import ProbeResult
+
+__all__ = ["MIGRATIONS", "Store", "StoreBusy", "WriteReport"]
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: probe results, model versions and their changes
+    """
+    CREATE TABLE probe_results (
+        id VARCHAR PRIMARY KEY,
+        ts TIMESTAMP NOT NULL,
+        prober VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        deployment VARCHAR,
+        kind VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL,
+        model VARCHAR,
+        model_version VARCHAR,
+        served_by VARCHAR,
+        status_code INTEGER,
+        latency_ms DOUBLE,
+        ttft_ms DOUBLE,
+        connect_ms DOUBLE,
+        tokens_per_s DOUBLE,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        cached_tokens INTEGER,
+        cost_usd DOUBLE,
+        retry_after_s DOUBLE,
+        ratelimit_remaining_requests INTEGER,
+        ratelimit_remaining_tokens INTEGER,
+        request_id VARCHAR,
+        error VARCHAR
+    );
+    CREATE TABLE deployment_versions (
+        region VARCHAR NOT NULL, deployment VARCHAR NOT NULL, model_version VARCHAR NOT NULL,
+        since TIMESTAMP NOT NULL, PRIMARY KEY (region, deployment)
+    );
+    CREATE TABLE model_changes (
+        ts TIMESTAMP NOT NULL, prober VARCHAR, region VARCHAR NOT NULL, deployment VARCHAR NOT NULL,
+        old_version VARCHAR, new_version VARCHAR NOT NULL
+    );
+    """,
+)
+_COLUMNS = ProbeResult.columns()
+
+
+class StoreBusy(Exception):
+    """The database stayed locked by another process past the retry bound."""
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: int  # rows committed now (spooled rows from earlier included)
+    spooled: int  # rows set aside in the spool file because the database stayed locked
+    model_changes: int = 0
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    # DuckDB reports a held lock as an IOException whose text is the only distinction
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+class Store:
+    """One DuckDB file. `lock_bound_s` bounds how long a write or read waits for the lock."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        lock_bound_s: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.spool_path = self.path.with_name(self.path.name + ".spool.jsonl")
+        self.lock_bound_s = lock_bound_s
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    @contextlib.contextmanager
+    def _connect(self, read_only: bool, bound_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        bound = self.lock_bound_s if bound_s is None else bound_s
+        deadline = time.monotonic() + bound
+        delay = 0.01
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.Error as exc:
+                if not _is_lock_conflict(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"{self.path} stayed locked by another process for {bound:g} s "
+                        "(a probe cycle writing, or a program keeping it open)"
+                    ) from None
+                self._sleep(self._rng.uniform(delay / 2, delay))
+                delay = min(delay * 1.5, 0.1)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def write(self, results: Sequence[ProbeResult]) -> WriteReport:
+        """Commit `results` (and any spooled rows) in one short transaction, or spool them."""
+        rows = [r.as_row() for r in results]
+        spooled = self._read_spool()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect(read_only=False) as con:
+                migrate(con)
+                con.execute("BEGIN TRANSACTION")
+                _insert(con, [*spooled, *rows])
+                changes = _note_model_versions(con, rows)
+                con.execute("COMMIT")
+        except StoreBusy:
+            self._spool(rows)
+            return WriteReport(0, len(rows) + len(spooled))
+        if spooled:
+            self.spool_path.unlink(missing_ok=True)
+        return WriteReport(len(rows) + len(spooled), 0, changes)
+
+    def _spool(self, rows: list[dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.spool_path, "a", encoding="utf-8") as spool:
+            for row in rows:
+                spool.write(json.dumps(row, default=_json_default) + "\n")
+            spool.flush()
+            os.fsync(spool.fileno())
+
+    def _read_spool(self) -> list[dict[str, Any]]:
+        if not self.spool_path.exists():
+            return []
+        rows = []
+        for line in self.spool_path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash mid-append
+            row["ts"] = datetime.fromisoformat(row["ts"])
+            rows.append(row)
+        return rows
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def query(
+        self, sql: str, params: Sequence[Any] = (), bound_s: float | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one read-only query: (column names, rows). An absent or empty database gives no rows."""
+        if not self.path.exists():
+            return [], []
+        with self._connect(read_only=True, bound_s=bound_s) as con:
+            if not _has_schema(con):
+                return [], []
+            cursor = con.execute(sql, list(params))
+            names = [d[0] for d in cursor.description or []]
+            return names, cursor.fetchall()
+
+    def count(self) -> int:
+        _, rows = self.query("SELECT count(*) FROM probe_results")
+        return rows[0][0] if rows else 0
+
+    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete probe rows older than `older_than`; returns how many went."""
+        if not self.path.exists():
+            return 0
+        cutoff = (now or datetime.utcnow()) - older_than
+        with self._connect(read_only=False) as con:
+            migrate(con)
+            (deleted,) = con.execute("SELECT count(*) FROM probe_results WHERE ts < ?", [cutoff]).fetchone()
+            con.execute("DELETE FROM probe_results WHERE ts < ?", [cutoff])
+            con.execute("DELETE FROM model_changes WHERE ts < ?", [cutoff])
+            con.execute("CHECKPOINT")
+        return int(deleted)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'").fetchone()[0]
+    )
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations this file lacks, in order, each in its own transaction; the version."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
+    (current,) = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    for number, sql in enumerate(MIGRATIONS, start=1):
+        if number <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [number])
+        con.execute("COMMIT")
+        current = number
+    return current
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    placeholders = ", ".join("?" for _ in _COLUMNS)
+    con.executemany(
+        f"INSERT OR IGNORE INTO probe_results ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+        [[row.get(c) for c in _COLUMNS] for row in rows],
+    )
+
+
+def _note_model_versions(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
+    """Keep each deployment's current model version; a change is a `model_changes` row."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        if row.get("model_version") and row.get("deployment") and row.get("kind") != "failover":
+            latest[(row["region"], row["deployment"])] = row
+    changes = 0
+    for (region, deployment), row in latest.items():
+        found = con.execute(
+            "SELECT model_version FROM deployment_versions WHERE region = ? AND deployment = ?", [region, deployment]
+        ).fetchone()
+        if found is None:
+            con.execute(
+                "INSERT INTO deployment_versions VALUES (?, ?, ?, ?)",
+                [region, deployment, row["model_version"], row["ts"]],
+            )
+        elif found[0] != row["model_version"]:
+            con.execute(
+                "UPDATE deployment_versions SET model_version = ?, since = ? WHERE region = ? AND deployment = ?",
+                [row["model_version"], row["ts"], region, deployment],
+            )
+            con.execute(
+                "INSERT INTO model_changes VALUES (?, ?, ?, ?, ?, ?)",
+                [row["ts"], row.get("prober"), region, deployment, found[0], row["model_version"]],
+            )
+            changes += 1
+    return changes
