@@ -4,7 +4,7 @@ To add a fault: a new module with a `Fault` subclass decorated with `@register`,
 and a test in tests/chaos/test_faults.py that checks it from the client side.
 """
 
-from . import black_hole, http_error, latency, rate_limit, rbac_propagation, refuse, reset  # noqa: F401
+from . import black_hole, http_error, latency, rate_limit, rbac_propagation, refuse, reset, state_loss  # noqa: F401
 from .base import (
     REGISTRY,
     ActiveFault,

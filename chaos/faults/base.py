@@ -52,6 +52,8 @@ class RequestContext:
     request_id: str
     now: float
     sleep: Callable[[float], Awaitable[None]]
+    method: str = "POST"
+    body: Any = None  # the parsed JSON body, when there is one
 
 
 def register(cls: type[Fault]) -> type[Fault]:

@@ -275,7 +275,15 @@ class RegionApp:
 
     async def apply_faults(self, call: Call, stage: str) -> bool:
         """Run the faults firing for this request; True when one of them answered (or broke) it."""
-        verdict = await run_faults(self.state, call.deployment_name, call.scope["path"], call.request_id, stage)
+        verdict = await run_faults(
+            self.state,
+            call.deployment_name,
+            call.scope["path"],
+            call.request_id,
+            stage,
+            call.scope["method"],
+            call.body,
+        )
         if verdict is None:
             return False
         if verdict is ResetConnection:
@@ -294,7 +302,13 @@ FaultVerdict = Reply | type[ResetConnection] | type[BlackHole] | None
 
 
 async def run_faults(
-    state: RegionState, deployment: str | None, path: str, request_id: str, stage: str
+    state: RegionState,
+    deployment: str | None,
+    path: str,
+    request_id: str,
+    stage: str,
+    method: str = "POST",
+    body: Any = None,
 ) -> FaultVerdict:
     """Let the faults firing for one request act, in the order they were set: None when all let it
     through, else the first Reply, or ResetConnection / BlackHole when one breaks the connection."""
@@ -310,6 +324,8 @@ async def run_faults(
         request_id=request_id,
         now=state.clock(),
         sleep=state.sleep,
+        method=method,
+        body=body,
     )
     for active in firing:
         try:

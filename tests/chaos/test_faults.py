@@ -176,3 +176,17 @@ def test_faults_apply_to_realtime_upgrades(sim: SimulatorThread) -> None:
     with pytest.raises(Exception) as err, sdk(sim).realtime.connect(model="gpt-4o") as conn:
         conn.recv()
     assert "503" in str(err.value)
+
+
+def test_state_loss_makes_stored_responses_vanish_until_cleared(sim: SimulatorThread) -> None:
+    client = sdk(sim)
+    parent = client.responses.create(model="gpt-4o", input="keep this")
+    fault = sim.add_fault("state_loss", "eastus2")
+    with pytest.raises(openai.BadRequestError) as err:
+        client.responses.create(model="gpt-4o", input="more", previous_response_id=parent.id)
+    assert err.value.code == "previous_response_not_found"
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(parent.id)
+    assert client.responses.create(model="gpt-4o", input="a fresh conversation still works").output_text
+    sim.clear_fault(fault.id)
+    assert client.responses.create(model="gpt-4o", input="more", previous_response_id=parent.id).output_text

@@ -1,0 +1,135 @@
+"""Every probe kind against the simulator, healthy and under each relevant fault: the recorded
+outcome, status, timings and headers, and that no key reaches the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aoai_watch.chaos.simulator import SimulatorThread
+from aoai_watch.probes.result import OUTCOMES, ProbeResult
+from aoai_watch.probes.runner import run_cycle
+from aoai_watch.probes.store import Store
+from tests.probes.conftest import ENV, write_config
+
+ALL = ("chat", "stream", "responses_chain", "realtime", "embeddings")
+
+
+def by_key(results: list[ProbeResult]) -> dict[tuple[str, str], ProbeResult]:
+    return {(r.region, r.kind): r for r in results}
+
+
+def test_healthy_cycle_records_every_field(sim: SimulatorThread, tmp_path: Path) -> None:
+    config = write_config(sim, tmp_path)
+    results = run_cycle(config, environ=ENV)
+    assert len(results) == 2 * 5 + 1
+    assert all(r.outcome == "ok" and r.status_code == 200 and r.prober == "test-prober" for r in results)
+    rows = by_key(results)
+    chat = rows[("eastus2", "chat")]
+    assert chat.model_version == "gpt-4o-2024-08-06" and chat.deployment == "gpt-4o"
+    assert chat.completion_tokens == 8 and chat.prompt_tokens and chat.cost_usd and chat.cost_usd > 0
+    assert chat.request_id and chat.ratelimit_remaining_requests is not None and chat.error is None
+    assert chat.cost_usd == pytest.approx((chat.prompt_tokens * 2.5 + 8 * 10.0) / 1e6)
+    stream = rows[("swedencentral", "stream")]
+    assert stream.ttft_ms is not None and stream.ttft_ms <= stream.latency_ms and stream.completion_tokens == 8
+    chain = rows[("eastus2", "responses_chain")]
+    assert chain.prompt_tokens > 0 and chain.model_version == "gpt-4o-2024-08-06"
+    realtime = rows[("eastus2", "realtime")]
+    assert realtime.connect_ms is not None and realtime.ttft_ms is not None and realtime.completion_tokens == 12
+    embed = rows[("eastus2", "embeddings")]
+    assert embed.model_version == "text-embedding-3-small" and embed.completion_tokens == 0
+    composite = rows[("failover", "failover")]
+    assert composite.served_by == "eastus2" and composite.deployment == "gpt-4o"
+
+
+@pytest.mark.parametrize(
+    "fault, params, outcome, status",
+    [
+        ("http_error", {"status": 503}, "server_error", 503),
+        ("http_error", {"status": 500}, "server_error", 500),
+        ("rbac_propagation", {"seconds": 60}, "auth_error", 401),
+        ("refuse", {}, "connect_error", None),
+        ("reset", {}, "connect_error", None),
+    ],
+)
+def test_outages_are_classified_for_every_kind(
+    sim: SimulatorThread, tmp_path: Path, fault: str, params: dict, outcome: str, status: int | None
+) -> None:
+    sim.add_fault(fault, "eastus2", params)
+    results = by_key(run_cycle(write_config(sim, tmp_path), environ=ENV))
+    for kind in ALL:
+        row = results[("eastus2", kind)]
+        assert (row.outcome, row.status_code) == (outcome, status), (kind, row.error)
+        assert row.error and row.latency_ms is not None
+        assert results[("swedencentral", kind)].outcome == "ok"
+    assert results[("failover", "failover")].outcome == "ok"
+    assert results[("failover", "failover")].served_by == "swedencentral"
+
+
+def test_black_hole_is_a_timeout_at_the_probe_timeout(sim: SimulatorThread, tmp_path: Path) -> None:
+    sim.add_fault("black_hole", "eastus2")
+    results = by_key(
+        run_cycle(write_config(sim, tmp_path, kinds='["chat", "realtime", "embeddings"]', timeout_s=0.6), environ=ENV)
+    )
+    for kind in ("chat", "realtime", "embeddings"):
+        row = results[("eastus2", kind)]
+        assert row.outcome == "timeout", (kind, row.error)
+        assert 550 <= row.latency_ms <= 2500
+        assert results[("swedencentral", kind)].latency_ms < 550  # one slow region never delays the others
+
+
+@pytest.mark.parametrize(
+    "params, retry_after",
+    [
+        ({"retry_after_s": 7}, 7.0),
+        ({"retry_after_s": 9, "omit_headers": True}, 9.0),
+        ({"retry_after_s": 3, "retry_after_ms": 2500}, 2.5),
+    ],
+)
+def test_429_with_and_without_retry_after_headers(
+    sim: SimulatorThread, tmp_path: Path, params: dict, retry_after: float
+) -> None:
+    sim.add_fault("rate_limit", "eastus2", params)
+    results = by_key(run_cycle(write_config(sim, tmp_path, kinds='["chat", "realtime"]'), environ=ENV))
+    for kind in ("chat", "realtime"):
+        row = results[("eastus2", kind)]
+        assert (row.outcome, row.status_code, row.retry_after_s) == ("rate_limited", 429, retry_after), kind
+
+
+def test_state_loss_in_a_responses_chain(sim: SimulatorThread, tmp_path: Path) -> None:
+    sim.add_fault("state_loss", "eastus2")
+    row = by_key(run_cycle(write_config(sim, tmp_path, kinds='["responses_chain"]'), environ=ENV))[
+        ("eastus2", "responses_chain")
+    ]
+    assert (row.outcome, row.status_code) == ("state_lost", 400)
+    assert row.prompt_tokens  # the first half was billed and is recorded
+
+
+def test_slow_probe_is_ok_but_slow(sim: SimulatorThread, tmp_path: Path) -> None:
+    sim.add_fault("latency", "eastus2", {"ms": 400})
+    extra = "\n[slo.latency]\nthreshold_s = 0.3\n"
+    row = by_key(run_cycle(write_config(sim, tmp_path, extra, kinds='["chat"]'), environ=ENV))[("eastus2", "chat")]
+    assert row.outcome == "slow" and 400 <= row.latency_ms < 1500
+
+
+def test_all_regions_down_is_a_failed_composite(sim: SimulatorThread, tmp_path: Path) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": 503})
+    sim.add_fault("http_error", "swedencentral", {"status": 503})
+    row = by_key(run_cycle(write_config(sim, tmp_path, kinds='["failover"]', timeout_s=2), environ=ENV))[
+        ("failover", "failover")
+    ]
+    assert row.outcome == "server_error" and "eastus2" in row.error and "swedencentral" in row.error
+
+
+def test_no_key_reaches_the_database(sim: SimulatorThread, tmp_path: Path) -> None:
+    config = write_config(sim, tmp_path)
+    store = Store(config.database)
+    store.write(run_cycle(config, environ=ENV))
+    sim.add_fault("http_error", "eastus2", {"status": 401})
+    store.write(run_cycle(config, environ={"PROBE_KEY": ENV["PROBE_KEY"] + "-but-wrong"}))
+    names, rows = store.query("SELECT * FROM probe_results")
+    assert len(rows) == 22 and all(r[names.index("outcome")] in OUTCOMES for r in rows)
+    assert any(r[names.index("outcome")] == "auth_error" for r in rows)
+    dump = repr(rows) + (tmp_path / "probes.duckdb").read_bytes().decode("latin-1")
+    assert ENV["PROBE_KEY"] not in dump
