@@ -4,6 +4,9 @@ DuckDB lets one process write *or* several read, never both (shared/reference/st
 - a writer collects a whole cycle's rows first and holds the lock for one short transaction;
 - a reader opens read-only, runs one query and closes; nothing keeps a connection open;
 - both retry a lock conflict with jittered backoff up to a bound, then say so (`StoreBusy`);
+- a writer announces itself with an intent file (`<db>.write-intent`) while it waits, and readers
+  hold back while it is there, so a stream of readers cannot starve the writer (an intent older
+  than the bound is a crashed writer's and is ignored);
 - a writer that still cannot get in appends its rows to a spool file beside the database
   (`<db>.spool.jsonl`, fsynced) and the next write ingests it: a probe measured is a probe stored.
 Rows carry a unique id, so ingesting a spool twice (a crash between commit and truncate) adds nothing.
@@ -18,7 +21,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +101,7 @@ class Store:
     ) -> None:
         self.path = Path(path)
         self.spool_path = self.path.with_name(self.path.name + ".spool.jsonl")
+        self.intent_path = self.path.with_name(self.path.name + ".write-intent")
         self.lock_bound_s = lock_bound_s
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -107,24 +111,40 @@ class Store:
         bound = self.lock_bound_s if bound_s is None else bound_s
         deadline = time.monotonic() + bound
         delay = 0.01
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
-                break
-            except duckdb.Error as exc:
-                if not _is_lock_conflict(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise StoreBusy(
-                        f"{self.path} stayed locked by another process for {bound:g} s "
-                        "(a probe cycle writing, or a program keeping it open)"
-                    ) from None
-                self._sleep(self._rng.uniform(delay / 2, delay))
-                delay = min(delay * 1.5, 0.1)
+        if not read_only:
+            self.intent_path.touch()
+        try:
+            while True:
+                if read_only and self._writer_waiting() and time.monotonic() < deadline:
+                    self._sleep(self._rng.uniform(0.005, 0.02))  # let the waiting writer in first
+                    continue
+                try:
+                    con = duckdb.connect(str(self.path), read_only=read_only)
+                    break
+                except duckdb.Error as exc:
+                    if not _is_lock_conflict(exc):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise StoreBusy(
+                            f"{self.path} stayed locked by another process for {bound:g} s "
+                            "(a probe cycle writing, or a program keeping it open)"
+                        ) from None
+                    self._sleep(self._rng.uniform(delay / 2, delay))
+                    delay = min(delay * 1.5, 0.1)
+        finally:
+            if not read_only:
+                self.intent_path.unlink(missing_ok=True)
         try:
             yield con
         finally:
             con.close()
+
+    def _writer_waiting(self) -> bool:
+        try:
+            age = time.time() - self.intent_path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return age < self.lock_bound_s
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -191,7 +211,7 @@ class Store:
         """Delete probe rows older than `older_than`; returns how many went."""
         if not self.path.exists():
             return 0
-        cutoff = (now or datetime.utcnow()) - older_than
+        cutoff = (now or datetime.now(UTC).replace(tzinfo=None)) - older_than
         with self._connect(read_only=False) as con:
             migrate(con)
             (deleted,) = con.execute("SELECT count(*) FROM probe_results WHERE ts < ?", [cutoff]).fetchone()

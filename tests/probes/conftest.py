@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.probes.config import AppConfig, load_config
 

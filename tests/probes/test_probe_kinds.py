@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.probes.result import OUTCOMES, ProbeResult
 from aoai_watch.probes.runner import run_cycle
 from aoai_watch.probes.store import Store
+
 from tests.probes.conftest import ENV, write_config
 
 ALL = ("chat", "stream", "responses_chain", "realtime", "embeddings")
