@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["simulator", "failover"]
+BENCHES = ["simulator", "failover", "probes"]
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx2
 import openai
 
 from ..failover.auth import async_token_provider, default_entra_provider
@@ -115,12 +116,19 @@ async def run_cycle_async(
     secrets = credentials.secrets(config.regions)
     timeout = config.probes.timeout_s
     clients: dict[str, openai.AsyncOpenAI] = {}
+    # one connection pool (and one TLS context) for every region: building a client per region
+    # costs more CPU than a probe, and the pool must not queue a large cycle's requests
+    http = httpx2.AsyncClient(limits=httpx2.Limits(max_connections=None, max_keepalive_connections=64), timeout=timeout)
     contexts = []
     for target in targets(config, kinds):
         region = target.region
         if target.kind != "failover" and region.name not in clients:
             clients[region.name] = openai.AsyncOpenAI(
-                base_url=region.base_url, api_key=credentials.sdk_key(region), max_retries=0, timeout=timeout
+                base_url=region.base_url,
+                api_key=credentials.sdk_key(region),
+                max_retries=0,
+                timeout=timeout,
+                http_client=http,
             )
         result = ProbeResult(
             region=region.name,
@@ -142,8 +150,7 @@ async def run_cycle_async(
     try:
         return list(await asyncio.gather(*[_probe(ctx, secrets) for ctx in contexts]))
     finally:
-        for client in clients.values():
-            await client.close()
+        await http.aclose()
 
 
 def run_cycle(

@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from .result import ProbeResult
+from .result import GOOD_OUTCOMES, ProbeResult
 
 __all__ = ["MIGRATIONS", "Store", "StoreBusy", "WriteReport"]
 
@@ -207,6 +207,27 @@ class Store:
         _, rows = self.query("SELECT count(*) FROM probe_results")
         return rows[0][0] if rows else 0
 
+    def hourly_stats(
+        self, since: datetime, latency_threshold_ms: float = 2000.0
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Per region, kind and hour since `since`: probes, good probes (availability), probes under
+        the latency threshold, and p50/p95/p99 latency. The heaviest read the dashboard makes."""
+        good = ", ".join(f"'{o}'" for o in GOOD_OUTCOMES)
+        return self.query(
+            f"""
+            SELECT region, kind, date_trunc('hour', ts) AS hour,
+                   count(*) AS probes,
+                   count(*) FILTER (WHERE outcome IN ({good})) AS good,
+                   count(*) FILTER (WHERE outcome IN ('ok', 'slow') AND latency_ms <= ?) AS fast,
+                   quantile_cont(latency_ms, 0.5) FILTER (WHERE outcome IN ('ok', 'slow')) AS p50_ms,
+                   quantile_cont(latency_ms, 0.95) FILTER (WHERE outcome IN ('ok', 'slow')) AS p95_ms,
+                   quantile_cont(latency_ms, 0.99) FILTER (WHERE outcome IN ('ok', 'slow')) AS p99_ms
+            FROM probe_results WHERE ts >= ?
+            GROUP BY ALL ORDER BY region, kind, hour
+            """,
+            [latency_threshold_ms, since],
+        )
+
     def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete probe rows older than `older_than`; returns how many went."""
         if not self.path.exists():
@@ -248,14 +269,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return current
 
 
-def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    placeholders = ", ".join("?" for _ in _COLUMNS)
-    con.executemany(
-        f"INSERT OR IGNORE INTO probe_results ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
-        [[row.get(c) for c in _COLUMNS] for row in rows],
-    )
+def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], batch: int = 250) -> None:
+    """Multi-row INSERTs: about 20x faster than executemany here, which keeps the lock short."""
+    one = "(" + ", ".join("?" for _ in _COLUMNS) + ")"
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        params = [row.get(column) for row in chunk for column in _COLUMNS]
+        con.execute(
+            f"INSERT OR IGNORE INTO probe_results ({', '.join(_COLUMNS)}) VALUES " + ", ".join([one] * len(chunk)),
+            params,
+        )
 
 
 def _note_model_versions(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:

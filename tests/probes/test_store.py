@@ -96,3 +96,18 @@ def test_prune_deletes_only_old_rows(tmp_path: Path) -> None:
     store.write([row(ts=now - timedelta(days=100)), row(ts=now - timedelta(days=91)), row(ts=now - timedelta(days=1))])
     assert store.prune(timedelta(days=90), now=now) == 2
     assert store.count() == 1
+
+
+def test_hourly_stats_count_good_fast_and_percentiles(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.duckdb")
+    hour = datetime(2026, 11, 25, 10, 0)
+    rows = [row(ts=hour + timedelta(minutes=i), latency_ms=float(100 * (i + 1))) for i in range(30)]
+    rows += [
+        row(ts=hour + timedelta(minutes=40), outcome="server_error", latency_ms=5.0),
+        row(ts=hour + timedelta(minutes=41), outcome="not_found", latency_ms=7.0),
+    ]
+    store.write(rows)
+    names, stats = store.hourly_stats(hour - timedelta(days=1), latency_threshold_ms=2000)
+    record = dict(zip(names, stats[0], strict=True))
+    assert (record["probes"], record["good"], record["fast"]) == (32, 31, 20)  # 100..2000 ms are fast
+    assert record["p50_ms"] == 1550.0 and record["p99_ms"] == pytest.approx(2971, abs=1)
