@@ -133,3 +133,28 @@ def test_no_key_reaches_the_database(sim: SimulatorThread, tmp_path: Path) -> No
     assert any(r[names.index("outcome")] == "auth_error" for r in rows)
     dump = repr(rows) + (tmp_path / "probes.duckdb").read_bytes().decode("latin-1")
     assert ENV["PROBE_KEY"] not in dump
+
+
+def test_entra_region_probes_with_tokens_including_realtime(tmp_path: Path) -> None:
+    from aoai_watch.chaos.simulator import RegionSpec, default_region, mint_token
+    from aoai_watch.probes.config import load_config
+
+    base = default_region("westus3", None, latency_scale=0)
+    with SimulatorThread([RegionSpec(name="westus3", deployments=base.deployments, auth="entra")], seed=9) as entra:
+        path = tmp_path / "entra.toml"
+        path.write_text(
+            f'database = "{tmp_path / "e.duckdb"}"\n[[regions]]\nname = "westus3"\n'
+            f'endpoint = "{entra.urls["westus3"]}"\nauth = "entra"\n[regions.deployments]\n'
+            'gpt-4o = "gpt-4o"\ngpt-realtime = "gpt-4o"\n[probes]\nkinds = ["chat", "realtime"]\n'
+            "timeout_s = 3\n"
+        )
+        config = load_config(path)
+        good = by_key(run_cycle(config, environ={}, token_provider=lambda: mint_token()))
+        assert good[("westus3", "chat")].outcome == "ok" and good[("westus3", "realtime")].outcome == "ok"
+        expired = by_key(run_cycle(config, environ={}, token_provider=lambda: mint_token(expires_in_s=-1)))
+        assert expired[("westus3", "chat")].outcome == "auth_error"
+        assert (expired[("westus3", "realtime")].outcome, expired[("westus3", "realtime")].status_code) == (
+            "auth_error",
+            401,
+        )
+        assert "eyJ" not in (expired[("westus3", "chat")].error or "")
