@@ -4,7 +4,22 @@ To add a fault: a new module with a `Fault` subclass decorated with `@register`,
 and a test in tests/chaos/test_faults.py that checks it from the client side.
 """
 
-from . import black_hole, http_error, latency, rate_limit, rbac_propagation, refuse, reset, state_loss  # noqa: F401
+from . import (  # noqa: F401 - importing registers each fault
+    black_hole,
+    capacity,
+    error_format,
+    flapping,
+    http_error,
+    latency,
+    model_version,
+    rate_limit,
+    rbac_propagation,
+    refuse,
+    reset,
+    slow_stream,
+    state_loss,
+    ws_drop,
+)
 from .base import (
     REGISTRY,
     ActiveFault,

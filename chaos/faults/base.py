@@ -54,6 +54,10 @@ class RequestContext:
     sleep: Callable[[float], Awaitable[None]]
     method: str = "POST"
     body: Any = None  # the parsed JSON body, when there is one
+    # what a fault may change about the answer instead of replacing it: chunk_delay_s,
+    # stop_after_chunks, model_version, ws_drop_after_s, ws_jitter_s (read by the handlers)
+    effects: dict[str, Any] = field(default_factory=dict)
+    stored_age_s: Callable[[str], float | None] = lambda _id: None  # seconds since a response was stored
 
 
 def register(cls: type[Fault]) -> type[Fault]:

@@ -1,12 +1,16 @@
-"""`state_loss`: stored Responses vanish for the region: a create with `previous_response_id`
-gets Azure's 400 `previous_response_not_found`, and GET of a stored response a 404, while the
-region otherwise stays healthy. (The stored responses themselves are kept: clearing the fault
-brings them back, as when a lookup was only failing intermittently.)"""
+"""`state_loss`: stored Responses vanish for the region while it otherwise stays healthy.
+
+`mode` "vanish" (default): a create with `previous_response_id` gets Azure's 400
+`previous_response_not_found` and GET of a stored response a 404. `mode` "lag": only responses
+stored less than `lag_s` (default 2) seconds ago are "not found", as reported right after creation.
+The stored responses themselves are kept: clearing the fault brings them back."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import wire
-from .base import Fault, Reply, register
+from .base import Fault, Params, Reply, register
 
 
 @register
@@ -14,12 +18,25 @@ class StateLoss(Fault):
     name = "state_loss"
     stage = "after_auth"
 
+    def __init__(self, params: dict[str, Any] | None) -> None:
+        p = Params(self.name, params)
+        self.mode = p.choice("mode", ("vanish", "lag"), "vanish")
+        self.lag_s = p.number("lag_s", 2.0, minimum=0.0)
+        p.done()
+
+    def _lost(self, ctx, response_id: str) -> bool:  # type: ignore[no-untyped-def]
+        if self.mode == "vanish":
+            return True
+        age = ctx.stored_age_s(response_id)
+        return age is not None and age < self.lag_s
+
     async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
         if not ctx.path.startswith("/openai/v1/responses"):
             return None
         if ctx.method == "GET" and ctx.path.count("/") == 4:
-            return Reply(404, wire.response_not_found(ctx.path.rsplit("/", 1)[1]))
+            response_id = ctx.path.rsplit("/", 1)[1]
+            return Reply(404, wire.response_not_found(response_id)) if self._lost(ctx, response_id) else None
         parent = ctx.body.get("previous_response_id") if isinstance(ctx.body, dict) else None
-        if ctx.method == "POST" and isinstance(parent, str):
+        if ctx.method == "POST" and isinstance(parent, str) and self._lost(ctx, parent):
             return Reply(400, wire.previous_response_not_found(parent))
         return None

@@ -128,14 +128,20 @@ async def chat(call: Call) -> None:
         if delay > 0:
             await region.sleep(delay)
         body_bytes = render_completion(
-            completion_id, created, deployment.model_version, finish, "".join(words), prompt_tokens, count
+            completion_id,
+            created,
+            call.effects.get("model_version", deployment.model_version),
+            finish,
+            "".join(words),
+            prompt_tokens,
+            count,
         )
         await call.reply(200, asgi.RawJson(body_bytes))
         return
     base = {
         "id": completion_id,
         "created": created,
-        "model": deployment.model_version,
+        "model": call.effects.get("model_version", deployment.model_version),
         "system_fingerprint": FINGERPRINT,
     }
     usage = None
@@ -180,9 +186,15 @@ async def _stream(
         return {**base, "object": "chat.completion.chunk", "choices": [choice], "usage": None}
 
     await asgi.send_event(send, chunk({"role": "assistant", "content": "", "refusal": None}))
+    # the slow_stream fault: extra delay between chunks, or a stream that stops mid-way
+    delay_s = per_token_s + call.effects.get("chunk_delay_s", 0.0)
+    stop_after = call.effects.get("stop_after_chunks")
     for i, word in enumerate(words):
-        if i and per_token_s > 0:
-            await sleep(per_token_s)
+        if i and delay_s > 0:
+            await sleep(delay_s)
+        if stop_after is not None and i >= stop_after:
+            call.region.reset_connection(call.scope.get("client"), graceful=True)  # the answer just stops
+            return
         await asgi.send_event(send, chunk({"content": word}))
     await asgi.send_event(send, chunk({}, finish))
     if usage is not None:

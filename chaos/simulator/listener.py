@@ -96,13 +96,17 @@ class Listener:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 2)
 
-    def reset(self, client: Any) -> None:
-        """Abort the connection whose peer is `client` (host, port) with an RST."""
+    def reset(self, client: Any, graceful: bool = False) -> None:
+        """End the connection whose peer is `client` (host, port): with an RST, or with `graceful`
+        a FIN after what was already written (a stream that simply stops)."""
         for connection in list(self.state.connections):
             if getattr(connection, "client", None) == tuple(client or ()):
                 transport = getattr(connection, "transport", None)
                 if transport is not None:
-                    _abort(transport)
+                    if graceful:
+                        transport.close()
+                    else:
+                        _abort(transport)
                 return
 
 

@@ -9,6 +9,7 @@ names (`response.output_text.delta`); the preview path uses the beta names (`res
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -29,7 +30,8 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
         await _refuse(send, 404, wire.RESOURCE_NOT_FOUND)
         return
     request_id = state.new_id()
-    if await _faults(state, scope, receive, send, deployment_name, request_id, "before_auth"):
+    effects: dict[str, Any] = {}
+    if await _faults(state, scope, receive, send, deployment_name, request_id, "before_auth", effects):
         return
     denied = auth.check(
         state.spec.auth,
@@ -41,7 +43,7 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
     if denied is not None:
         await _refuse(send, 401, denied)
         return
-    if await _faults(state, scope, receive, send, deployment_name, request_id, "after_auth"):
+    if await _faults(state, scope, receive, send, deployment_name, request_id, "after_auth", effects):
         return
     deployment = state.spec.deployment(deployment_name)
     if deployment is None:
@@ -56,8 +58,25 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
             "headers": [(b"apim-request-id", request_id.encode()), (b"x-ms-region", state.display_name)],
         }
     )
-    session = RealtimeSession(state, deployment.name, deployment.model_version, preview, request_id, send)
-    await session.run(receive)
+    session = RealtimeSession(
+        state,
+        deployment.name,
+        effects.get("model_version", deployment.model_version),
+        preview,
+        request_id,
+        send,
+        jitter_s=effects.get("ws_jitter_s", 0.0),
+    )
+    drop = None
+    if effects.get("ws_drop_after_s") is not None:  # the ws_drop fault: the socket dies after N seconds
+        drop = asyncio.get_running_loop().call_later(
+            effects["ws_drop_after_s"], state.reset_connection, scope.get("client")
+        )
+    try:
+        await session.run(receive)
+    finally:
+        if drop is not None:
+            drop.cancel()
 
 
 def _query(scope: asgi.Scope) -> dict[str, str]:
@@ -87,8 +106,9 @@ async def _faults(
     deployment: str | None,
     request_id: str,
     stage: str,
+    effects: dict[str, Any],
 ) -> bool:
-    verdict = await run_faults(state, deployment, scope["path"], request_id, stage)
+    verdict = await run_faults(state, deployment, scope["path"], request_id, stage, "GET", None, effects)
     if verdict is None:
         return False
     if verdict is ResetConnection:
@@ -106,8 +126,16 @@ class RealtimeSession:
     """One accepted realtime connection: the session it holds and the events it answers."""
 
     def __init__(
-        self, state: RegionState, deployment: str, model_version: str, preview: bool, request_id: str, send: asgi.Send
+        self,
+        state: RegionState,
+        deployment: str,
+        model_version: str,
+        preview: bool,
+        request_id: str,
+        send: asgi.Send,
+        jitter_s: float = 0.0,
     ) -> None:
+        self.jitter_s = jitter_s
         self.state = state
         self.preview = preview
         self.send_raw = send
@@ -127,6 +155,8 @@ class RealtimeSession:
         self.model_version = model_version
 
     async def emit(self, event: dict[str, Any]) -> None:
+        if self.jitter_s > 0:  # the ws_drop fault's jitter between events
+            await self.state.sleep(self.state.rng.uniform(0, self.jitter_s))
         self.events += 1
         event = {"event_id": f"event_{self.events:08d}", **event}
         await self.send_raw({"type": "websocket.send", "text": json.dumps(event, separators=(",", ":"))})

@@ -51,7 +51,7 @@ class RegionState:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
         seed: int | None,
-        reset_connection: Callable[[Any], None],
+        reset_connection: Callable[..., None],
     ) -> None:
         self.spec = spec
         self.faults = faults
@@ -76,7 +76,12 @@ class RegionState:
         h = f"{self.rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
+    def response_age_s(self, response_id: str) -> float | None:
+        record = self.responses.get(response_id)
+        return None if record is None else self.clock() - record["stored_at"]
+
     def store_response(self, record: dict[str, Any]) -> None:
+        record["stored_at"] = self.clock()
         self.responses[record["response"]["id"]] = record
         while len(self.responses) > MAX_STORED_RESPONSES:
             self.responses.popitem(last=False)
@@ -89,6 +94,7 @@ class Call:
         "body",
         "deployment",
         "deployment_name",
+        "effects",
         "headers",
         "path_params",
         "query",
@@ -107,6 +113,7 @@ class Call:
         self.send = send
         self.request_id = region.new_id()
         self.body: Any = None
+        self.effects: dict[str, Any] = {}  # what faults changed about the answer (see RequestContext)
         self.deployment_name: str | None = None
         self.deployment: DeploymentSpec | None = None
         self.path_params: dict[str, str] = {}
@@ -283,6 +290,7 @@ class RegionApp:
             stage,
             call.scope["method"],
             call.body,
+            call.effects,
         )
         if verdict is None:
             return False
@@ -309,6 +317,7 @@ async def run_faults(
     stage: str,
     method: str = "POST",
     body: Any = None,
+    effects: dict[str, Any] | None = None,
 ) -> FaultVerdict:
     """Let the faults firing for one request act, in the order they were set: None when all let it
     through, else the first Reply, or ResetConnection / BlackHole when one breaks the connection."""
@@ -326,6 +335,8 @@ async def run_faults(
         sleep=state.sleep,
         method=method,
         body=body,
+        effects=effects if effects is not None else {},
+        stored_age_s=state.response_age_s,
     )
     for active in firing:
         try:

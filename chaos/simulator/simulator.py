@@ -61,7 +61,7 @@ class Simulator:
                 clock,
                 sleep,
                 seed,
-                reset_connection=lambda client, box=listener_box: box[0].reset(client),
+                reset_connection=lambda client, graceful=False, box=listener_box: box[0].reset(client, graceful),
             )
             listener = Listener(RegionApp(state, HANDLERS, realtime.serve), port=spec.port)
             listener_box.append(listener)

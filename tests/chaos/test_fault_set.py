@@ -46,7 +46,7 @@ def test_every_registered_fault_validates_unknown_params() -> None:
     faults = FaultSet(Clock())
     for kind in REGISTRY:
         with pytest.raises(FaultParamError, match="unknown params"):
-            faults.add(kind, "eastus2", {"no_such_param": 1, "ms": 1, "seconds": 1})
+            faults.add(kind, "eastus2", {"no_such_param": 1, "ms": 1, "seconds": 1, "period_s": 1})
 
 
 def test_rate_limit_honest_default_uses_time_left() -> None:

@@ -190,3 +190,89 @@ def test_state_loss_makes_stored_responses_vanish_until_cleared(sim: SimulatorTh
     assert client.responses.create(model="gpt-4o", input="a fresh conversation still works").output_text
     sim.clear_fault(fault.id)
     assert client.responses.create(model="gpt-4o", input="more", previous_response_id=parent.id).output_text
+
+
+def test_slow_stream_delays_chunks_or_stops_mid_way(sim: SimulatorThread) -> None:
+    sim.add_fault("slow_stream", "eastus2", {"chunk_delay_ms": 50})
+    started = time.monotonic()
+    chunks = list(chat(sdk(sim), stream=True))
+    assert within(time.monotonic() - started, 11 * 0.05)  # 11 gaps between 12 content chunks
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    sim.reset()
+    sim.add_fault("slow_stream", "eastus2", {"stop_after_chunks": 3})
+    received = []
+    with pytest.raises(openai.APIConnectionError):
+        for chunk in chat(sdk(sim), stream=True):
+            if chunk.choices and chunk.choices[0].delta.content:
+                received.append(chunk.choices[0].delta.content)
+    assert len(received) == 3
+
+
+@pytest.mark.parametrize(
+    "shape, check",
+    [
+        ("bare", lambda r: r.json()["statusCode"] == 503 and "error" not in r.json()),
+        ("html", lambda r: r.headers["content-type"].startswith("text/html") and "<html>" in r.text),
+        ("empty", lambda r: r.content == b""),
+        ("text", lambda r: r.text.startswith("upstream connect error")),
+    ],
+)
+def test_error_format_drift(sim: SimulatorThread, shape: str, check: object) -> None:
+    sim.add_fault("error_format", "eastus2", {"shape": shape})
+    with pytest.raises(openai.InternalServerError) as err:
+        chat(sdk(sim))
+    assert err.value.status_code == 503 and check(err.value.response)  # type: ignore[operator]
+
+
+def test_silent_model_version_change(sim: SimulatorThread) -> None:
+    sim.add_fault("model_version", "eastus2", {"version": "gpt-4o-2024-11-20"})
+    client = sdk(sim)
+    assert chat(client).model == "gpt-4o-2024-11-20"
+    assert client.responses.create(model="gpt-4o", input="x").model == "gpt-4o-2024-11-20"
+    assert chat(sdk(sim, "swedencentral")).model == "gpt-4o-2024-08-06"
+
+
+def test_flapping_alternates_down_and_up(sim: SimulatorThread) -> None:
+    sim.add_fault("flapping", "eastus2", {"period_s": 0.6, "down_s": 0.3})
+    client = sdk(sim)
+    pattern = []
+    for _ in range(12):
+        try:
+            chat(client)
+            pattern.append("up")
+        except openai.InternalServerError:
+            pattern.append("down")
+        time.sleep(0.1)
+    assert pattern[0] == "down" and "up" in pattern
+    assert pattern.count("down") >= 3 and pattern.count("up") >= 3
+
+
+def test_capacity_429(sim: SimulatorThread) -> None:
+    sim.add_fault("capacity", "eastus2", {"retry_after_s": 15})
+    err = _rate_limited(sim)
+    assert err.response.headers["retry-after"] == "15"
+    assert err.body["message"].startswith("The system is currently experiencing high demand")
+
+
+def test_state_loss_lag_mode_only_hides_fresh_responses(sim: SimulatorThread) -> None:
+    client = sdk(sim)
+    old = client.responses.create(model="gpt-4o", input="old")
+    time.sleep(0.5)
+    sim.add_fault("state_loss", "eastus2", {"mode": "lag", "lag_s": 0.4})
+    fresh = client.responses.create(model="gpt-4o", input="fresh")
+    with pytest.raises(openai.BadRequestError):
+        client.responses.create(model="gpt-4o", input="go on", previous_response_id=fresh.id)
+    assert client.responses.create(model="gpt-4o", input="go on", previous_response_id=old.id).output_text
+    time.sleep(0.45)
+    assert client.responses.create(model="gpt-4o", input="go on", previous_response_id=fresh.id).output_text
+
+
+def test_ws_drop_cuts_realtime_sockets_after_n_seconds(sim: SimulatorThread) -> None:
+    sim.add_fault("ws_drop", "eastus2", {"after_s": 0.3, "jitter_ms": 5})
+    started = time.monotonic()
+    with pytest.raises(Exception) as err, sdk(sim).realtime.connect(model="gpt-4o") as conn:
+        assert conn.recv().type == "session.created"
+        while True:
+            conn.recv()
+    assert within(time.monotonic() - started, 0.3)
+    assert "ConnectionClosed" in type(err.value).__name__

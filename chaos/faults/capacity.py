@@ -1,0 +1,24 @@
+"""`capacity`: 429 "high demand" capacity errors, unrelated to your quota: Azure's capacity message
+with `retry_after_s` (default 20) in the `retry-after` header and the message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import wire
+from .base import Fault, Params, Reply, register
+
+
+@register
+class Capacity(Fault):
+    name = "capacity"
+
+    def __init__(self, params: dict[str, Any] | None) -> None:
+        p = Params(self.name, params)
+        self.retry_after_s = p.integer("retry_after_s", 20, minimum=0, maximum=86_400)
+        p.done()
+
+    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
+        return Reply(
+            429, wire.rate_limited("capacity", self.retry_after_s or 0), {"retry-after": str(self.retry_after_s)}
+        )
