@@ -12,6 +12,7 @@ from .config import ConfigError, RegionConfig
 from .errors import AllRegionsFailed, RegionFailure
 from .events import AttemptEvent, BreakerEvent, Event
 from .options import FailoverOptions
+from .realtime import RealtimeSession
 
 __all__ = [
     "AllRegionsFailed",
@@ -23,6 +24,7 @@ __all__ = [
     "Event",
     "FailoverClient",
     "FailoverOptions",
+    "RealtimeSession",
     "RegionConfig",
     "RegionFailure",
     "TokenEstimateWarning",

@@ -15,7 +15,7 @@ import openai
 
 from .auth import api_key_for, async_token_provider, default_entra_provider, sync_token_provider
 from .breaker import Breaker, BreakerState
-from .classify import CredentialError, Failure
+from .classify import FAULTY, MISCONFIGURED, THROTTLED, CredentialError, Failure
 from .config import RegionConfig
 from .events import BreakerEvent, Event
 from .options import FailoverOptions
@@ -54,6 +54,7 @@ class RegionRuntime:
         )
         self._key: str | None = None
         self._token_provider = token_provider
+        self._token: Callable[[], Any] | None = None
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
         if config.auth == "api-key":
@@ -74,6 +75,16 @@ class RegionRuntime:
         import httpx2
 
         return httpx2.Timeout(self.options.read_timeout_s, connect=self.options.connect_timeout_s)
+
+    async def auth_header(self) -> tuple[str, str]:
+        """(header name, value) for a WebSocket handshake: the key, or a fresh Entra token."""
+        if self._key is not None:
+            return "api-key", self._key
+        if self._token is None:
+            self._token = async_token_provider(
+                self._token_provider or default_entra_provider(), self.options.credential_timeout_s, self.name
+            )
+        return "Authorization", f"Bearer {await self._token()}"
 
     def sync_client(self) -> openai.OpenAI:
         if self._sync is None:
@@ -110,6 +121,18 @@ class RegionRuntime:
         if misconfigured:
             self.misconfigured = True
         self.breaker.record_failure(f"{failure.kind}: {failure.summary}", open_for_s)
+
+    def record_failure_kind(self, kind: str, status: int | None, summary: str) -> None:
+        """A failure that did not come as an SDK exception (a WebSocket): 401/403/404 keep the region
+        away for breaker_open_s, a 429 too, anything else counts toward the breaker."""
+        effect = (
+            MISCONFIGURED if kind in ("auth_error", "not_found") else THROTTLED if kind == "rate_limited" else FAULTY
+        )
+        failure = Failure(kind, effect, status, summary=summary)
+        if effect == FAULTY:
+            self.record_failure(failure)
+        else:
+            self.record_failure(failure, open_for_s=self.options.breaker_open_s, misconfigured=effect == MISCONFIGURED)
 
     def close(self) -> None:
         if self._sync is not None:

@@ -41,6 +41,7 @@ def test_failover_public_surface_is_pinned() -> None:
             "Event",
             "FailoverClient",
             "FailoverOptions",
+            "RealtimeSession",
             "RegionConfig",
             "RegionFailure",
             "TokenEstimateWarning",

@@ -1,0 +1,260 @@
+"""`RealtimeSession`: a realtime WebSocket that survives drops.
+
+Azure's realtime sockets drop on network jitter. The session connects to the highest-priority
+region whose breaker allows it, remembers the session configuration (`update_session`) and
+re-sends it after every reconnect, reconnects with jittered exponential backoff, and moves to
+another region once one keeps failing (the same breakers as the HTTP client). Every connect and
+drop is an `AttemptEvent` (operation "realtime") on the same `on_event` hook.
+
+    async with RealtimeSession(regions, "gpt-realtime", environ=os.environ) as rt:
+        await rt.update_session({"type": "realtime", "instructions": "Be brief."})
+        text = await rt.ask("Hello")            # retried once on a new socket if the old one drops
+        await rt.send({...}); event = await rt.recv()   # lower level; see recv() for drops
+
+GA path by default (`/openai/v1/realtime?model=...`); `preview=True` uses
+`/openai/realtime?api-version=2025-04-01-preview&deployment=...` with `OpenAI-Beta: realtime=v1`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import websockets
+import websockets.exceptions
+
+from . import events as ev
+from .classify import CredentialError
+from .config import RegionConfig
+from .errors import AllRegionsFailed, RegionFailure
+from .events import AttemptEvent, Event
+from .options import FailoverOptions
+from .router import RegionRuntime, Router
+
+__all__ = ["RealtimeSession"]
+
+PREVIEW_API_VERSION = "2025-04-01-preview"
+RECONNECTED = "session.reconnected"  # a synthetic event recv() returns after a reconnect
+
+
+class RealtimeSession:
+    def __init__(
+        self,
+        regions: Sequence[RegionConfig],
+        model: str,
+        *,
+        preview: bool = False,
+        on_event: Callable[[Event], None] | None = None,
+        token_provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None = None,
+        environ: Mapping[str, str] | None = None,
+        options: FailoverOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.options = (options or FailoverOptions()).replace(**overrides)
+        self.model = model
+        self.preview = preview
+        self._router = Router(regions, self.options, on_event, token_provider, clock, seed, environ)
+        self._regions = self._router.for_model(model)
+        self._session_config: dict[str, Any] | None = None
+        self._ws: Any = None
+        self.region: str | None = None
+        self.reconnects = 0
+        self._call_id = self._router.next_call_id()
+        self._attempt = 0
+
+    # --- connection ------------------------------------------------------------------------
+
+    def _url(self, region: RegionRuntime) -> str:
+        endpoint = region.config.endpoint
+        scheme = "wss" if endpoint.startswith("https://") else "ws"
+        host = endpoint.split("://", 1)[1]
+        deployment = quote(region.deployment(self.model) or "")
+        if self.preview:
+            return f"{scheme}://{host}/openai/realtime?api-version={PREVIEW_API_VERSION}&deployment={deployment}"
+        return f"{scheme}://{host}/openai/v1/realtime?model={deployment}"
+
+    async def connect(self) -> None:
+        """Connect (or reconnect) within the deadline, preferring healthy regions by priority."""
+        started = self._router.clock()
+        deadline = started + self.options.deadline_s
+        failures: dict[str, RegionFailure] = {}
+        tries: dict[str, int] = {}
+        while True:
+            # regions not yet tried in this connect first, by priority; then the others again
+            ordered = sorted(self._regions, key=lambda r: r.name in tries)
+            region = next((r for r in ordered if r.usable and r.breaker.acquire()), None)
+            if region is None:
+                ready = min((r.breaker.ready_at() for r in self._regions if r.usable), default=None)
+                now = self._router.clock()
+                if ready is None or ready >= deadline:
+                    raise AllRegionsFailed(
+                        self.model,
+                        failures
+                        or {
+                            r.name: RegionFailure(
+                                r.name, "skipped", r.breaker.reason or "breaker open", r.breaker.snapshot().retry_in_s
+                            )
+                            for r in self._regions
+                        },
+                        now - started,
+                    )
+                await asyncio.sleep(max(0.0, ready - now))
+                continue
+            self._attempt += 1
+            attempt_started = self._router.clock()
+            try:
+                await self._open(region)
+            except Exception as exc:
+                kind, status = _classify(exc)
+                region.record_failure_kind(kind, status, str(exc)[:200])
+                failures[region.name] = RegionFailure(
+                    region.name, kind, f"{kind} ({type(exc).__name__})", region.breaker.snapshot().retry_in_s
+                )
+                tries[region.name] = tries.get(region.name, 0) + 1
+                others = [r for r in self._regions if r.name not in tries and r.usable and r.breaker.available()]
+                self._emit(region, attempt_started, kind, status, ev.FAIL_OVER if others else ev.RETRY)
+                if not others and self._router.clock() < deadline:
+                    ceiling = min(
+                        self.options.backoff_max_s, self.options.backoff_base_s * 2 ** (tries[region.name] - 1)
+                    )
+                    await asyncio.sleep(self._router.rng.uniform(0, ceiling))  # full jitter
+                continue
+            region.record_success()
+            self._emit(region, attempt_started, "ok", 101, ev.RETURN)
+            return
+
+    async def _open(self, region: RegionRuntime) -> None:
+        header, value = await region.auth_header()
+        headers = {header: value}
+        if self.preview:
+            headers["OpenAI-Beta"] = "realtime=v1"
+        ws = await asyncio.wait_for(
+            websockets.connect(self._url(region), additional_headers=headers, open_timeout=None, max_size=2**24),
+            self.options.connect_timeout_s,
+        )
+        try:
+            first = json.loads(await asyncio.wait_for(ws.recv(), self.options.read_timeout_s))
+            if first.get("type") != "session.created":
+                raise websockets.exceptions.InvalidMessage(f"expected session.created, got {first.get('type')}")
+            if self._session_config is not None:  # what the caller configured survives the drop
+                await ws.send(json.dumps({"type": "session.update", "session": self._session_config}))
+        except BaseException:
+            await ws.close()
+            raise
+        if self._ws is not None:
+            self.reconnects += 1
+        self._ws, self.region = ws, region.name
+
+    async def _reconnect_after_drop(self, exc: BaseException) -> None:
+        region = next(r for r in self._regions if r.name == self.region)
+        region.record_failure_kind("connect_error", None, f"socket dropped ({type(exc).__name__})")
+        self._emit(region, self._router.clock(), "connect_error", None, ev.RETRY, detail="socket dropped")
+        await self.connect()
+
+    def _emit(
+        self, region: RegionRuntime, started: float, outcome: str, status: int | None, decision: str, detail: str = ""
+    ) -> None:
+        self._router.emit(
+            AttemptEvent(
+                call_id=self._call_id,
+                attempt=self._attempt,
+                operation="realtime",
+                region=region.name,
+                deployment=region.deployment(self.model) or "",
+                outcome=outcome,
+                status=status,
+                latency_ms=(self._router.clock() - started) * 1000.0,
+                decision=decision,
+                detail=detail,
+            )
+        )
+
+    # --- the caller's side -----------------------------------------------------------------
+
+    async def update_session(self, session: dict[str, Any]) -> None:
+        """Send session.update now and again after every reconnect."""
+        self._session_config = {**(self._session_config or {}), **session}
+        await self.send({"type": "session.update", "session": session})
+
+    async def send(self, event: dict[str, Any]) -> None:
+        if self._ws is None:
+            await self.connect()
+        try:
+            await self._ws.send(json.dumps(event))
+        except websockets.exceptions.ConnectionClosed as exc:
+            await self._reconnect_after_drop(exc)
+            await self._ws.send(json.dumps(event))
+
+    async def recv(self) -> dict[str, Any]:
+        """The next server event. After a drop the session reconnects and returns
+        `{"type": "session.reconnected", "region": ...}`: whatever was in flight is gone, so the
+        caller re-sends its request."""
+        if self._ws is None:
+            await self.connect()
+        try:
+            return json.loads(await self._ws.recv())
+        except websockets.exceptions.ConnectionClosed as exc:
+            await self._reconnect_after_drop(exc)
+            return {"type": RECONNECTED, "region": self.region}
+
+    async def ask(self, text: str, timeout_s: float | None = None) -> str:
+        """Send one user message and return the text of the answer; if the socket drops before
+        `response.done`, ask again once on the new connection."""
+        for attempt in range(2):
+            await self.send(
+                {
+                    "type": "conversation.item.create",
+                    "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+                }
+            )
+            await self.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
+            parts: list[str] = []
+            while True:
+                event = await asyncio.wait_for(self.recv(), timeout_s or self.options.read_timeout_s)
+                kind = event.get("type")
+                if kind == RECONNECTED:
+                    break
+                if kind in ("response.output_text.delta", "response.text.delta"):
+                    parts.append(event.get("delta", ""))
+                elif kind == "response.done":
+                    return "".join(parts)
+                elif kind == "error":
+                    raise RuntimeError(f"realtime error event: {event.get('error', {}).get('code')}")
+            if attempt == 1:
+                break
+        raise ConnectionError("the realtime socket dropped twice during one request")
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+            self._ws = None
+
+    async def __aenter__(self) -> RealtimeSession:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def breaker_states(self) -> dict[str, Any]:
+        return self._router.breaker_states()
+
+
+def _classify(exc: BaseException) -> tuple[str, int | None]:
+    if isinstance(exc, websockets.exceptions.InvalidStatus):
+        status = exc.response.status_code
+        kind = {401: "auth_error", 403: "auth_error", 404: "not_found", 429: "rate_limited"}.get(
+            status, "server_error" if status >= 500 else "bad_response"
+        )
+        return kind, status
+    if isinstance(exc, TimeoutError):
+        return "timeout", None
+    if isinstance(exc, CredentialError):
+        return "auth_error", None
+    return "connect_error", None

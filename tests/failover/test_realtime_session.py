@@ -1,0 +1,90 @@
+"""The realtime session helper against the simulator: drops, reconnects, the configuration re-sent,
+failover to another region, and the events it reports."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aoai_watch.chaos.simulator import SimulatorThread
+from aoai_watch.failover import AllRegionsFailed, AttemptEvent, RealtimeSession
+
+from tests.conftest import KEY
+from tests.failover.test_client import Recorder, regions
+
+
+def session(sim: SimulatorThread, rec: Recorder | None = None, **options: object) -> RealtimeSession:
+    options.setdefault("backoff_base_s", 0.05)
+    options.setdefault("backoff_max_s", 0.2)
+    return RealtimeSession(regions(sim), "gpt-4o", environ={"SIM_KEY": KEY}, on_event=rec, seed=3, **options)  # type: ignore[arg-type]
+
+
+def test_ask_survives_drops_and_the_session_config_is_resent(sim: SimulatorThread) -> None:
+    sim.add_fault("ws_drop", "eastus2", {"after_s": 0.25})
+
+    async def run() -> tuple[list[str], int, str]:
+        rec = Recorder()
+        async with session(sim, rec, breaker_failures=100) as rt:
+            await rt.update_session({"type": "realtime", "instructions": "be brief"})
+            answers = []
+            for _ in range(6):
+                answers.append(await rt.ask("hello"))
+                await asyncio.sleep(0.1)
+            # after a reconnect the configuration is sent again: the server confirms it
+            while (event := await rt.recv())["type"] != "session.reconnected":
+                pass
+            while (event := await rt.recv())["type"] != "session.updated":
+                pass
+            return answers, rt.reconnects, event["session"]["instructions"]
+
+    answers, reconnects, instructions = asyncio.run(run())
+    assert all(a.endswith(".") for a in answers)
+    assert reconnects >= 2 and instructions == "be brief"
+
+
+def test_refused_primary_fails_over_and_events_report_it(sim: SimulatorThread) -> None:
+    sim.add_fault("refuse", "eastus2")
+    rec = Recorder()
+
+    async def run() -> str:
+        async with session(sim, rec) as rt:
+            await rt.ask("hi")
+            return rt.region or ""
+
+    assert asyncio.run(run()) == "swedencentral"
+    assert [(a.region, a.outcome, a.decision) for a in rec.attempts] == [
+        ("eastus2", "connect_error", "fail_over"),
+        ("swedencentral", "ok", "return"),
+    ]
+    assert all(isinstance(e, AttemptEvent) and e.operation == "realtime" for e in rec.attempts)
+
+
+def test_a_region_that_keeps_dropping_is_left_for_another(sim: SimulatorThread) -> None:
+    sim.add_fault("ws_drop", "eastus2", {"after_s": 0.05})
+    rec = Recorder()
+
+    async def run() -> str:
+        async with session(sim, rec, breaker_failures=2) as rt:
+            for _ in range(6):
+                await rt.ask("hi")
+                await asyncio.sleep(0.08)
+            return rt.region or ""
+
+    assert asyncio.run(run()) == "swedencentral"
+    drops = [a for a in rec.attempts if a.outcome == "connect_error" and a.region == "eastus2"]
+    assert len(drops) >= 2
+
+
+def test_every_region_down_raises_all_regions_failed(sim: SimulatorThread) -> None:
+    sim.add_fault("http_error", "eastus2", {"status": 503})
+    sim.add_fault("http_error", "swedencentral", {"status": 503})
+
+    async def run() -> None:
+        async with session(sim, deadline_s=1.0):
+            pass
+
+    try:
+        asyncio.run(run())
+    except AllRegionsFailed as exc:
+        assert "eastus2" in str(exc) and "swedencentral" in str(exc)
+    else:
+        raise AssertionError("expected AllRegionsFailed")
