@@ -160,6 +160,38 @@ def _prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drill_run(args: argparse.Namespace) -> int:
+    from ..chaos.drills.model import DrillError, load_drills
+    from ..chaos.drills.report import print_table, store_rows, write_journal, write_junit
+    from ..chaos.drills.runner import run_drill
+
+    try:
+        drills = load_drills(args.paths)
+    except DrillError as exc:
+        print(f"aoai-watch drill run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    results = []
+    print(f"running {len(drills)} drill(s) with client {args.client}", flush=True)
+    for drill in drills:
+        result = run_drill(drill, args.client, args.simulator, progress=None if args.quiet else sys.stderr)
+        print_table(result, sys.stdout)
+        results.append(result)
+    if args.junit:
+        write_junit(results, args.junit)
+    if args.json:
+        write_journal(results, args.json)
+    if args.db:
+        from ..probes.store import Store, StoreBusy
+
+        try:
+            Store(args.db).write_tables(store_rows(results))
+        except StoreBusy as exc:
+            print(f"aoai-watch drill run: results not stored: {exc}", file=sys.stderr)
+    passed = sum(r.passed for r in results)
+    print(f"{passed} of {len(results)} drills passed", flush=True)
+    return 0 if passed == len(results) else 1
+
+
 class _UsageError(Exception):
     pass
 
@@ -215,6 +247,22 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--db", help="the DuckDB file")
     prune.add_argument("--config", help="take the database from this config")
     prune.set_defaults(run=_prune)
+
+    drill = sub.add_parser("drill", help="chaos drills: prove a client survives outages and throttling")
+    drill_sub = drill.add_subparsers(dest="drill_command", metavar="COMMAND")
+    drill_run = drill_sub.add_parser("run", help="run drill files (or folders of them); exit 0 only if all pass")
+    drill_run.add_argument("paths", nargs="+", help="drill .toml files or folders, e.g. data/drills/")
+    drill_run.add_argument(
+        "--client",
+        default="bundled",
+        help="bundled (default), naive (plain openai SDK on the primary), or module:factory",
+    )
+    drill_run.add_argument("--simulator", help="control URL of a running simulator (default: start one per drill)")
+    drill_run.add_argument("--junit", help="write JUnit XML here (one testcase per expectation)")
+    drill_run.add_argument("--json", help="write the JSON journal here (each step: start, end, status, output)")
+    drill_run.add_argument("--db", help="also store runs, calls and faults in this DuckDB file")
+    drill_run.add_argument("--quiet", action="store_true", help="no live progress line")
+    drill_run.set_defaults(run=_drill_run)
 
     demo = sub.add_parser("demo", help="run everything on this machine, no Azure account needed")
     demo.add_argument("--seed", type=int, default=None, help="make the run repeatable")

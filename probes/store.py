@@ -69,6 +69,21 @@ MIGRATIONS: tuple[str, ...] = (
         old_version VARCHAR, new_version VARCHAR NOT NULL
     );
     """,
+    # 2: drill runs, their calls and the faults they injected (for the dashboard's Drills page)
+    """
+    CREATE TABLE drills (
+        run_id VARCHAR PRIMARY KEY, drill VARCHAR NOT NULL, title VARCHAR, client VARCHAR, started TIMESTAMP NOT NULL,
+        duration_s DOUBLE, passed BOOLEAN NOT NULL, error VARCHAR, expectations VARCHAR
+    );
+    CREATE TABLE drill_requests (
+        run_id VARCHAR NOT NULL, call_id VARCHAR, shape VARCHAR, started_s DOUBLE, latency_s DOUBLE, ok BOOLEAN,
+        region VARCHAR, error VARCHAR, tokens INTEGER
+    );
+    CREATE TABLE faults (
+        run_id VARCHAR, kind VARCHAR NOT NULL, region VARCHAR NOT NULL, params VARCHAR, start_ts TIMESTAMP NOT NULL,
+        end_ts TIMESTAMP
+    );
+    """,
 )
 _COLUMNS = ProbeResult.columns()
 
@@ -166,6 +181,29 @@ class Store:
         if spooled:
             self.spool_path.unlink(missing_ok=True)
         return WriteReport(len(rows) + len(spooled), 0, changes)
+
+    def write_tables(self, tables: dict[str, list[dict[str, Any]]]) -> int:
+        """Insert rows into other tables (drills, drill_requests, faults) in one short transaction.
+        Raises StoreBusy when the lock stays held (these rows are not spooled)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        with self._connect(read_only=False) as con:
+            migrate(con)
+            con.execute("BEGIN TRANSACTION")
+            for table, rows in tables.items():
+                if not rows:
+                    continue
+                columns = list(rows[0])
+                one = "(" + ", ".join("?" for _ in columns) + ")"
+                for start in range(0, len(rows), 250):
+                    chunk = rows[start : start + 250]
+                    con.execute(
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * len(chunk)),
+                        [row[c] for row in chunk for c in columns],
+                    )
+                written += len(rows)
+            con.execute("COMMIT")
+        return written
 
     def _spool(self, rows: list[dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@
     POST   /reset        -> clears every fault, stored response and quota counter
     GET    /regions      -> each region's URL, auth and deployments
     GET    /kinds        -> the fault catalogue
+    GET    /requests     -> every answer given: t (epoch s), region, deployment, status, client_request_id
 Errors are 400/404/405 with {"error": {"message": ...}}.
 """
 
@@ -53,6 +54,7 @@ class ControlApp:
             ("GET", "/regions"): self.regions,
             ("GET", "/kinds"): self.kinds,
             ("GET", "/health"): self.health,
+            ("GET", "/requests"): self.requests,
         }
         handler = routes.get((method, path))
         if handler is not None:
@@ -66,6 +68,10 @@ class ControlApp:
         if any(p == path for _, p in routes) or path.startswith("/faults/"):
             return 405, _error(f"{method} is not allowed on {path}")
         return 404, _error(f"unknown path {path}; see GET /kinds, /faults, /regions")
+
+    async def requests(self, raw: bytes) -> tuple[int, Any]:
+        """Every answer the regions gave (bounded), oldest first, for drills against a running simulator."""
+        return 200, {"requests": self.sim.request_log()}
 
     async def health(self, raw: bytes) -> tuple[int, Any]:
         return 200, {"status": "ok"}

@@ -12,8 +12,9 @@ import logging
 import math
 import random
 import re
+import time
 import zlib
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -61,6 +62,8 @@ class RegionState:
         self.reset_connection = reset_connection
         self.display_name = wire.region_display_name(spec.name).encode()
         self.served: Counter[tuple[str | None, int]] = Counter()  # (deployment, status) -> count
+        # every answer, for drills: (epoch s, deployment, status, x-ms-client-request-id); 0 = connection cut
+        self.log: deque[tuple[float, str | None, int, str | None]] = deque(maxlen=200_000)
         self.reset()
 
     def reset(self) -> None:
@@ -70,6 +73,11 @@ class RegionState:
         self.quotas = {d.name: QuotaTracker(d.tpm, d.rpm, d.rpm_window_s, self.clock) for d in self.spec.deployments}
         self.responses: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.served.clear()
+        self.log.clear()
+
+    def record(self, deployment: str | None, status: int, client_request_id: str | None) -> None:
+        self.served[(deployment, status)] += 1
+        self.log.append((time.time(), deployment, status, client_request_id))
 
     def new_id(self) -> str:
         """A version-4 UUID drawn from the region's seeded generator (repeatable when seeded)."""
@@ -133,6 +141,11 @@ class Call:
         if client_rid:
             self.headers.append((b"x-ms-client-request-id", client_rid))
 
+    @property
+    def client_request_id(self) -> str | None:
+        value = self.request_headers.get(b"x-ms-client-request-id")
+        return value.decode("latin-1") if value else None
+
     def header(self, name: bytes) -> str | None:
         value = self.request_headers.get(name)
         return None if value is None else value.decode("latin-1")
@@ -145,7 +158,7 @@ class Call:
         ]
 
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
-        self.region.served[(self.deployment_name, status)] += 1
+        self.region.record(self.deployment_name, status, self.client_request_id)
         await asgi.send_response(self.send, status, body, [*self.headers, *extra])
 
     def lookup_deployment(self) -> DeploymentSpec | None:
@@ -295,7 +308,7 @@ class RegionApp:
         if verdict is None:
             return False
         if verdict is ResetConnection:
-            self.state.served[(call.deployment_name, 0)] += 1
+            self.state.record(call.deployment_name, 0, call.client_request_id)
             self.state.reset_connection(call.scope.get("client"))
             await asgi.wait_for_disconnect(call.receive)  # returns at once: the transport is gone
         elif verdict is BlackHole:

@@ -93,6 +93,14 @@ class Simulator:
     def ready_info(self) -> dict[str, Any]:
         return {"regions": self.urls, "control": self.control.url}
 
+    def request_log(self) -> list[dict[str, Any]]:
+        entries = [
+            {"t": t, "region": name, "deployment": d, "status": s, "client_request_id": c}
+            for name, state in self.regions.items()
+            for t, d, s, c in list(state.log)
+        ]
+        return sorted(entries, key=lambda e: e["t"])
+
     def describe_regions(self) -> list[dict[str, Any]]:
         return [
             {

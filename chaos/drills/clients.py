@@ -1,0 +1,188 @@
+"""The clients a drill can put under load, behind one small interface.
+
+- "bundled": aoai-watch's AsyncFailoverClient (and RealtimeSession for realtime loads).
+- "naive": the plain openai SDK on the primary region with its default retries, and one realtime
+  socket with no reconnect: the baseline a drill suite must fail.
+- "module:factory": your own. `factory(regions, options)` gets the drill's regions
+  (`list[RegionConfig]`, keys in the environment variables they name) and its `[client]` options
+  (a dict of seconds), and returns an object with the async openai surface
+  (`chat.completions.create`, `responses.create`); for realtime loads it may also have
+  `async realtime_ask(text) -> str`. Every request should pass `extra_headers` through: the drill
+  tags each call with `x-ms-client-request-id` to count attempts server-side.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+import websockets
+
+from ...failover import AsyncFailoverClient, RealtimeSession
+from ...failover.config import RegionConfig
+
+__all__ = ["CallOutcome", "DrillClient", "build_client"]
+
+PROMPT = [{"role": "user", "content": "Say something short."}]
+
+
+@dataclass
+class CallOutcome:
+    tokens: int = 0
+    region: str | None = None  # when the client knows (realtime); else the server log says
+
+
+class DrillClient:
+    """Adapts a client with the async openai surface to the drill's request shapes."""
+
+    def __init__(self, client: Any, model: str, realtime: Any = None, close: Callable[[], Any] | None = None) -> None:
+        self.client = client
+        self.model = model
+        self.realtime = realtime
+        self._close = close
+
+    async def chat(self, call_id: str) -> CallOutcome:
+        result = await self.client.chat.completions.create(
+            model=self.model, messages=PROMPT, max_tokens=8, extra_headers={"x-ms-client-request-id": call_id}
+        )
+        return CallOutcome(tokens=getattr(result.usage, "total_tokens", 0) or 0)
+
+    async def stream(self, call_id: str) -> CallOutcome:
+        stream = await self.client.chat.completions.create(
+            model=self.model,
+            messages=PROMPT,
+            max_tokens=8,
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_headers={"x-ms-client-request-id": call_id},
+        )
+        tokens, finished = 0, False
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].finish_reason:
+                finished = True
+            if getattr(chunk, "usage", None) is not None:
+                tokens = chunk.usage.total_tokens
+        if not finished:
+            raise ConnectionError("the stream ended without a finish reason")
+        return CallOutcome(tokens=tokens)
+
+    async def responses_turn(self, call_id: str, text: str, previous_id: str | None) -> tuple[CallOutcome, str]:
+        kwargs: dict[str, Any] = {"previous_response_id": previous_id} if previous_id else {}
+        result = await self.client.responses.create(
+            model=self.model,
+            input=text,
+            max_output_tokens=16,
+            extra_headers={"x-ms-client-request-id": call_id},
+            **kwargs,
+        )
+        return CallOutcome(tokens=getattr(result.usage, "total_tokens", 0) or 0), result.id
+
+    async def realtime_ask(self, call_id: str) -> CallOutcome:
+        if self.realtime is None:
+            raise TypeError("this client has no realtime support (realtime_ask)")
+        await self.realtime.ask("Say OK.")
+        return CallOutcome(region=getattr(self.realtime, "region", None))
+
+    async def close(self) -> None:
+        if self.realtime is not None and hasattr(self.realtime, "close"):
+            await self.realtime.close()
+        if self._close is not None:
+            result = self._close()
+            if hasattr(result, "__await__"):
+                await result
+
+
+class NaiveRealtime:
+    """One realtime socket to the primary, opened once, never reopened."""
+
+    def __init__(self, region: RegionConfig, key: str, model: str) -> None:
+        scheme = "wss" if region.endpoint.startswith("https://") else "ws"
+        self.url = f"{scheme}://{region.endpoint.split('://', 1)[1]}/openai/v1/realtime?model={model}"
+        self.key = key
+        self.region = region.name
+        self.ws: Any = None
+
+    async def ask(self, text: str) -> str:
+        if self.ws is None:
+            self.ws = await websockets.connect(self.url, additional_headers={"api-key": self.key})
+            await self.ws.recv()  # session.created
+        await self.ws.send(json.dumps({"type": "response.create"}))
+        while True:
+            event = json.loads(await self.ws.recv())
+            if event.get("type") == "response.done":
+                return ""
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+def build_client(
+    spec: str,
+    regions: Sequence[RegionConfig],
+    options: Mapping[str, float],
+    model: str,
+    environ: Mapping[str, str],
+    realtime: bool,
+) -> DrillClient:
+    """`spec` is "bundled", "naive" or "module:factory"."""
+    if spec == "bundled":
+        client = AsyncFailoverClient(list(regions), environ=environ, **options)
+        session = RealtimeSession(list(regions), model, environ=environ, **options) if realtime else None
+        return DrillClient(client, model, session, client.close)
+    primary = regions[0]
+    key = environ.get(primary.api_key_env or "", "")
+    if spec == "naive":
+        client = openai.AsyncOpenAI(
+            base_url=primary.base_url, api_key=key, timeout=options.get("read_timeout_s", 600.0)
+        )  # default retries: 2
+        deployment = primary.deployments.get(model, model)
+        return DrillClient(
+            _Renamed(client, deployment),
+            model,
+            NaiveRealtime(primary, key, deployment) if realtime else None,
+            client.close,
+        )
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"--client takes bundled, naive or module:factory; got {spec!r}")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    client = factory(list(regions), dict(options))
+    ask = getattr(client, "realtime_ask", None)
+    realtime_adapter = _AskAdapter(ask) if ask is not None else None
+    return DrillClient(client, model, realtime_adapter, getattr(client, "close", None))
+
+
+class _Renamed:
+    """The plain SDK needs the deployment name where the failover client takes the model."""
+
+    def __init__(self, client: openai.AsyncOpenAI, deployment: str) -> None:
+        self._client, self._deployment = client, deployment
+        self.chat = _Namespace(completions=_Create(client.chat.completions.create, deployment))
+        self.responses = _Create(client.responses.create, deployment)
+
+
+@dataclass
+class _Namespace:
+    completions: Any
+
+
+class _Create:
+    def __init__(self, create: Callable[..., Any], deployment: str) -> None:
+        self._create, self._deployment = create, deployment
+
+    def create(self, **kwargs: Any) -> Any:
+        return self._create(**{**kwargs, "model": self._deployment})
+
+
+class _AskAdapter:
+    def __init__(self, ask: Callable[[str], Any]) -> None:
+        self._ask = ask
+        self.region = None
+
+    async def ask(self, text: str) -> str:
+        return await self._ask(text)

@@ -1,0 +1,405 @@
+"""Running one drill: a simulator (embedded, or a running one's control URL), the client under
+load, the timeline of faults, the records, the expectations, and rollback that always runs.
+
+Shaped like a chaostoolkit experiment without its sprawl: each step (start, each fault applied and
+cleared, the load, the checks, the rollback) is a journal entry with start, end, status and output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from ...failover.config import RegionConfig
+from ..simulator import SimulatorThread, default_region
+from .clients import DrillClient, build_client
+from .expectations import CallRecord, ExpectationResult, ServerRecord, check_all
+from .model import Drill, Step
+
+__all__ = ["DrillResult", "JournalStep", "SimulatorControl", "run_drill"]
+
+KEY_ENV = "AOAI_DRILL_KEY"
+
+
+@dataclass
+class JournalStep:
+    name: str
+    started: float
+    ended: float | None = None
+    status: str = "running"  # succeeded, failed, running
+    output: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "start": _iso(self.started),
+            "end": _iso(self.ended) if self.ended else None,
+            "status": self.status,
+            "output": self.output,
+        }
+
+
+@dataclass
+class FaultRecord:
+    kind: str
+    region: str
+    params: dict[str, Any]
+    started_s: float
+    ended_s: float | None
+    fault_id: str | None
+
+
+@dataclass
+class DrillResult:
+    drill: Drill
+    client: str
+    started: float
+    duration_s: float = 0.0
+    results: list[ExpectationResult] = field(default_factory=list)
+    calls: list[CallRecord] = field(default_factory=list)
+    served: list[ServerRecord] = field(default_factory=list)
+    faults: list[FaultRecord] = field(default_factory=list)
+    journal: list[JournalStep] = field(default_factory=list)
+    error: str | None = None  # the run itself broke (not an expectation)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and bool(self.results) and all(r.passed for r in self.results)
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
+
+
+class SimulatorControl:
+    """The simulator's control API over HTTP: the same path for embedded and external simulators."""
+
+    def __init__(self, control_url: str) -> None:
+        self.url = control_url.rstrip("/")
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"content-type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode("utf-8", "replace")
+            raise RuntimeError(f"simulator control {method} {path}: HTTP {err.code}: {detail}") from None
+
+    def regions(self) -> dict[str, str]:
+        return {r["name"]: r["url"] for r in self._call("GET", "/regions")["regions"]}
+
+    def add_fault(self, body: dict[str, Any]) -> str:
+        return self._call("POST", "/faults", body)["id"]
+
+    def clear(self, fault_id: str) -> None:
+        self._call("DELETE", f"/faults/{fault_id}")
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/requests")["requests"]
+
+
+@contextlib.contextmanager
+def simulator_for(drill: Drill, external: str | None, key: str) -> Iterator[SimulatorControl]:
+    if external:
+        yield SimulatorControl(external)
+        return
+    regions = [default_region(name, key, latency_scale=0.05, tpm=0, rpm=0) for name in drill.regions]
+    with SimulatorThread(regions) as sim:
+        yield SimulatorControl(sim.control_url)
+
+
+class _Progress:
+    def __init__(self, drill: Drill, out: TextIO | None) -> None:
+        self.drill, self.out = drill, out
+        self.phase = "steady"
+        self.tty = bool(out is not None and out.isatty())
+        self._shown_phase = ""
+
+    def show(self, t: float, calls: list[CallRecord]) -> None:
+        if self.out is None:
+            return
+        if not self.tty:  # a log, not a terminal: one line per phase change
+            if self.phase != self._shown_phase:
+                self._shown_phase = self.phase
+                self.out.write(f"  [{self.drill.name}] {t:5.1f} s: {self.phase} ({len(calls)} calls so far)\n")
+                self.out.flush()
+            return
+        ok = sum(c.ok for c in calls)
+        ratio = f"{ok / len(calls) * 100:5.1f}%" if calls else "   - "
+        self.out.write(
+            f"\r  [{self.drill.name}] {t:5.1f}/{self.drill.load.duration_s:g} s  calls {len(calls):5d}  "
+            f"ok {ratio}  {self.phase[:60]:<60}"
+        )
+        self.out.flush()
+
+    def done(self) -> None:
+        if self.out is not None and self.tty:
+            self.out.write("\r" + " " * 120 + "\r")
+            self.out.flush()
+
+
+async def _one_call(
+    client: DrillClient,
+    shape: str,
+    number: int,
+    started_at: float,
+    calls: list[CallRecord],
+    conversations: dict[int, str | None],
+    turns: int,
+) -> None:
+    call_id = f"drill-{uuid.uuid4().hex[:16]}"
+    begin = time.monotonic()
+    conversation = turn = None
+    try:
+        if shape == "chat":
+            outcome = await client.chat(call_id)
+        elif shape == "stream":
+            outcome = await client.stream(call_id)
+        elif shape == "realtime":
+            outcome = await client.realtime_ask(call_id)
+        else:  # responses: conversations of `turns` turns, each chained to the previous
+            conversation, turn = divmod(number, turns)
+            previous = conversations.get(conversation) if turn else None
+            outcome, response_id = await client.responses_turn(call_id, f"Turn {turn}: remember {number}.", previous)
+            conversations[conversation] = response_id
+        calls.append(
+            CallRecord(
+                call_id,
+                begin - started_at,
+                time.monotonic() - begin,
+                True,
+                shape,
+                outcome.region,
+                None,
+                outcome.tokens,
+                conversation,
+                turn,
+            )
+        )
+    except Exception as exc:
+        calls.append(
+            CallRecord(
+                call_id,
+                begin - started_at,
+                time.monotonic() - begin,
+                False,
+                shape,
+                None,
+                f"{type(exc).__name__}: {str(exc)[:160]}",
+                0,
+                conversation,
+                turn,
+            )
+        )
+
+
+def _shape(drill: Drill, number: int) -> str:
+    if drill.load.shape != "mixed":
+        return drill.load.shape
+    return ("chat", "stream", "responses")[number % 3]
+
+
+async def _drive(
+    drill: Drill, client: DrillClient, control: SimulatorControl, result: DrillResult, progress: _Progress
+) -> None:
+    load = drill.load
+    calls = result.calls
+    started_at = time.monotonic()
+    conversations: dict[int, str | None] = {}
+    counter = iter(range(10**9))
+    stop_at = started_at + load.duration_s
+
+    async def apply(step: Step) -> None:
+        body: dict[str, Any] = {
+            "kind": step.fault,
+            "region": step.region,
+            "params": step.params,
+            "probability": step.probability,
+        }
+        if step.deployment:
+            body["deployment"] = step.deployment
+        if step.duration_s is not None:
+            body["duration_s"] = step.duration_s
+        journal = JournalStep(f"fault {step.fault} on {step.region}", time.time())
+        result.journal.append(journal)
+        fault_id = await asyncio.to_thread(control.add_fault, body)
+        journal.ended, journal.status, journal.output = time.time(), "succeeded", {"id": fault_id, **body}
+        result.faults.append(
+            FaultRecord(
+                step.fault,
+                step.region,
+                step.params,
+                time.monotonic() - started_at,
+                None if step.duration_s is None else step.at_s + step.duration_s,
+                fault_id,
+            )
+        )
+        progress.phase = f"{step.fault} on {step.region} since {step.at_s:g} s"
+
+    async def timeline() -> None:
+        for step in later:
+            await asyncio.sleep(max(0.0, started_at + step.at_s - time.monotonic()))
+            await apply(step)
+
+    async def worker() -> None:
+        while time.monotonic() < stop_at:
+            number = next(counter)
+            await _one_call(client, _shape(drill, number), number, started_at, calls, conversations, load.turns)
+            if not calls[-1].ok:
+                await asyncio.sleep(0.01)  # a client that fails instantly must not spin the drill
+
+    async def rated() -> None:
+        interval = 1.0 / (load.rate_per_s or 1.0)
+        tasks = []
+        while time.monotonic() < stop_at:
+            number = next(counter)
+            tasks.append(
+                asyncio.ensure_future(
+                    _one_call(client, _shape(drill, number), number, started_at, calls, conversations, load.turns)
+                )
+            )
+            await asyncio.sleep(max(0.0, started_at + (number + 1) * interval - time.monotonic()))
+        await asyncio.gather(*tasks)
+
+    async def show() -> None:
+        while True:
+            progress.show(time.monotonic() - started_at, calls)
+            await asyncio.sleep(0.5)
+
+    # faults at offset 0 are in force before the first call; the rest follow the clock
+    ordered = sorted(drill.timeline, key=lambda s: s.at_s)
+    later = [s for s in ordered if s.at_s > 0]
+    for step in ordered:
+        if step.at_s <= 0:
+            await apply(step)
+    started_at = time.monotonic()
+    stop_at = started_at + load.duration_s
+    ticker = asyncio.ensure_future(show())
+    faults = asyncio.ensure_future(timeline())
+    try:
+        if load.concurrency:
+            await asyncio.gather(*[worker() for _ in range(load.concurrency)])
+        else:
+            await rated()
+    finally:
+        faults.cancel()
+        ticker.cancel()
+        progress.done()
+
+
+def run_drill(
+    drill: Drill, client_spec: str = "bundled", simulator: str | None = None, progress: TextIO | None = sys.stderr
+) -> DrillResult:
+    """Run one drill end to end. Faults are always cleared, whatever happens (Ctrl-C included)."""
+    result = DrillResult(drill, client_spec, time.time())
+    key = secrets.token_hex(16)
+    environ = {KEY_ENV: key}
+    begin = time.monotonic()
+    with simulator_for(drill, simulator, key) as control:
+        step = JournalStep("start simulator and client", time.time())
+        result.journal.append(step)
+        try:
+            urls = control.regions()
+            regions = [
+                RegionConfig(name, urls[name], priority, "api-key", KEY_ENV, {drill.load.model: drill.load.model})
+                for priority, name in enumerate(drill.regions, start=1)
+            ]
+            control.reset()
+            client = build_client(
+                client_spec, regions, drill.client, drill.load.model, environ, realtime=drill.load.shape == "realtime"
+            )
+            step.ended, step.status, step.output = time.time(), "succeeded", {"regions": urls}
+            load_step = JournalStep(f"load: {drill.load.shape} for {drill.load.duration_s:g} s", time.time())
+            result.journal.append(load_step)
+            load_started = time.time()
+            try:
+                asyncio.run(_run_load(drill, client, control, result, _Progress(drill, progress)))
+            finally:
+                load_step.ended = time.time()
+                load_step.status = "succeeded"
+                load_step.output = {"calls": len(result.calls), "ok": sum(c.ok for c in result.calls)}
+            result.served = _served(control.requests(), load_started, {c.call_id for c in result.calls})
+            _attribute_regions(result)
+            checks = JournalStep("check expectations", time.time())
+            result.journal.append(checks)
+            result.results = check_all(drill, result.calls, result.served)
+            checks.ended, checks.status = time.time(), "succeeded" if result.passed else "failed"
+            checks.output = [r.describe() for r in result.results]
+        except Exception as exc:
+            result.error = f"{type(exc).__name__}: {exc}"
+            step.status = "failed" if step.status == "running" else step.status
+        finally:
+            rollback = JournalStep("rollback: clear every fault", time.time())
+            result.journal.append(rollback)
+            try:
+                control.reset()
+                rollback.status = "succeeded"
+            except Exception as exc:
+                rollback.status, rollback.output = "failed", str(exc)
+                result.error = result.error or f"rollback failed: {exc}"
+            rollback.ended = time.time()
+    result.duration_s = time.monotonic() - begin
+    return result
+
+
+async def _run_load(
+    drill: Drill, client: DrillClient, control: SimulatorControl, result: DrillResult, progress: _Progress
+) -> None:
+    try:
+        await _drive(drill, client, control, result, progress)
+    finally:
+        await client.close()
+
+
+def _served(entries: list[dict[str, Any]], load_started: float, call_ids: set[str]) -> list[ServerRecord]:
+    return [
+        ServerRecord(
+            e["t"] - load_started,
+            e["region"],
+            e["status"],
+            e["client_request_id"] if e["client_request_id"] in call_ids else None,
+        )
+        for e in entries
+        if e["t"] >= load_started - 0.5
+    ]
+
+
+def _attribute_regions(result: DrillResult) -> None:
+    """The region that answered each call, from the server's log (a 200 with its id)."""
+    answered = {s.call_id: s.region for s in result.served if s.call_id and s.status == 200}
+    result.calls[:] = [
+        c
+        if c.region or c.call_id not in answered
+        else CallRecord(
+            c.call_id,
+            c.started_s,
+            c.latency_s,
+            c.ok,
+            c.shape,
+            answered[c.call_id],
+            c.error,
+            c.tokens,
+            c.conversation,
+            c.turn,
+        )
+        for c in result.calls
+    ]
