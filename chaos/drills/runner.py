@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import sys
 import time
@@ -125,6 +126,19 @@ def simulator_for(drill: Drill, external: str | None, key: str) -> Iterator[Simu
     regions = [default_region(name, key, latency_scale=0.05, tpm=0, rpm=0) for name in drill.regions]
     with SimulatorThread(regions) as sim:
         yield SimulatorControl(sim.control_url)
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 class _Progress:
@@ -311,10 +325,11 @@ def run_drill(
 ) -> DrillResult:
     """Run one drill end to end. Faults are always cleared, whatever happens (Ctrl-C included)."""
     result = DrillResult(drill, client_spec, time.time())
-    key = secrets.token_hex(16)
+    key = secrets.token_hex(16)  # a throwaway key for the embedded simulator
     environ = {KEY_ENV: key}
     begin = time.monotonic()
-    with simulator_for(drill, simulator, key) as control:
+    # your own client factory reads keys from the environment, as in production
+    with _environment(KEY_ENV, key), simulator_for(drill, simulator, key) as control:
         step = JournalStep("start simulator and client", time.time())
         result.journal.append(step)
         try:

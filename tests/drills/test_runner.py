@@ -1,0 +1,152 @@
+"""The drill runner end to end: the default suite passes with the bundled client and fails with the
+naive one for the expected reasons; outputs; cleanup when things go wrong; your own client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aoai_watch.chaos.drills.model import load_drill
+from aoai_watch.chaos.drills.runner import run_drill
+from aoai_watch.chaos.simulator import SimulatorThread, default_region
+from aoai_watch.probes.store import Store
+
+from tests.app.test_cli import AOAI
+from tests.conftest import cli_env
+
+SUITE = Path(__file__).parents[2] / "data" / "drills"
+
+
+def test_default_suite_passes_with_the_bundled_client(tmp_path: Path) -> None:
+    junit, journal, db = tmp_path / "j.xml", tmp_path / "j.json", tmp_path / "d.duckdb"
+    result = subprocess.run(
+        [AOAI, "drill", "run", str(SUITE), "--junit", str(junit), "--json", str(journal), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cli_env(),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10 of 10 drills passed" in result.stdout
+    suites = ET.parse(junit).getroot().findall("testsuite")
+    assert len(suites) == 10 and all(s.get("failures") == "0" and s.get("errors") == "0" for s in suites)
+    runs = json.loads(journal.read_text())
+    assert all(r["status"] == "passed" for r in runs)
+    steps = runs[0]["steps"]
+    assert steps[0]["name"].startswith("start") and steps[-1]["name"].startswith("rollback")
+    assert all(s["start"] and s["end"] and s["status"] == "succeeded" for s in steps)
+    store = Store(db)
+    assert store.query("SELECT count(*), bool_and(passed) FROM drills")[1] == [(10, True)]
+    assert store.query("SELECT count(*) > 1000 FROM drill_requests")[1] == [(True,)]
+    assert store.query("SELECT count(DISTINCT kind) >= 8 FROM faults")[1] == [(True,)]
+    assert "progress" not in result.stdout  # progress goes to stderr, results to stdout
+
+
+def test_default_suite_fails_the_naive_client_for_the_expected_reasons(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [AOAI, "drill", "run", str(SUITE), "--client", "naive", "--quiet", "--json", str(tmp_path / "n.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cli_env(),
+    )
+    assert result.returncode == 1
+    runs = {r["drill"]: r for r in json.loads((tmp_path / "n.json").read_text())}
+    failed = {name for name, r in runs.items() if r["status"] == "failed"}
+    # it has no second region: every outage, throttling, auth, state and recovery drill must catch it
+    assert {
+        "01-eastus2-outage",
+        "02-429-storm-lying-retry-after",
+        "03-quota-exhausted",
+        "04-rbac-propagation",
+        "05-responses-state-loss",
+        "06-slow-region",
+        "09-realtime-drops",
+        "10-both-regions-down",
+    } <= failed
+    outage = {e["expect"]: e["passed"] for e in runs["01-eastus2-outage"]["expectations"]}
+    assert outage["failover_time_s <= 1"] is False and outage["attempts_while_down <= 0"] is False
+
+
+def _drill(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "d.toml"
+    path.write_text(
+        'title = "t"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = 1.5\n'
+        "[client]\nread_timeout_s = 0.5\ndeadline_s = 2\n"
+        '[[timeline]]\nat_s = 0.2\nfault = "http_error"\nregion = "eastus2"\nparams = { status = 503 }\n'
+        '[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n' + extra
+    )
+    return path
+
+
+@pytest.fixture
+def external() -> Any:
+    with SimulatorThread([default_region(n, "unused", latency_scale=0) for n in ("eastus2", "swedencentral")]) as sim:
+        yield sim
+
+
+class Boom(Exception):
+    pass
+
+
+def test_faults_are_cleared_when_the_client_breaks_mid_run(tmp_path: Path, external: SimulatorThread) -> None:
+    # an external simulator's key is its own; the drill's client cannot authenticate: every call fails
+    result = run_drill(load_drill(_drill(tmp_path)), "bundled", external.control_url, progress=None)
+    assert not result.passed
+    assert external.simulator.faults.active() == []  # rolled back
+    assert result.journal[-1].name.startswith("rollback") and result.journal[-1].status == "succeeded"
+
+
+def test_faults_are_cleared_on_ctrl_c(tmp_path: Path, external: SimulatorThread) -> None:
+    module = tmp_path / "interrupting_client.py"
+    module.write_text(
+        "import asyncio\n"
+        "class Chat:\n"
+        "    class completions:\n"
+        "        @staticmethod\n"
+        "        async def create(**kwargs):\n"
+        "            await asyncio.sleep(0.4)\n"
+        "            raise KeyboardInterrupt\n"
+        "class Client:\n"
+        "    chat = Chat\n"
+        "def factory(regions, options):\n"
+        "    return Client()\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_drill(load_drill(_drill(tmp_path)), "interrupting_client:factory", external.control_url, progress=None)
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert external.simulator.faults.active() == []
+
+
+def test_your_own_client_through_module_factory(tmp_path: Path) -> None:
+    module = tmp_path / "my_team_client.py"
+    module.write_text(
+        "from aoai_watch.failover import AsyncFailoverClient\n"
+        "def factory(regions, options):\n"
+        "    return AsyncFailoverClient(regions, **options, breaker_failures=1)\n"
+    )
+    result = subprocess.run(
+        [AOAI, "drill", "run", str(_drill(tmp_path)), "--client", "my_team_client:factory"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=cli_env(PYTHONPATH=str(tmp_path)),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "client my_team_client:factory" in result.stdout
+
+
+def test_bad_drill_file_exits_2_and_runs_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\n[load]\nshape = "sms"\nconcurrency = 1\nduration_s = 1\n')
+    result = subprocess.run([AOAI, "drill", "run", str(bad)], capture_output=True, text=True, timeout=60, env=cli_env())
+    assert result.returncode == 2 and "load.shape" in result.stderr and "Traceback" not in result.stderr
