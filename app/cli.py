@@ -192,6 +192,52 @@ def _drill_run(args: argparse.Namespace) -> int:
     return 0 if passed == len(results) else 1
 
 
+def _chaos_proxy(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from ..chaos.proxy import ProxyApp
+    from ..chaos.simulator.cli import serve
+    from ..chaos.simulator.model import RegionSpec
+    from ..chaos.simulator.simulator import Simulator, new_event_loop
+    from ..failover.config import is_loopback_host
+
+    upstream = urlsplit(args.upstream)
+    if upstream.scheme not in ("http", "https") or not upstream.hostname or upstream.path not in ("", "/"):
+        raise _UsageError(
+            f"--upstream takes scheme and host, e.g. https://contoso.openai.azure.com; got {args.upstream!r}"
+        )
+    if upstream.scheme == "http" and not is_loopback_host(upstream.hostname):
+        raise _UsageError("--upstream must be https:// (keys pass through the proxy and must not travel in clear text)")
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise _UsageError(f"--listen takes HOST:PORT, e.g. 127.0.0.1:8100; got {args.listen!r}")
+    if not is_loopback_host(host):
+        if not args.allow_remote:
+            raise _UsageError(
+                f"refusing to listen on {host}: the proxy carries your keys and has no login; "
+                "use a loopback address, or add --allow-remote if you really mean it"
+            )
+        print(
+            f"warning: the chaos proxy listens on {host}: anyone who can reach it can use your upstream "
+            "with whatever credentials they send",
+            file=sys.stderr,
+        )
+    spec = RegionSpec(name=args.name, deployments=(), port=int(port))
+    simulator = Simulator(
+        [spec], control_port=args.control_port, host=host, app_factory=lambda state: ProxyApp(state, args.upstream)
+    )
+    print(f"chaos proxy: {args.listen} -> {args.upstream} (faults on region {args.name!r})", flush=True)
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(serve(simulator, args.ready_file, sys.stdout))
+    except OSError as exc:
+        print(f"aoai-watch chaos proxy: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        loop.close()
+    return 0
+
+
 class _UsageError(Exception):
     pass
 
@@ -263,6 +309,17 @@ def build_parser() -> argparse.ArgumentParser:
     drill_run.add_argument("--db", help="also store runs, calls and faults in this DuckDB file")
     drill_run.add_argument("--quiet", action="store_true", help="no live progress line")
     drill_run.set_defaults(run=_drill_run)
+
+    chaos = sub.add_parser("chaos", help="fault injection in front of a real endpoint")
+    chaos_sub = chaos.add_subparsers(dest="chaos_command", metavar="COMMAND")
+    proxy = chaos_sub.add_parser("proxy", help="forward to a real endpoint, applying the simulator's faults")
+    proxy.add_argument("--upstream", required=True, help="the real endpoint, e.g. https://contoso.openai.azure.com")
+    proxy.add_argument("--listen", default="127.0.0.1:8100", help="HOST:PORT to listen on (loopback only by default)")
+    proxy.add_argument("--name", default="proxy", help="the region name faults address (default: proxy)")
+    proxy.add_argument("--control-port", type=int, default=0, help="port of the control API (default: free)")
+    proxy.add_argument("--ready-file", help="write the URLs here as JSON once listening")
+    proxy.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --listen address")
+    proxy.set_defaults(run=_chaos_proxy)
 
     demo = sub.add_parser("demo", help="run everything on this machine, no Azure account needed")
     demo.add_argument("--seed", type=int, default=None, help="make the run repeatable")

@@ -43,7 +43,11 @@ class Simulator:
         control_port: int = 0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        app_factory: Callable[[RegionState], Any] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
+        """`app_factory(state)` replaces the simulated region with another ASGI app (the chaos
+        proxy) that still shares the faults, the listeners and the control API."""
         if not regions:
             raise ValueError("a simulator needs at least one region")
         names = [r.name for r in regions]
@@ -63,11 +67,12 @@ class Simulator:
                 seed,
                 reset_connection=lambda client, graceful=False, box=listener_box: box[0].reset(client, graceful),
             )
-            listener = Listener(RegionApp(state, HANDLERS, realtime.serve), port=spec.port)
+            app = app_factory(state) if app_factory is not None else RegionApp(state, HANDLERS, realtime.serve)
+            listener = Listener(app, port=spec.port, host=host)
             listener_box.append(listener)
             self.regions[spec.name] = state
             self.listeners[spec.name] = listener
-        self.control = Listener(ControlApp(self), port=control_port)
+        self.control = Listener(ControlApp(self), port=control_port)  # control stays on loopback
         self._timers: list[asyncio.TimerHandle] = []
 
     async def start(self) -> None:
@@ -136,7 +141,10 @@ class Simulator:
         state = self.regions.get(region)
         if state is None:
             raise FaultParamError(f"unknown region {region!r}; regions: {', '.join(self.regions)}")
-        if deployment is not None and (not isinstance(deployment, str) or state.spec.deployment(deployment) is None):
+        # a proxy region knows no deployments: any name may be scoped there
+        if deployment is not None and (
+            not isinstance(deployment, str) or (state.spec.deployments and state.spec.deployment(deployment) is None)
+        ):
             known = ", ".join(d.name for d in state.spec.deployments)
             raise FaultParamError(f"region {region} has no deployment {deployment!r}; deployments: {known}")
         active = self.faults.add(

@@ -1,0 +1,157 @@
+"""The chaos proxy: forwards to a real endpoint (Azure, in a staging subscription) and applies the
+simulator's faults on the way, so a team can drill against real Azure.
+
+    aoai-watch chaos proxy --upstream https://contoso-eastus2.openai.azure.com --listen 127.0.0.1:8100
+
+Point the client's endpoint at http://127.0.0.1:8100; set faults through the control API exactly as
+with the simulator (region name: `--name`, default "proxy"). Request-level faults (http_error,
+refuse, reset, black_hole, rate_limit, latency, rbac_propagation, error_format, flapping, capacity,
+state_loss) and stream faults (slow_stream) apply; model_version and ws_drop need the simulator
+(the proxy does not rewrite bodies or carry WebSockets). Credentials pass through untouched; the
+proxy never logs or stores them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx2
+import orjson
+
+from . import wire
+from .faults import BlackHole, Reply, ResetConnection
+from .simulator import asgi
+from .simulator.region import RegionState, reply_headers, run_faults
+
+__all__ = ["ProxyApp"]
+
+# hop-by-hop headers (RFC 9110) and the ones httpx sets itself
+_DROP_REQUEST = {
+    b"host",
+    b"content-length",
+    b"connection",
+    b"keep-alive",
+    b"transfer-encoding",
+    b"upgrade",
+    b"proxy-connection",
+    b"te",
+    b"trailer",
+    b"accept-encoding",
+}
+_DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding"}
+
+
+class ProxyApp:
+    """ASGI app: faults first (before and after auth alike: the upstream authenticates), then the
+    request forwarded and the answer streamed back."""
+
+    def __init__(self, state: RegionState, upstream: str, timeout_s: float = 600.0) -> None:
+        self.state = state
+        self.upstream = upstream.rstrip("/")
+        self.client = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout_s, connect=10.0), follow_redirects=False)
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1011, "reason": "the chaos proxy does not carry WebSockets"})
+            return
+        if scope["type"] != "http":
+            return
+        try:
+            body = await asgi.read_body(asgi.header(scope, b"content-length"), receive, wire.MAX_BODY_BYTES)
+        except asgi.BodyTooLarge:
+            await asgi.send_response(send, 413, wire.body_too_large(), [(b"connection", b"close")])
+            return
+        except asgi.ClientGone:
+            return
+        parsed: Any = None
+        if body:
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                parsed = None
+        deployment = _deployment(scope["path"], parsed)
+        request_id = self.state.new_id()
+        effects: dict[str, Any] = {}
+        for stage in ("before_auth", "after_auth"):
+            verdict = await run_faults(
+                self.state, deployment, scope["path"], request_id, stage, scope["method"], parsed, effects
+            )
+            if verdict is not None:
+                await self._fault_answer(verdict, scope, receive, send, deployment, request_id)
+                return
+        await self._forward(scope, send, body, deployment, effects)
+
+    async def _fault_answer(
+        self,
+        verdict: Any,
+        scope: asgi.Scope,
+        receive: asgi.Receive,
+        send: asgi.Send,
+        deployment: str | None,
+        request_id: str,
+    ) -> None:
+        if verdict is ResetConnection:
+            self.state.record(deployment, 0, None)
+            self.state.reset_connection(scope.get("client"))
+            await asgi.wait_for_disconnect(receive)
+        elif verdict is BlackHole:
+            await asgi.wait_for_disconnect(receive)
+        else:
+            assert isinstance(verdict, Reply)
+            self.state.record(deployment, verdict.status, None)
+            await asgi.send_response(
+                send, verdict.status, verdict.body, [(b"apim-request-id", request_id.encode()), *reply_headers(verdict)]
+            )
+
+    async def _forward(
+        self, scope: asgi.Scope, send: asgi.Send, body: bytes, deployment: str | None, effects: dict[str, Any]
+    ) -> None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = self.upstream + scope["path"] + (f"?{query}" if query else "")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k not in _DROP_REQUEST]
+        request = self.client.build_request(scope["method"], url, headers=headers, content=body)
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx2.TimeoutException:
+            await asgi.send_response(
+                send, 504, {"error": {"code": "GatewayTimeout", "message": "The upstream did not answer in time."}}, []
+            )
+            return
+        except httpx2.TransportError as exc:
+            await asgi.send_response(
+                send,
+                502,
+                {"error": {"code": "BadGateway", "message": f"Upstream unreachable ({type(exc).__name__})."}},
+                [],
+            )
+            return
+        self.state.record(deployment, response.status_code, None)
+        out_headers = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in response.headers.multi_items()
+            if k.lower() not in _DROP_RESPONSE
+        ]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": out_headers})
+        delay = effects.get("chunk_delay_s", 0.0)
+        stop_after = effects.get("stop_after_chunks")
+        try:
+            chunks = 0
+            async for chunk in response.aiter_raw():
+                if stop_after is not None and chunks >= stop_after:
+                    self.state.reset_connection(scope.get("client"), graceful=True)
+                    return
+                if delay and chunks:
+                    await asyncio.sleep(delay)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunks += 1
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+
+def _deployment(path: str, body: Any) -> str | None:
+    if path.startswith("/openai/deployments/"):
+        return path.split("/")[3] if path.count("/") >= 3 else None
+    model = body.get("model") if isinstance(body, dict) else None
+    return model if isinstance(model, str) else None

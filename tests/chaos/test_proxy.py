@@ -1,0 +1,114 @@
+"""The chaos proxy with the simulator as its upstream: traffic passes through untouched, faults
+apply on the way, and it refuses to listen beyond loopback unless told."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import openai
+import pytest
+from aoai_watch.chaos.proxy import ProxyApp
+from aoai_watch.chaos.simulator import RegionSpec, SimulatorThread
+
+from tests.app.test_cli import AOAI
+from tests.conftest import KEY, cli_env, wait_for_file
+
+
+@pytest.fixture
+def proxy(sim: SimulatorThread):  # type: ignore[no-untyped-def]
+    upstream = sim.urls["eastus2"]
+    with SimulatorThread(
+        [RegionSpec(name="staging", deployments=())], app_factory=lambda state: ProxyApp(state, upstream)
+    ) as running:
+        yield running
+
+
+def client(proxy: SimulatorThread, key: str = KEY) -> openai.OpenAI:
+    return openai.OpenAI(base_url=proxy.base_url("staging"), api_key=key, max_retries=0, timeout=5)
+
+
+def test_traffic_passes_through_untouched(proxy: SimulatorThread) -> None:
+    raw = client(proxy).chat.completions.with_raw_response.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "x"}]
+    )
+    assert raw.headers["x-ms-region"] == "East US 2" and raw.parse().model == "gpt-4o-2024-08-06"
+    chunks = list(
+        client(proxy).chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "x"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert chunks[-1].usage.completion_tokens == 12
+    with pytest.raises(openai.AuthenticationError):  # the upstream's own 401, passed back
+        client(proxy, key="wrong").models.list()
+
+
+def test_faults_apply_on_the_way(proxy: SimulatorThread) -> None:
+    fault = proxy.add_fault("http_error", "staging", {"status": 503})
+    with pytest.raises(openai.InternalServerError) as err:
+        client(proxy).chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+    assert err.value.body["code"] == "ServiceUnavailable"
+    proxy.clear_fault(fault.id)
+    proxy.add_fault("rate_limit", "staging", {"retry_after_s": 9}, deployment="gpt-4o")
+    with pytest.raises(openai.RateLimitError):
+        client(proxy).chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+    assert client(proxy).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+    proxy.reset()
+    proxy.add_fault("slow_stream", "staging", {"stop_after_chunks": 2})
+    with pytest.raises(openai.APIConnectionError):
+        list(
+            client(proxy).chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True
+            )
+        )
+
+
+def test_cli_refuses_remote_listen_and_clear_text_upstream(tmp_path: Path, sim: SimulatorThread) -> None:
+    remote = subprocess.run(
+        [AOAI, "chaos", "proxy", "--upstream", "https://x.openai.azure.com", "--listen", "0.0.0.0:8199"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=cli_env(),
+    )
+    assert remote.returncode == 2 and "refusing to listen on 0.0.0.0" in remote.stderr
+    clear = subprocess.run(
+        [AOAI, "chaos", "proxy", "--upstream", "http://x.openai.azure.com"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=cli_env(),
+    )
+    assert clear.returncode == 2 and "must be https://" in clear.stderr
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen(
+        [
+            AOAI,
+            "chaos",
+            "proxy",
+            "--upstream",
+            sim.urls["eastus2"],
+            "--listen",
+            "127.0.0.1:0",
+            "--ready-file",
+            str(ready),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        wait_for_file(ready)
+        url = json.loads(ready.read_text())["regions"]["proxy"]
+        models = openai.OpenAI(base_url=url + "/openai/v1/", api_key=KEY, max_retries=0).models.list()
+        assert next(m.id for m in models) == "gpt-4o-2024-08-06"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
