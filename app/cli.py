@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from ..failover.config import ConfigError
 
 EXIT_USAGE = 2
-DEMO_KEY = "demo-key"  # the demo's simulated regions accept this when $AOAI_SIM_KEY is unset; not a secret
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -54,25 +53,6 @@ def _simulate(args: argparse.Namespace) -> int:
             raise _UsageError(f"--regions needs distinct, comma-separated names; got {args.regions!r}")
         regions = sim.regions_from_names(names, api_key, args.latency_scale, quota)
     return sim.run(regions, args.seed, args.control_port, args.ready_file)
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from ..chaos.simulator import cli as sim
-
-    api_key = os.environ.get(sim.KEY_ENV) or DEMO_KEY
-    regions = sim.regions_from_names(["eastus2", "swedencentral"], api_key, 1.0, {})
-    print("aoai-watch demo: simulated Azure OpenAI in East US 2 (fast) and Sweden Central (slower).")
-    print(
-        f"Clients use the key in ${sim.KEY_ENV}"
-        + ("" if os.environ.get(sim.KEY_ENV) else f' (not set: "{DEMO_KEY}")')
-        + "; try, once it is up:"
-    )
-    print(
-        '  curl -s "$URL/openai/v1/chat/completions" -H "api-key: $KEY" -H "content-type: application/json" '
-        '-d \'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}\''
-    )
-    print("Probes, drills and the dashboard join the demo in the next releases.\n", flush=True)
-    return sim.run(regions, args.seed, 0, args.ready_file)
 
 
 def _probe(args: argparse.Namespace) -> int:
@@ -238,6 +218,38 @@ def _chaos_proxy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    from ..failover.config import is_loopback_host
+    from . import serve
+
+    database = args.db
+    if database is None and args.config:
+        from ..probes.config import load_config
+
+        database = load_config(args.config).database
+    database = database or "data/aoai-watch.duckdb"
+    if not is_loopback_host(args.host):
+        print(
+            f"warning: the dashboard listens on {args.host} and has no login; anyone who can reach it sees your "
+            "probe data. For shared use, put it behind Streamlit's OIDC login with Entra ID (see README).",
+            file=sys.stderr,
+        )
+    process = serve.start(database, args.host, args.port, args.config)
+    print(f"dashboard on http://{args.host}:{args.port}  (database {database}); Ctrl-C stops it", flush=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(10)
+        return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    return run(port=args.port, seed=args.seed)
+
+
 class _UsageError(Exception):
     pass
 
@@ -321,9 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --listen address")
     proxy.set_defaults(run=_chaos_proxy)
 
-    demo = sub.add_parser("demo", help="run everything on this machine, no Azure account needed")
+    dashboard = sub.add_parser("dashboard", help="serve the SLO dashboard (Streamlit) in the browser")
+    dashboard.add_argument("--db", help="the DuckDB file (default: the config's database, or data/aoai-watch.duckdb)")
+    dashboard.add_argument("--config", help="the config file, for the database and the SLO targets")
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.add_argument("--host", default="127.0.0.1", help="listen address (default loopback; it has no login)")
+    dashboard.set_defaults(run=_dashboard)
+
+    demo = sub.add_parser("demo", help="simulator, probes, a drill and the dashboard on this machine, no Azure needed")
     demo.add_argument("--seed", type=int, default=None, help="make the run repeatable")
-    demo.add_argument("--ready-file", help="write the URLs here as JSON once listening")
+    demo.add_argument("--port", type=int, default=8501, help="dashboard port")
     demo.set_defaults(run=_demo)
     return parser
 

@@ -320,29 +320,33 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], batch: i
 
 
 def _note_model_versions(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
-    """Keep each deployment's current model version; a change is a `model_changes` row."""
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
-        if row.get("model_version") and row.get("deployment") and row.get("kind") != "failover":
-            latest[(row["region"], row["deployment"])] = row
+    """Keep each deployment's current model version; every change (within the batch too, in time
+    order) is a `model_changes` row."""
+    current: dict[tuple[str, str], str] = {}
     changes = 0
-    for (region, deployment), row in latest.items():
-        found = con.execute(
-            "SELECT model_version FROM deployment_versions WHERE region = ? AND deployment = ?", [region, deployment]
-        ).fetchone()
-        if found is None:
-            con.execute(
-                "INSERT INTO deployment_versions VALUES (?, ?, ?, ?)",
-                [region, deployment, row["model_version"], row["ts"]],
-            )
-        elif found[0] != row["model_version"]:
+    for row in sorted(rows, key=lambda r: r["ts"]):
+        version = row.get("model_version")
+        if not version or not row.get("deployment") or row.get("kind") == "failover":
+            continue
+        key = (row["region"], row["deployment"])
+        if key not in current:
+            found = con.execute(
+                "SELECT model_version FROM deployment_versions WHERE region = ? AND deployment = ?", list(key)
+            ).fetchone()
+            if found is None:
+                con.execute("INSERT INTO deployment_versions VALUES (?, ?, ?, ?)", [*key, version, row["ts"]])
+                current[key] = version
+                continue
+            current[key] = found[0]
+        if current[key] != version:
             con.execute(
                 "UPDATE deployment_versions SET model_version = ?, since = ? WHERE region = ? AND deployment = ?",
-                [row["model_version"], row["ts"], region, deployment],
+                [version, row["ts"], *key],
             )
             con.execute(
                 "INSERT INTO model_changes VALUES (?, ?, ?, ?, ?, ?)",
-                [row["ts"], row.get("prober"), region, deployment, found[0], row["model_version"]],
+                [row["ts"], row.get("prober"), *key, current[key], version],
             )
+            current[key] = version
             changes += 1
     return changes

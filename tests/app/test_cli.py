@@ -6,6 +6,7 @@ import json
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import openai
@@ -176,21 +177,38 @@ def test_simulate_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1 and "cannot listen" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_demo_serves_both_regions_with_the_demo_key(tmp_path: Path) -> None:
-    ready = tmp_path / "ready.json"
+def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path: Path) -> None:
+    import socket as socket_module
+    import urllib.request
+
+    with socket_module.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [AOAI, "demo", "--ready-file", str(ready), "--seed", "3"],
+        [AOAI, "demo", "--port", str(port), "--seed", "3"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=cli_env(),
+        cwd=tmp_path,
     )
+    from aoai_watch.probes.store import Store
+
+    store = Store(tmp_path / "data" / "demo.duckdb")
     try:
-        wait_for_file(ready)
-        info = json.loads(ready.read_text())
-        assert set(info["regions"]) == {"eastus2", "swedencentral"}
-        client = openai.OpenAI(base_url=info["regions"]["eastus2"] + "/openai/v1/", api_key="demo-key", max_retries=0)
-        assert client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}]).choices
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if store.count() >= 6 and store.query("SELECT count(*) FROM drills")[1][0][0] == 1:
+                    break
+            except Exception:
+                pass
+            time.sleep(1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
+            assert page.status == 200
+        assert store.count() >= 6
     finally:
-        out, _ = _stop(proc, signal.SIGINT)
-    assert "East US 2" in out and "simulator stopped" in out
+        out, err = _stop(proc, signal.SIGINT)
+    assert f"open http://127.0.0.1:{port}" in out and "demo stopped" in out, err
+    _, rows = store.query("SELECT DISTINCT region FROM probe_results ORDER BY region")
+    assert [r[0] for r in rows] == ["eastus2", "failover", "swedencentral"]

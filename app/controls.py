@@ -1,0 +1,117 @@
+"""What every page shares: the database, the SLO targets, the sidebar filters (mirrored into the URL
+so a view can be shared), auto-refresh, and the empty-database message."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import streamlit as st
+
+from ..probes.config import SloTargets
+from ..probes.store import Store
+from . import queries
+
+RANGES = {
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+DB_ENV, CONFIG_ENV = "AOAI_WATCH_DB", "AOAI_WATCH_CONFIG"
+
+
+@dataclass(frozen=True)
+class Context:
+    store: Store
+    filters: queries.Filters
+    slo: SloTargets
+    now: datetime
+    range_key: str
+
+    @property
+    def bucket(self) -> str:
+        return {"1h": "1 minute", "6h": "5 minutes", "24h": "15 minutes", "7d": "1 hour", "30d": "6 hours"}[
+            self.range_key
+        ]
+
+
+def database() -> Path:
+    return Path(os.environ.get(DB_ENV, "data/aoai-watch.duckdb"))
+
+
+def slo_targets() -> SloTargets:
+    path = os.environ.get(CONFIG_ENV)
+    if path:
+        from ..probes.config import load_config
+
+        return load_config(path).slo
+    return SloTargets()
+
+
+def _param_list(name: str) -> list[str]:
+    value = st.query_params.get(name, "")
+    return [v for v in value.split(",") if v]
+
+
+def context() -> Context | None:
+    """Sidebar filters; None (after explaining how to start) when the database has no probes."""
+    store = Store(database(), lock_bound_s=5)
+    if not queries.has_data(store):
+        st.info(
+            f"No probe results in `{store.path}` yet. Start probing, then come back:\n\n"
+            "```sh\naoai-watch probe --config aoai-watch.toml            # one cycle (cron)\n"
+            "aoai-watch probe --config aoai-watch.toml --every 60 # or a loop\n```\n\n"
+            "No Azure account? `make demo` runs a simulator, probes and this dashboard together."
+        )
+        return None
+    regions, kinds = queries.choices(store)
+    range_key = st.query_params.get("range", "24h")
+    range_key = range_key if range_key in RANGES else "24h"
+    with st.sidebar:
+        range_key = st.selectbox("Time range", list(RANGES), index=list(RANGES).index(range_key), key="range")
+        chosen_regions = st.multiselect(
+            "Regions",
+            regions,
+            default=[r for r in _param_list("regions") if r in regions],
+            key="regions",
+            placeholder="all regions",
+        )
+        chosen_kinds = st.multiselect(
+            "Probe kinds",
+            kinds,
+            default=[k for k in _param_list("kinds") if k in kinds],
+            key="kinds",
+            placeholder="all kinds",
+        )
+        st.toggle("Auto-refresh (30 s)", value=st.query_params.get("refresh", "1") == "1", key="refresh")
+        st.caption(f"Database: `{store.path}`")
+    st.query_params.update(
+        {
+            "range": range_key,
+            "regions": ",".join(chosen_regions),
+            "kinds": ",".join(chosen_kinds),
+            "refresh": "1" if st.session_state.refresh else "0",
+        }
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    filters = queries.Filters(
+        now - RANGES[range_key], now + timedelta(minutes=1), tuple(chosen_regions), tuple(chosen_kinds)
+    )
+    return Context(store, filters, slo_targets(), now, range_key)
+
+
+def page(title: str, body: Callable[[Context], None]) -> None:
+    """Lay out a page: title, controls, then `body`, refreshed every 30 s when asked."""
+    st.title(title)
+    ctx = context()
+    if ctx is None:
+        return
+    if st.session_state.get("refresh"):
+        st.fragment(run_every="30s")(lambda: body(ctx))()
+    else:
+        body(ctx)

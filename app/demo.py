@@ -1,0 +1,94 @@
+"""`aoai-watch demo`: everything on one machine with no Azure account.
+
+A simulator with eastus2 (fast, a little flaky) and swedencentral (slower, stable), real probes
+every 5 s into `data/demo.duckdb`, one drill early so the Drills page has a run, and the dashboard
+at http://127.0.0.1:8501. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from ..chaos.simulator import SimulatorThread, default_region
+
+DEMO_DB = Path("data/demo.duckdb")
+DRILL = Path(__file__).resolve().parents[1] / "data" / "drills" / "01-eastus2-outage.toml"
+KEY_ENV = "AOAI_DEMO_KEY"
+
+
+def _config(urls: dict[str, str], folder: Path) -> Path:
+    text = f'database = "{DEMO_DB.resolve()}"\n'
+    for priority, name in enumerate(("eastus2", "swedencentral"), start=1):
+        text += (
+            f'[[regions]]\nname = "{name}"\nendpoint = "{urls[name]}"\npriority = {priority}\n'
+            f'api_key_env = "{KEY_ENV}"\n[regions.deployments]\ngpt-4o = "gpt-4o"\n'
+            'text-embedding-3-small = "text-embedding-3-small"\ngpt-realtime = "gpt-4o"\n'
+        )
+    text += (
+        '[probes]\nkinds = ["chat", "stream", "responses_chain", "embeddings", "realtime", "failover"]\n'
+        'every_s = 5\ntimeout_s = 10\nprober = "demo"\n'
+    )
+    path = folder / "demo.toml"
+    path.write_text(text)
+    return path
+
+
+def run(port: int = 8501, seed: int | None = None) -> int:
+    from ..chaos.drills.model import load_drill
+    from ..chaos.drills.report import store_rows
+    from ..chaos.drills.runner import run_drill
+    from ..probes.config import load_config
+    from ..probes.schedule import CycleReport, run_loop
+    from ..probes.store import Store
+    from . import serve
+
+    os.environ[KEY_ENV] = secrets.token_hex(16)
+    DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    regions = [default_region("eastus2", os.environ[KEY_ENV]), default_region("swedencentral", os.environ[KEY_ENV])]
+    with SimulatorThread(regions, seed=seed) as sim:
+        # eastus2 is fast but flaky, as in practice: a few 503s and 429s, now and then
+        sim.add_fault("http_error", "eastus2", {"status": 503}, probability=0.04)
+        sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 5}, probability=0.03)
+        config = load_config(_config(sim.urls, DEMO_DB.parent))
+        dashboard = serve.start(DEMO_DB, port=port, quiet=True)
+        print(
+            f"aoai-watch demo: simulated East US 2 (fast, flaky) at {sim.urls['eastus2']} and Sweden Central "
+            f"(slower, stable) at {sim.urls['swedencentral']}; control API {sim.control_url}"
+        )
+        print(f"probing every 5 s into {DEMO_DB}; one drill runs in the first minute")
+        print(f"open http://127.0.0.1:{port}  (live data within a minute); Ctrl-C stops everything", flush=True)
+
+        def drill() -> None:
+            if stop.wait(8):
+                return
+            result = run_drill(load_drill(DRILL), "bundled", progress=None)
+            Store(DEMO_DB).write_tables(store_rows([result]))
+            print(
+                f"drill {result.drill.name}: {'passed' if result.passed else 'FAILED'} ({len(result.calls)} calls)",
+                flush=True,
+            )
+
+        def report(outcome: CycleReport | Exception) -> None:
+            if isinstance(outcome, Exception):
+                print(f"probe cycle failed: {outcome}", file=sys.stderr, flush=True)
+
+        drill_thread = threading.Thread(target=drill, daemon=True)
+        drill_thread.start()
+        try:
+            run_loop(config, report, stop=stop)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+            dashboard.terminate()
+            dashboard.wait(10)
+            drill_thread.join(30)
+    print("demo stopped", flush=True)
+    return 0

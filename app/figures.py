@@ -1,0 +1,227 @@
+"""Every chart of the dashboard: pure functions, DataFrame in, plotly Figure out (no I/O, no state),
+so they are tested as plain functions. Fault windows are shaded on time charts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = [
+    "availability",
+    "cost",
+    "drill_timeline",
+    "latency_distribution",
+    "latency_over_time",
+    "model_versions",
+    "outcomes_over_time",
+    "rate_limits",
+    "status_history",
+    "tokens_by_kind",
+]
+
+OUTCOME_COLOURS = {
+    "ok": "#2ca02c",
+    "slow": "#bcbd22",
+    "rate_limited": "#ff7f0e",
+    "server_error": "#d62728",
+    "timeout": "#9467bd",
+    "connect_error": "#8c564b",
+    "auth_error": "#e377c2",
+    "not_found": "#7f7f7f",
+    "content_filter": "#17becf",
+    "bad_response": "#1f77b4",
+    "state_lost": "#aec7e8",
+}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title=title, height=height, margin={"l": 40, "r": 20, "t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2}
+    )
+    return fig
+
+
+def shade_faults(fig: go.Figure, faults: pd.DataFrame, x0: str = "start_ts", x1: str = "end_ts") -> go.Figure:
+    for row in faults.itertuples(index=False):
+        fig.add_vrect(
+            x0=getattr(row, x0),
+            x1=getattr(row, x1),
+            fillcolor="red",
+            opacity=0.12,
+            line_width=0,
+            annotation_text=f"{row.kind} {row.region}",
+            annotation_position="top left",
+        )
+    return fig
+
+
+def availability(overview: pd.DataFrame, target: float) -> go.Figure:
+    ratios = overview["good"] / overview["valid"].where(overview["valid"] > 0)
+    fig = go.Figure(
+        go.Bar(
+            x=overview["region"],
+            y=ratios * 100,
+            text=[f"{r:.3%}" if pd.notna(r) else "no data" for r in ratios],
+            marker_color=["#2ca02c" if r >= target else "#d62728" for r in ratios.fillna(0)],
+        )
+    )
+    fig.add_hline(y=target * 100, line_dash="dash", annotation_text=f"target {target:.1%}")
+    fig.update_yaxes(
+        title="availability %", range=[max(0.0, min(float((ratios.min() or 1) * 100) - 1, target * 100 - 1)), 100.05]
+    )
+    return _layout(fig, "Availability per region vs target")
+
+
+def status_history(history: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for region, rows in history.groupby("region", sort=False):
+        bad_share = rows["bad"] / rows["probes"]
+        fig.add_trace(
+            go.Bar(
+                x=rows["bucket"],
+                y=[1] * len(rows),
+                name=str(region),
+                base=None,
+                marker_color=["#d62728" if s > 0.5 else "#ff7f0e" if s > 0 else "#2ca02c" for s in bad_share],
+                customdata=rows[["probes", "bad"]],
+                offsetgroup=str(region),
+                hovertemplate="%{x}<br>%{customdata[1]} of %{customdata[0]} probes bad<extra>"
+                + str(region)
+                + "</extra>",
+            )
+        )
+    fig.update_layout(barmode="group", showlegend=True)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, "Status history (green: all good, orange: some failures, red: mostly failing)", 260)
+
+
+def latency_over_time(latency: pd.DataFrame, threshold_ms: float, faults: pd.DataFrame | None = None) -> go.Figure:
+    fig = go.Figure()
+    for region, rows in latency.groupby("region", sort=False):
+        for column, dash in (("p50_ms", "solid"), ("p95_ms", "dash"), ("p99_ms", "dot")):
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["bucket"],
+                    y=rows[column],
+                    mode="lines",
+                    line={"dash": dash},
+                    name=f"{region} {column.split('_')[0]}",
+                )
+            )
+        if rows["ttft_p50_ms"].notna().any():
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["bucket"],
+                    y=rows["ttft_p50_ms"],
+                    mode="lines",
+                    line={"dash": "dashdot"},
+                    name=f"{region} first token p50",
+                )
+            )
+    fig.add_hline(y=threshold_ms, line_color="red", annotation_text=f"{threshold_ms / 1000:g} s")
+    fig.update_yaxes(title="ms")
+    if faults is not None and not faults.empty:
+        shade_faults(fig, faults)
+    return _layout(fig, "Latency to last byte (p50/p95/p99) and to first token")
+
+
+def latency_distribution(latencies: pd.DataFrame, threshold_ms: float) -> go.Figure:
+    fig = go.Figure(
+        [
+            go.Histogram(x=rows["latency_ms"], name=str(region), opacity=0.6, nbinsx=60)
+            for region, rows in latencies.groupby("region", sort=False)
+        ]
+    )
+    fig.add_vline(x=threshold_ms, line_color="red")
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title="latency ms")
+    return _layout(fig, "Latency distribution")
+
+
+def outcomes_over_time(outcomes: pd.DataFrame, faults: pd.DataFrame | None = None) -> go.Figure:
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=rows["bucket"], y=rows["probes"], name=str(outcome), marker_color=OUTCOME_COLOURS.get(str(outcome))
+            )
+            for outcome, rows in outcomes.groupby("outcome", sort=False)
+        ]
+    )
+    fig.update_layout(barmode="stack")
+    if faults is not None and not faults.empty:
+        shade_faults(fig, faults)
+    return _layout(fig, "Outcomes over time")
+
+
+def rate_limits(limits: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(
+        go.Scatter(
+            x=limits["retry_after_s"],
+            y=limits["recovered_after_s"],
+            mode="markers",
+            text=limits["region"],
+            marker={"size": 9},
+        )
+    )
+    top = float(pd.concat([limits["retry_after_s"], limits["recovered_after_s"]]).max() or 1)
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", line={"dash": "dash"}, name="honest"))
+    fig.update_xaxes(title="Retry-After promised (s)")
+    fig.update_yaxes(title="time until success again (s)")
+    return _layout(fig, "429s: Retry-After promised vs what it really took")
+
+
+def cost(by_day: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(
+        [
+            go.Bar(x=rows["day"], y=rows["cost_usd"], name=str(region))
+            for region, rows in by_day.groupby("region", sort=False)
+        ]
+    )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="USD")
+    return _layout(fig, "Probe spend per day and region")
+
+
+def tokens_by_kind(tokens: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(
+        [
+            go.Bar(x=tokens["kind"], y=tokens["prompt_tokens"], name="prompt"),
+            go.Bar(x=tokens["kind"], y=tokens["completion_tokens"], name="completion"),
+        ]
+    )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "Tokens per probe kind")
+
+
+def drill_timeline(requests: pd.DataFrame, faults: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for (region, ok), rows in requests.groupby([requests["region"].fillna("none"), "ok"], sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=rows["started_s"],
+                y=rows["latency_s"],
+                mode="markers",
+                name=f"{region} {'ok' if ok else 'failed'}",
+                marker={"symbol": "circle" if ok else "x", "size": 5},
+            )
+        )
+    if not faults.empty:
+        shade_faults(fig, faults.fillna({"end_s": float(requests["started_s"].max() or 0)}), "start_s", "end_s")
+    fig.update_xaxes(title="seconds into the drill")
+    fig.update_yaxes(title="latency s")
+    return _layout(fig, "Drill requests by region and outcome, faults shaded")
+
+
+def model_versions(versions: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for (region, deployment), rows in versions.groupby(["region", "deployment"], sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=rows["hour"],
+                y=rows["model_version"],
+                mode="lines+markers",
+                line={"shape": "hv"},
+                name=f"{region}/{deployment}",
+            )
+        )
+    return _layout(fig, "Model version reported per deployment")

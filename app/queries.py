@@ -1,0 +1,296 @@
+"""Every read the dashboard makes: SQL in, pandas DataFrame out. Each call opens the database
+read-only for one query and closes it (probes.store), so the cron writer is never locked out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from ..probes.result import GOOD_OUTCOMES
+from ..probes.store import Store
+
+__all__ = ["Filters", "has_data"]
+
+GOOD = ", ".join(f"'{o}'" for o in GOOD_OUTCOMES)
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime
+    until: datetime
+    regions: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def where(self, prefix: str = "") -> tuple[str, list[Any]]:
+        clauses, params = [f"{prefix}ts >= ?", f"{prefix}ts < ?"], [self.since, self.until]
+        if self.regions:
+            clauses.append(f"{prefix}region IN ({', '.join('?' for _ in self.regions)})")
+            params += list(self.regions)
+        if self.kinds:
+            clauses.append(f"{prefix}kind IN ({', '.join('?' for _ in self.kinds)})")
+            params += list(self.kinds)
+        return " AND ".join(clauses), params
+
+
+def _frame(store: Store, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    names, rows = store.query(sql, params)
+    return pd.DataFrame(rows, columns=names)
+
+
+def has_data(store: Store) -> bool:
+    return store.count() > 0
+
+
+def choices(store: Store) -> tuple[list[str], list[str]]:
+    """Regions and kinds present, for the filter widgets."""
+    regions = _frame(store, "SELECT DISTINCT region FROM probe_results ORDER BY region")
+    kinds = _frame(store, "SELECT DISTINCT kind FROM probe_results ORDER BY kind")
+    return (list(regions["region"]) if not regions.empty else [], list(kinds["kind"]) if not kinds.empty else [])
+
+
+def overview(store: Store, f: Filters, threshold_ms: float) -> pd.DataFrame:
+    """Per region (the failover composite included): probes, good, successful, fast, coverage."""
+    where, params = f.where()
+    return _frame(
+        store,
+        f"""
+        SELECT region,
+               count(*) AS valid,
+               count(*) FILTER (WHERE outcome IN ({GOOD})) AS good,
+               count(*) FILTER (WHERE outcome IN ('ok', 'slow')) AS successful,
+               count(*) FILTER (WHERE outcome IN ('ok', 'slow') AND latency_ms <= ?) AS fast,
+               min(ts) AS first_ts, max(ts) AS last_ts,
+               arg_max(outcome, ts) AS last_outcome,
+               max(ts) FILTER (WHERE outcome NOT IN ({GOOD})) AS last_bad_ts,
+               max(ts) FILTER (WHERE outcome IN ({GOOD})) AS last_good_ts,
+               sum(coalesce(cost_usd, 0)) AS cost_usd
+        FROM probe_results WHERE {where}
+        GROUP BY region ORDER BY region = 'failover' DESC, region
+    """,
+        [threshold_ms, *params],
+    )
+
+
+def window_counts(store: Store, now: datetime, windows_s: Sequence[int], regions: Sequence[str] = ()) -> pd.DataFrame:
+    """Per region: valid and good probes over each of the trailing windows (for burn-rate alerts)."""
+    columns = ", ".join(
+        f"count(*) FILTER (WHERE ts >= ?) AS valid_{w}, "
+        f"count(*) FILTER (WHERE ts >= ? AND outcome IN ({GOOD})) AS good_{w}"
+        for w in windows_s
+    )
+    params: list[Any] = []
+    for w in windows_s:
+        params += [now - timedelta(seconds=w)] * 2
+    region_clause = ""
+    if regions:
+        region_clause = f" AND region IN ({', '.join('?' for _ in regions)})"
+        params_tail: list[Any] = list(regions)
+    else:
+        params_tail = []
+    oldest = now - timedelta(seconds=max(windows_s))
+    return _frame(
+        store,
+        f"SELECT region, {columns} FROM probe_results WHERE ts >= ? AND ts < ?{region_clause} "
+        "GROUP BY region ORDER BY region",
+        [*params, oldest, now, *params_tail],
+    )
+
+
+def status_history(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"""
+        SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket, count(*) AS probes,
+               count(*) FILTER (WHERE outcome NOT IN ({GOOD})) AS bad
+        FROM probe_results WHERE {where} GROUP BY ALL ORDER BY region, bucket
+    """,
+        params,
+    )
+
+
+def latency_over_time(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"""
+        SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket,
+               quantile_cont(latency_ms, 0.5) AS p50_ms, quantile_cont(latency_ms, 0.95) AS p95_ms,
+               quantile_cont(latency_ms, 0.99) AS p99_ms, quantile_cont(ttft_ms, 0.5) AS ttft_p50_ms,
+               quantile_cont(ttft_ms, 0.95) AS ttft_p95_ms, count(*) AS probes
+        FROM probe_results WHERE {where} AND outcome IN ('ok', 'slow') GROUP BY ALL ORDER BY region, bucket
+    """,
+        params,
+    )
+
+
+def latencies(store: Store, f: Filters) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"SELECT region, kind, latency_ms, ttft_ms FROM probe_results WHERE {where} AND outcome IN ('ok', 'slow')",
+        params,
+    )
+
+
+def slow_probes(store: Store, f: Filters, threshold_ms: float, limit: int = 50) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"SELECT ts, region, kind, deployment, latency_ms, ttft_ms, request_id FROM probe_results "
+        f"WHERE {where} AND latency_ms > ? ORDER BY latency_ms DESC LIMIT {int(limit)}",
+        [*params, threshold_ms],
+    )
+
+
+def outcomes_over_time(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"""
+        SELECT time_bucket(INTERVAL '{bucket}', ts) AS bucket, outcome, count(*) AS probes
+        FROM probe_results WHERE {where} GROUP BY ALL ORDER BY bucket
+    """,
+        params,
+    )
+
+
+def rate_limits(store: Store, f: Filters) -> pd.DataFrame:
+    """Each 429: the rate-limit headers seen on the probe before it (same target), the Retry-After
+    it promised, and how long it really took until that target succeeded again."""
+    where, params = f.where()
+    return _frame(
+        store,
+        f"""
+        WITH ordered AS (
+            SELECT ts, region, kind, deployment, outcome, retry_after_s,
+                   lag(ratelimit_remaining_requests) OVER w AS remaining_requests_before,
+                   lag(ratelimit_remaining_tokens) OVER w AS remaining_tokens_before
+            FROM probe_results WHERE {where}
+            WINDOW w AS (PARTITION BY region, kind, deployment ORDER BY ts)
+        )
+        SELECT o.ts, o.region, o.kind, o.retry_after_s, o.remaining_requests_before, o.remaining_tokens_before,
+               (SELECT epoch(min(p.ts) - o.ts) FROM probe_results p
+                WHERE p.region = o.region AND p.kind = o.kind AND p.ts > o.ts AND p.outcome IN ('ok', 'slow'))
+                   AS recovered_after_s
+        FROM ordered o WHERE o.outcome = 'rate_limited' ORDER BY o.ts
+    """,
+        params,
+    )
+
+
+def last_failures(store: Store, f: Filters, limit: int = 50) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"SELECT ts, region, kind, outcome, status_code, error, request_id FROM probe_results "
+        f"WHERE {where} AND outcome NOT IN ('ok', 'slow') ORDER BY ts DESC LIMIT {int(limit)}",
+        params,
+    )
+
+
+def cost_by_day(store: Store, f: Filters) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"""
+        SELECT date_trunc('day', ts) AS day, region, coalesce(deployment, '-') AS deployment,
+               sum(coalesce(cost_usd, 0)) AS cost_usd,
+               sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) AS tokens
+        FROM probe_results WHERE {where} GROUP BY ALL ORDER BY day, region
+    """,
+        params,
+    )
+
+
+def month_to_date(store: Store, now: datetime) -> tuple[float, float]:
+    """(spent this month so far, projection for the whole month at the same pace)."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    nxt = (start + timedelta(days=32)).replace(day=1)
+    frame = _frame(
+        store,
+        "SELECT sum(coalesce(cost_usd, 0)) AS spent, min(ts) AS first FROM probe_results WHERE ts >= ? AND ts < ?",
+        [start, now],
+    )
+    spent = float(frame["spent"].iloc[0] or 0.0) if not frame.empty else 0.0
+    first = frame["first"].iloc[0] if not frame.empty else None
+    if first is None or pd.isna(first):
+        return spent, 0.0
+    elapsed = max((now - first.to_pydatetime()).total_seconds(), 60.0)
+    return spent, spent / elapsed * (nxt - first.to_pydatetime()).total_seconds()
+
+
+def tokens_by_kind(store: Store, f: Filters) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"""
+        SELECT kind, sum(coalesce(prompt_tokens, 0)) AS prompt_tokens,
+               sum(coalesce(completion_tokens, 0)) AS completion_tokens, sum(coalesce(cost_usd, 0)) AS cost_usd
+        FROM probe_results WHERE {where} GROUP BY kind ORDER BY kind
+    """,
+        params,
+    )
+
+
+def drills(store: Store, limit: int = 50) -> pd.DataFrame:
+    try:
+        return _frame(
+            store,
+            f"SELECT run_id, started, drill, title, client, passed, duration_s, error, expectations "
+            f"FROM drills ORDER BY started DESC LIMIT {int(limit)}",
+        )
+    except Exception:
+        return pd.DataFrame()
+
+
+def drill_requests(store: Store, run_id: str) -> pd.DataFrame:
+    return _frame(
+        store,
+        "SELECT started_s, latency_s, ok, region, shape, error FROM drill_requests WHERE run_id = ? ORDER BY started_s",
+        [run_id],
+    )
+
+
+def drill_faults(store: Store, run_id: str) -> pd.DataFrame:
+    return _frame(
+        store,
+        "SELECT f.kind, f.region, f.params, epoch(f.start_ts - d.started) AS start_s, "
+        "epoch(f.end_ts - d.started) AS end_s FROM faults f JOIN drills d USING (run_id) "
+        "WHERE run_id = ? ORDER BY start_s",
+        [run_id],
+    )
+
+
+def fault_windows(store: Store, f: Filters) -> pd.DataFrame:
+    """Injected faults overlapping the time range, to shade on time charts."""
+    try:
+        return _frame(
+            store,
+            "SELECT kind, region, start_ts, coalesce(end_ts, start_ts + INTERVAL 1 MINUTE) AS end_ts "
+            "FROM faults WHERE start_ts < ? AND coalesce(end_ts, start_ts) >= ?",
+            [f.until, f.since],
+        )
+    except Exception:
+        return pd.DataFrame(columns=["kind", "region", "start_ts", "end_ts"])
+
+
+def model_versions(store: Store, f: Filters) -> pd.DataFrame:
+    where, params = f.where()
+    return _frame(
+        store,
+        f"""
+        SELECT time_bucket(INTERVAL '1 hour', ts) AS hour, region, deployment, model_version, count(*) AS probes
+        FROM probe_results WHERE {where} AND model_version IS NOT NULL AND kind <> 'failover'
+        GROUP BY ALL ORDER BY hour
+    """,
+        params,
+    )
+
+
+def model_changes(store: Store) -> pd.DataFrame:
+    return _frame(store, "SELECT ts, region, deployment, old_version, new_version FROM model_changes ORDER BY ts DESC")

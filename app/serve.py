@@ -1,0 +1,45 @@
+"""Starting the Streamlit dashboard as a child process (`aoai-watch dashboard`, the demo)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .controls import CONFIG_ENV, DB_ENV
+
+ENTRY = Path(__file__).with_name("dashboard.py")
+
+
+def start(
+    database: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8501,
+    config: str | Path | None = None,
+    quiet: bool = False,
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, DB_ENV: str(Path(database).resolve())}
+    if config:
+        env[CONFIG_ENV] = str(Path(config).resolve())
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ENTRY),
+        "--server.headless",
+        "true",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--global.developmentMode",
+        "false",
+    ]
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.Popen(command, env=env, stdout=output, stderr=output)

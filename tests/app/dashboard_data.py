@@ -1,0 +1,99 @@
+"""A prepared database for the dashboard tests: two regions and the failover composite over the
+last hours, with failures, 429s, a model change and one drill run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aoai_watch.probes.result import ProbeResult
+from aoai_watch.probes.store import Store
+
+
+def prepare(path: Path, hours: int = 3) -> dict[str, int]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = []
+    for minute in range(hours * 60):
+        ts = now - timedelta(minutes=hours * 60 - minute)
+        for region, base in (("eastus2", 300.0), ("swedencentral", 700.0), ("failover", 320.0)):
+            outcome, status, retry = "ok", 200, None
+            if region == "eastus2" and minute % 30 == 0:
+                outcome, status = "server_error", 503
+            if region == "eastus2" and minute % 45 == 7:
+                outcome, status, retry = "rate_limited", 429, 10.0
+            latency = base + (minute % 10) * 20 + (2500 if minute % 97 == 0 else 0)
+            if outcome == "ok" and latency > 2000:
+                outcome = "slow"
+            version = "gpt-4o-2024-11-20" if region == "swedencentral" and minute > hours * 30 else "gpt-4o-2024-08-06"
+            rows.append(
+                ProbeResult(
+                    region=region,
+                    deployment="gpt-4o",
+                    kind="chat",
+                    outcome=outcome,
+                    ts=ts,
+                    prober="test",
+                    model="gpt-4o",
+                    model_version=version,
+                    status_code=status,
+                    latency_ms=latency,
+                    ttft_ms=latency * 0.6,
+                    prompt_tokens=20,
+                    completion_tokens=8,
+                    cost_usd=0.00013,
+                    retry_after_s=retry,
+                    ratelimit_remaining_requests=100 - minute % 100,
+                    request_id=f"req-{minute}-{region}",
+                    error=None if outcome in ("ok", "slow") else f"HTTP {status}",
+                )
+            )
+    store = Store(path)
+    for start in range(0, len(rows), 500):
+        store.write(rows[start : start + 500])
+    started = now - timedelta(minutes=30)
+    store.write_tables(
+        {
+            "drills": [
+                {
+                    "run_id": "run1",
+                    "drill": "01-eastus2-outage",
+                    "title": "East US 2 outage",
+                    "client": "bundled",
+                    "started": started,
+                    "duration_s": 7.0,
+                    "passed": True,
+                    "error": None,
+                    "expectations": json.dumps([{"expect": "success_ratio >= 0.99", "passed": True, "measured": 1.0}]),
+                }
+            ],
+            "drill_requests": [
+                {
+                    "run_id": "run1",
+                    "call_id": f"c{i}",
+                    "shape": "chat",
+                    "started_s": i * 0.1,
+                    "latency_s": 0.05,
+                    "ok": True,
+                    "region": "eastus2" if i < 20 else "swedencentral",
+                    "error": None,
+                    "tokens": 20,
+                }
+                for i in range(60)
+            ],
+            "faults": [
+                {
+                    "run_id": "run1",
+                    "kind": "http_error",
+                    "region": "eastus2",
+                    "params": "{}",
+                    "start_ts": started + timedelta(seconds=2),
+                    "end_ts": started + timedelta(seconds=4),
+                }
+            ],
+        }
+    )
+    return {
+        "rows": len(rows),
+        "eastus2_bad": sum(r.region == "eastus2" and r.outcome not in ("ok", "slow") for r in rows),
+    }

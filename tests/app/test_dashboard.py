@@ -1,0 +1,98 @@
+"""Every dashboard page in AppTest, with data and with an empty database; queries and figures as
+plain functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+from aoai_watch.app import figures, queries
+from aoai_watch.probes.store import Store
+from streamlit.testing.v1 import AppTest
+
+from tests.app.dashboard_data import prepare
+
+APP = str(Path(__file__).parents[2] / "app" / "dashboard.py")
+PAGES = [
+    "pages/overview.py",
+    "pages/latency.py",
+    "pages/errors.py",
+    "pages/cost.py",
+    "pages/drills.py",
+    "pages/models.py",
+]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dash") / "dash.duckdb"
+    prepare(path)
+    return path
+
+
+def run_page(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
+    monkeypatch.setenv("AOAI_WATCH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["refresh"] = "0"
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_data(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> None:
+    at = run_page(monkeypatch, db, page)
+    assert (at.title and not at.info) or page == "pages/drills.py"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_explains_an_empty_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str) -> None:
+    at = run_page(monkeypatch, tmp_path / "empty.duckdb", page)
+    assert "No probe results" in at.info[0].value and "aoai-watch probe" in at.info[0].value
+
+
+def test_overview_numbers_match_the_database(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    at = run_page(monkeypatch, db, PAGES[0])
+    table = at.dataframe[0].value
+    east = table[table["region"] == "eastus2"].iloc[0]
+    _, rows = Store(db).query(
+        "SELECT count(*) FILTER (WHERE outcome IN ('ok','slow','not_found','content_filter')) "
+        "* 1.0 / count(*) FROM probe_results WHERE region = 'eastus2'"
+    )
+    assert east["availability"] == pytest.approx(rows[0][0], abs=0.002)  # the 24h window holds all 3 hours
+    assert next(iter(table["region"])) == "failover"  # the composite first: it is the promise
+
+
+def test_filters_are_mirrored_into_the_url(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    at = run_page(monkeypatch, db, PAGES[0])
+    at.sidebar.selectbox(key="range").set_value("6h").run()
+    at.sidebar.multiselect(key="regions").set_value(["eastus2"]).run()
+    assert at.query_params["range"] in ("6h", ["6h"]) and at.query_params["regions"] in ("eastus2", ["eastus2"])
+    assert list(at.dataframe[0].value["region"]) == ["eastus2"]
+
+
+def test_queries_and_figures_as_plain_functions(db: Path) -> None:
+    store = Store(db)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    f = queries.Filters(now - timedelta(days=1), now + timedelta(minutes=1))
+    overview = queries.overview(store, f, 2000)
+    assert set(overview["region"]) == {"eastus2", "swedencentral", "failover"}
+    assert isinstance(figures.availability(overview, 0.999), go.Figure)
+    limits = queries.rate_limits(store, f)
+    assert len(limits) == 4 and (limits["retry_after_s"] == 10).all()
+    assert limits["recovered_after_s"].notna().all() and (limits["recovered_after_s"] > 0).all()
+    assert isinstance(figures.rate_limits(limits), go.Figure)
+    latency = queries.latency_over_time(store, f, "15 minutes")
+    fig = figures.latency_over_time(latency, 2000, queries.fault_windows(store, f))
+    assert any(t.name == "eastus2 p99" for t in fig.data) and fig.layout.shapes  # 2 s line and a shaded fault
+    spent, projected = queries.month_to_date(store, now)
+    assert spent > 0 and projected >= spent
+    assert len(queries.model_changes(store)) == 1
+    counts = queries.window_counts(store, now, [300, 3600])
+    east = counts[counts["region"] == "eastus2"].iloc[0]
+    assert 59 <= east["valid_3600"] <= 60 and 4 <= east["valid_300"] <= 6
