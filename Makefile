@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench lint simulate clean
+.PHONY: install chromium demo test bench lint simulate clean
 
 install: $(STAMP)
 
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 demo: install
 	$(VENV)/bin/aoai-watch demo
 
-test: install
+test: install chromium
 	$(PY) -m pytest
+
+# The browser tests drive Debian's chromium through Playwright (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 # Benchmarks compare against a baseline measured in the same run and print the ratio.
 bench: install

@@ -59,8 +59,8 @@ def availability(overview: pd.DataFrame, target: float) -> go.Figure:
     ratios = overview["good"] / overview["valid"].where(overview["valid"] > 0)
     fig = go.Figure(
         go.Bar(
-            x=overview["region"],
-            y=ratios * 100,
+            x=list(overview["region"]),
+            y=[None if pd.isna(r) else float(r) * 100 for r in ratios],  # plain lists: readable in the browser
             text=[f"{r:.3%}" if pd.notna(r) else "no data" for r in ratios],
             marker_color=["#2ca02c" if r >= target else "#d62728" for r in ratios.fillna(0)],
         )

@@ -40,6 +40,8 @@ def start(
         "none",
         "--global.developmentMode",
         "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
     output = subprocess.DEVNULL if quiet else None
     return subprocess.Popen(command, env=env, stdout=output, stderr=output)
