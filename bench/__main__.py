@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["simulator", "failover", "probes"]
+BENCHES = ["simulator", "failover", "probes", "dashboard"]
 
 
 def main(argv: list[str]) -> int:

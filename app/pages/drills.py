@@ -3,11 +3,11 @@
 import json
 
 import streamlit as st
-from aoai_watch.app import controls, figures, queries
+from aoai_watch.app import controls, figures
 
 
 def body(ctx: controls.Context) -> None:
-    runs = queries.drills(ctx.store)
+    runs = ctx.query("drills")
     if runs.empty:
         st.info("No drill runs stored yet: `aoai-watch drill run data/drills/ --db " + str(ctx.store.path) + "`")
         return
@@ -21,9 +21,7 @@ def body(ctx: controls.Context) -> None:
     for e in json.loads(run["expectations"] or "[]"):
         st.write(("✅ " if e["passed"] else "❌ ") + f"{e['expect']} — measured {e['measured']}")
     st.plotly_chart(
-        figures.drill_timeline(
-            queries.drill_requests(ctx.store, run["run_id"]), queries.drill_faults(ctx.store, run["run_id"])
-        ),
+        figures.drill_timeline(ctx.query("drill_requests", run["run_id"]), ctx.query("drill_faults", run["run_id"])),
         width="stretch",
     )
 

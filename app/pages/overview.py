@@ -2,13 +2,13 @@
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import controls, figures, queries, slo
+from aoai_watch.app import controls, figures, slo
 
 
 def body(ctx: controls.Context) -> None:
     target, latency_target = ctx.slo.availability_target, ctx.slo.latency_target
     threshold_ms = ctx.slo.latency_threshold_s * 1000
-    table = queries.overview(ctx.store, ctx.filters, threshold_ms)
+    table = ctx.query("overview", ctx.filters, threshold_ms)
     window = ctx.filters.until - ctx.filters.since
     rows = []
     for r in table.itertuples(index=False):
@@ -47,9 +47,9 @@ def body(ctx: controls.Context) -> None:
         },
     )
     st.plotly_chart(figures.availability(table, target), width="stretch")
-    st.plotly_chart(figures.status_history(queries.status_history(ctx.store, ctx.filters, ctx.bucket)), width="stretch")
+    st.plotly_chart(figures.status_history(ctx.query("status_history", ctx.filters, ctx.bucket)), width="stretch")
     st.subheader("Burn-rate alerts (multiwindow)")
-    counts = queries.window_counts(ctx.store, ctx.now, slo.windows(), ctx.filters.regions)
+    counts = ctx.query("window_counts", ctx.now, slo.windows(), ctx.filters.regions)
     alerts = []
     for r in counts.to_dict("records"):
         slis = {w: slo.Sli(int(r[f"good_{w}"]), int(r[f"valid_{w}"])) for w in slo.windows()}

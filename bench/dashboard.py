@@ -1,0 +1,112 @@
+"""bench/dashboard: how long the Overview takes to render in a real browser over 30 days x 12
+targets x one probe a minute (518,400 rows), once the server is warm (and the browser has the
+page's scripts cached, as on a second visit); target under 2 s. The
+baseline, in the same run, is the same page over an empty database (Streamlit's own cost).
+
+Rerun: make bench   (or: .venv/bin/python -m bench dashboard [--quick])
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import statistics
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _month(path: Path) -> int:
+    from aoai_watch.probes.store import Store
+
+    Store(path).write([])
+    con = duckdb.connect(str(path))
+    con.execute("""
+        INSERT INTO probe_results (id, ts, prober, region, deployment, kind, outcome, latency_ms, status_code,
+                                   cost_usd, prompt_tokens, completion_tokens)
+        SELECT 'g' || i, now()::TIMESTAMP - INTERVAL 30 DAY + to_minutes(i // 12), 'bench', 'region' || (i % 4),
+               'gpt-4o', ['chat', 'stream', 'embeddings'][1 + (i // 4) % 3],
+               CASE WHEN hash(i) % 1000 < 3 THEN 'server_error' ELSE 'ok' END, 150 + hash(i * 7) % 2500, 200,
+               0.0001, 20, 8
+        FROM range(30 * 24 * 60 * 12) t(i)
+    """)
+    (count,) = con.execute("SELECT count(*) FROM probe_results").fetchone()
+    con.execute("CHECKPOINT")
+    con.close()
+    return int(count)
+
+
+def _render_times(db: Path, rounds: int) -> list[float]:
+    from aoai_watch.app import serve
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = serve.start(db, port=port, quiet=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        times = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=ARGS)
+            # one browser context: a returning viewer's browser has Streamlit's and Plotly's scripts cached
+            context = browser.new_context()
+            for i in range(rounds + 1):  # the first load warms the server (and the cache) and is not counted
+                page = context.new_page()
+                started = time.perf_counter()
+                page.goto(f"{url}/?refresh=0&range=30d", timeout=120_000)
+                selector = (
+                    '[data-testid="stPlotlyChart"] .js-plotly-plot'
+                    if db.name != "empty.duckdb"
+                    else '[data-testid="stAlert"]'
+                )
+                page.wait_for_selector(selector, timeout=120_000)
+                if db.name != "empty.duckdb":  # rendered = both Overview charts drawn
+                    page.wait_for_function(
+                        "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2", timeout=120_000
+                    )
+                if i:
+                    times.append(time.perf_counter() - started)
+                page.close()
+            browser.close()
+        return times
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def main(quick: bool = False) -> int:
+    print("bench/dashboard  (rerun: make bench, or .venv/bin/python -m bench dashboard)", flush=True)
+    rounds = 2 if quick else 5
+    with tempfile.TemporaryDirectory() as tmp:
+        month, empty = Path(tmp) / "month.duckdb", Path(tmp) / "empty.duckdb"
+        rows = _month(month)
+        full = statistics.median(_render_times(month, rounds))
+        base = statistics.median(_render_times(empty, rounds))
+    ok = full < 2.0
+    print(
+        f"  Overview over {rows:,} rows (30 days x 12 targets x 1/min), warm server: {full:.2f} s until both charts are drawn "
+        f"chart; empty-database page {base:.2f} s; ratio {full / base:.1f}x; target < 2 s {'PASS' if ok else 'FAIL'}",
+        flush=True,
+    )
+    return 0 if ok else 1
