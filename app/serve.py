@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,19 @@ from pathlib import Path
 from .controls import CONFIG_ENV, DB_ENV
 
 ENTRY = Path(__file__).with_name("dashboard.py")
+# Debian's chromium, headless, as the browser tests and bench/dashboard drive it (the background
+# networking flags keep it from dialling Google's hosts, which this network refuses)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def start(

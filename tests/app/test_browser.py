@@ -5,7 +5,6 @@ and each page leaves a screenshot (tests/artifacts/, or $AOAI_WATCH_SCREENSHOTS)
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import time
 import urllib.request
@@ -14,21 +13,11 @@ from pathlib import Path
 
 import pytest
 from aoai_watch.app import serve
+from aoai_watch.app.serve import CHROMIUM, CHROMIUM_ARGS
 from aoai_watch.probes.store import Store
 
 from tests.app.dashboard_data import prepare
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = {
     "overview": "",
     "latency": "latency",
@@ -70,7 +59,7 @@ def browser() -> Iterator[object]:
 
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
