@@ -176,9 +176,9 @@ def _chaos_proxy(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
     from ..chaos.proxy import ProxyApp
-    from ..chaos.simulator.cli import serve
+    from ..chaos.simulator.cli import serve_until_signal
     from ..chaos.simulator.model import RegionSpec
-    from ..chaos.simulator.simulator import Simulator, new_event_loop
+    from ..chaos.simulator.simulator import Simulator
     from ..failover.config import is_loopback_host
 
     upstream = urlsplit(args.upstream)
@@ -207,15 +207,7 @@ def _chaos_proxy(args: argparse.Namespace) -> int:
         [spec], control_port=args.control_port, host=host, app_factory=lambda state: ProxyApp(state, args.upstream)
     )
     print(f"chaos proxy: {args.listen} -> {args.upstream} (faults on region {args.name!r})", flush=True)
-    loop = new_event_loop()
-    try:
-        loop.run_until_complete(serve(simulator, args.ready_file, sys.stdout))
-    except OSError as exc:
-        print(f"aoai-watch chaos proxy: cannot listen: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        loop.close()
-    return 0
+    return serve_until_signal(simulator, args.ready_file, "chaos proxy")
 
 
 def _dashboard(args: argparse.Namespace) -> int:

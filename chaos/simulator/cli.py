@@ -109,12 +109,16 @@ async def serve(simulator: Simulator, ready_file: str | None, out: TextIO) -> No
 
 
 def run(regions: list[RegionSpec], seed: int | None, control_port: int, ready_file: str | None) -> int:
-    simulator = Simulator(regions, seed=seed, control_port=control_port)
+    return serve_until_signal(Simulator(regions, seed=seed, control_port=control_port), ready_file, "simulate")
+
+
+def serve_until_signal(simulator: Simulator, ready_file: str | None, command: str) -> int:
+    """Serve on a fresh event loop until SIGINT/SIGTERM; 1 with a message when a port is taken."""
     loop = new_event_loop()
     try:
         loop.run_until_complete(serve(simulator, ready_file, sys.stdout))
     except OSError as exc:
-        print(f"aoai-watch simulate: cannot listen: {exc}", file=sys.stderr)
+        print(f"aoai-watch {command}: cannot listen: {exc}", file=sys.stderr)
         return 1
     finally:
         loop.close()
