@@ -1,7 +1,7 @@
 """bench/dashboard: how long the Overview takes to render in a real browser over 30 days x 12
 targets x one probe a minute (518,400 rows), once the server is warm (and the browser has the
-page's scripts cached, as on a second visit); target under 2 s. The
-baseline, in the same run, is a bare Streamlit page with two tiny Plotly charts (the floor of Streamlit + Plotly in this browser
+page's scripts cached, as on a second visit); target under 2 s. The baselines, in the same run:
+a bare Streamlit page with two tiny Plotly charts (the floor of Streamlit + Plotly in this browser
 on this machine), and the Overview over an empty database.
 
 Rerun: make bench   (or: .venv/bin/python -m bench dashboard [--quick])
