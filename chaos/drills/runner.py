@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -73,6 +74,7 @@ class DrillResult:
     faults: list[FaultRecord] = field(default_factory=list)
     journal: list[JournalStep] = field(default_factory=list)
     error: str | None = None  # the run itself broke (not an expectation)
+    load_started_wall: float = 0.0  # epoch seconds when the load (offset 0) began
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
@@ -306,6 +308,7 @@ async def _drive(
         if step.at_s <= 0:
             await apply(step)
     started_at = time.monotonic()
+    result.load_started_wall = time.time()  # the simulator logs wall time: align its records to this instant
     stop_at = started_at + load.duration_s
     ticker = asyncio.ensure_future(show())
     faults = asyncio.ensure_future(timeline())
@@ -352,11 +355,13 @@ def run_drill(
                 load_step.ended = time.time()
                 load_step.status = "succeeded"
                 load_step.output = {"calls": len(result.calls), "ok": sum(c.ok for c in result.calls)}
-            result.served = _served(control.requests(), load_started, {c.call_id for c in result.calls})
+            result.served = _served(
+                control.requests(), result.load_started_wall or load_started, {c.call_id for c in result.calls}
+            )
             _attribute_regions(result)
             checks = JournalStep("check expectations", time.time())
             result.journal.append(checks)
-            result.results = check_all(drill, result.calls, result.served)
+            result.results = check_all(_as_applied(drill, result.faults), result.calls, result.served)
             checks.ended, checks.status = time.time(), "succeeded" if result.passed else "failed"
             checks.output = [r.describe() for r in result.results]
         except Exception as exc:
@@ -383,6 +388,17 @@ async def _run_load(
         await _drive(drill, client, control, result, progress)
     finally:
         await client.close()
+
+
+def _as_applied(drill: Drill, applied: list[FaultRecord]) -> Drill:
+    """The drill with each fault's start moved to when it really took effect (the control call takes
+    a few milliseconds), so expectations judge the faults as applied, not as planned."""
+    by_order = sorted(drill.timeline, key=lambda s: s.at_s)
+    steps = [
+        dataclasses.replace(step, at_s=max(step.at_s, record.started_s))
+        for step, record in zip(by_order, applied, strict=False)
+    ]
+    return dataclasses.replace(drill, timeline=tuple(steps) + tuple(by_order[len(steps) :]))
 
 
 def _served(entries: list[dict[str, Any]], load_started: float, call_ids: set[str]) -> list[ServerRecord]:

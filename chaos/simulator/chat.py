@@ -162,7 +162,7 @@ async def _stream(
     per_token_s: float,
 ) -> None:
     send, sleep = call.send, call.region.sleep
-    call.region.record(call.deployment_name, 200, call.client_request_id)
+    call.region.record(call.deployment_name, 200, call.client_request_id, call.arrived)
     await asgi.start_stream(send, call.headers)
     await asgi.send_event(
         send,

@@ -75,9 +75,12 @@ class RegionState:
         self.served.clear()
         self.log.clear()
 
-    def record(self, deployment: str | None, status: int, client_request_id: str | None) -> None:
+    def record(
+        self, deployment: str | None, status: int, client_request_id: str | None, arrived: float | None = None
+    ) -> None:
+        """Count an answer; the log keeps when its request *arrived* (what drills judge against)."""
         self.served[(deployment, status)] += 1
-        self.log.append((time.time(), deployment, status, client_request_id))
+        self.log.append((arrived or time.time(), deployment, status, client_request_id))
 
     def new_id(self) -> str:
         """A version-4 UUID drawn from the region's seeded generator (repeatable when seeded)."""
@@ -99,6 +102,7 @@ class Call:
     """One HTTP request in flight, with what has been learnt about it so far."""
 
     __slots__ = (
+        "arrived",
         "body",
         "deployment",
         "deployment_name",
@@ -120,6 +124,7 @@ class Call:
         self.receive = receive
         self.send = send
         self.request_id = region.new_id()
+        self.arrived = time.time()
         self.body: Any = None
         self.effects: dict[str, Any] = {}  # what faults changed about the answer (see RequestContext)
         self.deployment_name: str | None = None
@@ -158,7 +163,7 @@ class Call:
         ]
 
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
-        self.region.record(self.deployment_name, status, self.client_request_id)
+        self.region.record(self.deployment_name, status, self.client_request_id, self.arrived)
         await asgi.send_response(self.send, status, body, [*self.headers, *extra])
 
     def lookup_deployment(self) -> DeploymentSpec | None:
@@ -308,7 +313,7 @@ class RegionApp:
         if verdict is None:
             return False
         if verdict is ResetConnection:
-            self.state.record(call.deployment_name, 0, call.client_request_id)
+            self.state.record(call.deployment_name, 0, call.client_request_id, call.arrived)
             self.state.reset_connection(call.scope.get("client"))
             await asgi.wait_for_disconnect(call.receive)  # returns at once: the transport is gone
         elif verdict is BlackHole:

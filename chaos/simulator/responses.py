@@ -117,7 +117,7 @@ async def _stream(
         await asgi.send_event(send, {"type": event.pop("type"), "sequence_number": number, **event})
         number += 1
 
-    region.record(call.deployment_name, 200, call.client_request_id)
+    region.record(call.deployment_name, 200, call.client_request_id, call.arrived)
     await asgi.start_stream(send, call.headers)
     pending = {**response, "status": "in_progress", "output": [], "usage": None}
     await emit({"type": "response.created", "response": pending})
