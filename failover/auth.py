@@ -44,16 +44,11 @@ def sync_token_provider(provider: Callable[[], Any], timeout_s: float, region: s
     with a message that names the region but never a token."""
 
     def bounded() -> str:
-        future = _POOL.submit(provider)
         try:
-            token = future.result(timeout=timeout_s)
-        except concurrent.futures.TimeoutError:
-            raise CredentialError(f"region {region}: no Entra token within {timeout_s:g} s") from None
+            token = _POOL.submit(provider).result(timeout=timeout_s)
         except Exception as exc:
-            raise CredentialError(f"region {region}: getting an Entra token failed ({type(exc).__name__})") from None
-        if not isinstance(token, str) or not token:
-            raise CredentialError(f"region {region}: the token provider returned no token")
-        return token
+            raise _credential_error(exc, region, timeout_s) from None
+        return _checked(token, region)
 
     return bounded
 
@@ -67,12 +62,21 @@ def async_token_provider(provider: Callable[[], Any], timeout_s: float, region: 
                 token = await asyncio.wait_for(provider(), timeout_s)
             else:
                 token = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_POOL, provider), timeout_s)
-        except TimeoutError:
-            raise CredentialError(f"region {region}: no Entra token within {timeout_s:g} s") from None
         except Exception as exc:
-            raise CredentialError(f"region {region}: getting an Entra token failed ({type(exc).__name__})") from None
-        if not isinstance(token, str) or not token:
-            raise CredentialError(f"region {region}: the token provider returned no token")
-        return token
+            raise _credential_error(exc, region, timeout_s) from None
+        return _checked(token, region)
 
     return bounded
+
+
+def _credential_error(exc: Exception, region: str, timeout_s: float) -> CredentialError:
+    """A message that names the region and what went wrong, never a token."""
+    if isinstance(exc, TimeoutError | concurrent.futures.TimeoutError):
+        return CredentialError(f"region {region}: no Entra token within {timeout_s:g} s")
+    return CredentialError(f"region {region}: getting an Entra token failed ({type(exc).__name__})")
+
+
+def _checked(token: Any, region: str) -> str:
+    if not isinstance(token, str) or not token:
+        raise CredentialError(f"region {region}: the token provider returned no token")
+    return token
