@@ -52,7 +52,8 @@ def _simulate(args: argparse.Namespace) -> int:
         if len(set(names)) != len(names) or not names:
             raise _UsageError(f"--regions needs distinct, comma-separated names; got {args.regions!r}")
         regions = sim.regions_from_names(names, api_key, args.latency_scale, quota)
-    return sim.run(regions, args.seed, args.control_port, args.ready_file)
+    lag_s = args.monitor_lag_s if args.monitor else None
+    return sim.run(regions, args.seed, args.control_port, args.ready_file, lag_s)
 
 
 def _probe(args: argparse.Namespace) -> int:
@@ -242,6 +243,38 @@ def _demo(args: argparse.Namespace) -> int:
     return run(port=args.port, seed=args.seed)
 
 
+def _import_metrics(args: argparse.Namespace) -> int:
+    import logging
+    from datetime import UTC, datetime
+
+    from ..probes.config import load_config
+    from ..probes.monitor.importer import import_metrics, parse_since
+
+    config = load_config(args.config, database=args.db)
+    if config.monitor is None:
+        raise ConfigError(
+            config.path,
+            "monitor",
+            "missing: add [monitor.regions.<region>] tables with each region's resource_id (see README)",
+        )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        since = parse_since(args.since, now)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    # azure-identity logs every credential it tries at WARNING; the import prints one line with the fix
+    logging.getLogger("azure").setLevel(logging.CRITICAL)
+    progress = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    report = import_metrics(config, since, now=now, progress=progress)
+    for region in report.regions:
+        state = "FAILED" if region.errors else "ok"
+        print(f"{region.region:<16} {state:<6} {region.metric_rows} metric points, {region.log_rows} request logs")
+        for error in region.errors:
+            print(f"  {error}", file=sys.stderr)
+    print(f"window {report.since:%Y-%m-%d %H:%M} .. {report.until:%Y-%m-%d %H:%M} UTC into {config.database}")
+    return 0 if report.ok else 1
+
+
 class _UsageError(Exception):
     pass
 
@@ -279,6 +312,17 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--tpm", type=int, help="tokens-per-minute quota of every deployment (0 = unlimited)")
     simulate.add_argument("--rpm", type=int, help="requests-per-minute quota of every deployment (0 = unlimited)")
     simulate.add_argument("--control-port", type=int, default=0, help="port of the control API (default: free)")
+    simulate.add_argument(
+        "--monitor",
+        action="store_true",
+        help="also serve Azure Monitor (metrics batch + Log Analytics, HTTPS with a test CA) for import-metrics",
+    )
+    simulate.add_argument(
+        "--monitor-lag-s",
+        type=float,
+        default=180.0,
+        help="seconds before a request shows in the monitor APIs (Azure: about 180; default 180)",
+    )
     simulate.set_defaults(run=_simulate)
     probe = sub.add_parser(
         "probe",
@@ -324,6 +368,18 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("--ready-file", help="write the URLs here as JSON once listening")
     proxy.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --listen address")
     proxy.set_defaults(run=_chaos_proxy)
+
+    imports = sub.add_parser(
+        "import-metrics",
+        help="import Azure Monitor metrics (and request logs) of each region into the database",
+        description="Needs [monitor.regions.<name>] with resource_id in the config, and the Monitoring Reader "
+        "role. Re-importing a window replaces its rows. Exit 0 when every region imported, 1 when one failed.",
+    )
+    imports.add_argument("--config", required=True, help="the TOML config file")
+    imports.add_argument("--since", default="24h", help="how far back: 24h (default), 90m, 7d, or an ISO time")
+    imports.add_argument("--db", help="the DuckDB file (default: the config's database)")
+    imports.add_argument("--quiet", action="store_true", help="no progress lines")
+    imports.set_defaults(run=_import_metrics)
 
     dashboard = sub.add_parser("dashboard", help="serve the SLO dashboard (Streamlit) in the browser")
     dashboard.add_argument("--db", help="the DuckDB file (default: the config's database, or data/aoai-watch.duckdb)")

@@ -14,6 +14,7 @@ navigation = st.navigation(
         st.Page(HERE / "cost.py", title="Tokens & cost"),
         st.Page(HERE / "drills.py", title="Drills"),
         st.Page(HERE / "models.py", title="Model versions"),
+        st.Page(HERE / "monitor.py", title="Azure Monitor"),
     ]
 )
 navigation.run()

@@ -13,6 +13,9 @@ __all__ = [
     "latency_distribution",
     "latency_over_time",
     "model_versions",
+    "monitor_availability",
+    "monitor_requests",
+    "monitor_tokens",
     "outcomes_over_time",
     "rate_limits",
     "status_history",
@@ -229,3 +232,76 @@ def model_versions(versions: pd.DataFrame) -> go.Figure:
             )
         )
     return _layout(fig, "Model version reported per deployment")
+
+
+def monitor_availability(rates: pd.DataFrame, flags: pd.DataFrame, target: float) -> go.Figure:
+    """Availability per region as Azure Monitor saw it (solid) and as the probes saw it (dotted),
+    with the target line and a red x on each bucket where the two disagree."""
+    fig = go.Figure()
+    for region, rows in rates.groupby("region", sort=True):
+        azure = rows.dropna(subset=["az_availability"])
+        probes = rows.dropna(subset=["probe_availability"])
+        fig.add_scatter(
+            x=[str(b) for b in azure["bucket"]],
+            y=azure["az_availability"].tolist(),
+            mode="lines+markers",
+            name=f"{region} (Azure Monitor)",
+        )
+        fig.add_scatter(
+            x=[str(b) for b in probes["bucket"]],
+            y=probes["probe_availability"].tolist(),
+            mode="lines",
+            line={"dash": "dot"},
+            name=f"{region} (probes)",
+        )
+    if not flags.empty:
+        at = rates.set_index(["region", "bucket"])["probe_availability"]
+        fig.add_scatter(
+            x=[str(b) for b in flags["bucket"]],
+            y=[at.get((r, b), 100.0) for r, b in zip(flags["region"], flags["bucket"], strict=True)],
+            mode="markers",
+            marker={"symbol": "x", "size": 12, "color": "#d62728"},
+            name="disagreement",
+            text=[f"{r}: {k}" for r, k in zip(flags["region"], flags["kind"], strict=True)],
+            hovertemplate="%{text}<extra></extra>",
+        )
+    fig.add_hline(y=target * 100, line_dash="dash", line_color="grey", annotation_text=f"target {target:.1%}")
+    lowest = rates[["az_availability", "probe_availability"]].min().min()
+    fig.update_yaxes(title="availability %", range=[min(90.0, lowest if pd.notna(lowest) else 90.0) - 1, 100.5])
+    return _layout(fig, "Availability: Azure Monitor vs probes")
+
+
+def monitor_requests(by_status: pd.DataFrame) -> go.Figure:
+    """Azure's request counts per region by status class (2xx, 429, other 4xx, 5xx)."""
+    frame = by_status.assign(
+        status=by_status["status_code"].map(
+            lambda s: "429" if s == "429" else f"{str(s)[:1]}xx" if str(s)[:1] in "2345" else str(s)
+        )
+    )
+    grouped = frame.groupby(["region", "status", "bucket"], as_index=False)["requests"].sum()
+    colours = {"2xx": "#2ca02c", "429": "#ff7f0e", "4xx": "#9467bd", "5xx": "#d62728"}
+    fig = go.Figure()
+    for (region, status), rows in grouped.groupby(["region", "status"], sort=True):
+        fig.add_bar(
+            x=[str(b) for b in rows["bucket"]],
+            y=rows["requests"].tolist(),
+            name=f"{region} {status}",
+            marker_color=colours.get(status),
+            offsetgroup=region,
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="requests")
+    return _layout(fig, "Requests Azure served, by status (bars grouped per region)")
+
+
+def monitor_tokens(rates: pd.DataFrame) -> go.Figure:
+    """Tokens per bucket: everything Azure processed (prompt + generated) against the probes' share."""
+    fig = go.Figure()
+    for region, rows in rates.groupby("region", sort=True):
+        x = [str(b) for b in rows["bucket"]]
+        fig.add_scatter(x=x, y=rows["az_tokens"].tolist(), mode="lines", name=f"{region} (Azure Monitor)")
+        fig.add_scatter(
+            x=x, y=rows["probe_tokens"].tolist(), mode="lines", line={"dash": "dot"}, name=f"{region} (probes)"
+        )
+    fig.update_yaxes(title="tokens")
+    return _layout(fig, "Tokens: all traffic (Azure Monitor) vs the probes' own")

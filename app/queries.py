@@ -296,3 +296,95 @@ def model_versions(store: Store, f: Filters) -> pd.DataFrame:
 
 def model_changes(store: Store) -> pd.DataFrame:
     return _frame(store, "SELECT ts, region, deployment, old_version, new_version FROM model_changes ORDER BY ts DESC")
+
+
+def monitor_overlay(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
+    """Per region and time bucket: Azure Monitor's counts (requests, 5xx, 429s, tokens, whether
+    every point is settled) next to the probes' (probes, good, answered, 429s, tokens), for the
+    regions Azure Monitor was imported for."""
+    where, params = f.where()
+    az_where, az_params = Filters(f.since, f.until, f.regions).where()
+    return _frame(
+        store,
+        f"""
+        WITH az AS (
+            SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket,
+                   sum(value) FILTER (WHERE metric = 'AzureOpenAIRequests') AS az_requests,
+                   sum(value) FILTER (WHERE metric = 'AzureOpenAIRequests' AND status_code LIKE '5%') AS az_5xx,
+                   sum(value) FILTER (WHERE metric = 'AzureOpenAIRequests' AND status_code = '429') AS az_429,
+                   sum(value) FILTER (WHERE metric IN ('ProcessedPromptTokens', 'GeneratedTokens')) AS az_tokens,
+                   bool_and(settled) AS settled
+            FROM monitor_metrics WHERE {az_where} GROUP BY ALL
+        ), pr AS (
+            SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket, count(*) AS probes,
+                   count(*) FILTER (WHERE outcome IN ({GOOD})) AS probes_good,
+                   count(*) FILTER (WHERE status_code IS NOT NULL) AS probes_answered,
+                   count(*) FILTER (WHERE status_code = 429) AS probe_429,
+                   sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) AS probe_tokens
+            FROM probe_results
+            WHERE {where} AND region IN (SELECT DISTINCT region FROM monitor_metrics)
+            GROUP BY ALL
+        )
+        SELECT region, bucket, coalesce(az_requests, 0) AS az_requests, coalesce(az_5xx, 0) AS az_5xx,
+               coalesce(az_429, 0) AS az_429, coalesce(az_tokens, 0) AS az_tokens, coalesce(settled, true) AS settled,
+               coalesce(probes, 0) AS probes, coalesce(probes_good, 0) AS probes_good,
+               coalesce(probes_answered, 0) AS probes_answered, coalesce(probe_429, 0) AS probe_429,
+               coalesce(probe_tokens, 0) AS probe_tokens
+        FROM az FULL OUTER JOIN pr USING (region, bucket)
+        ORDER BY region, bucket
+    """,
+        [*az_params, *params],
+    )
+
+
+def monitor_requests_by_status(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
+    """Azure's request counts per region, time bucket and status code."""
+    where, params = Filters(f.since, f.until, f.regions).where()
+    return _frame(
+        store,
+        f"""
+        SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket, status_code, sum(value) AS requests
+        FROM monitor_metrics WHERE metric = 'AzureOpenAIRequests' AND {where}
+        GROUP BY ALL ORDER BY region, bucket, status_code
+    """,
+        params,
+    )
+
+
+def probe_request_match(store: Store, f: Filters) -> pd.DataFrame:
+    """Probes joined to Azure's request logs by apim-request-id, per region: how many Azure logged,
+    and for those, the probe's latency against the time Azure spent (the rest is outside Azure)."""
+    where, params = f.where("p.")
+    return _frame(
+        store,
+        f"""
+        SELECT p.region, count(*) AS probes_with_id, count(m.request_id) AS in_azure_logs,
+               median(p.latency_ms) FILTER (WHERE m.request_id IS NOT NULL) AS probe_median_ms,
+               median(m.duration_ms) AS azure_median_ms,
+               median(p.latency_ms - m.duration_ms) AS outside_azure_median_ms
+        FROM probe_results p LEFT JOIN monitor_requests m ON m.request_id = p.request_id AND m.region = p.region
+        WHERE {where} AND p.request_id IS NOT NULL
+          AND p.region IN (SELECT DISTINCT region FROM monitor_requests)
+        GROUP BY p.region ORDER BY p.region
+    """,
+        params,
+    )
+
+
+def monitor_imports(store: Store, limit: int = 20) -> pd.DataFrame:
+    """The latest imports: when, which window, how many rows, what failed."""
+    return _frame(
+        store,
+        "SELECT region, started, since, until, metric_rows, log_rows, error FROM monitor_imports "
+        "ORDER BY started DESC, region LIMIT ?",
+        [limit],
+    )
+
+
+def has_monitor_data(store: Store) -> bool:
+    """Any imported metrics? False, not an error, for a database from before import-metrics existed."""
+    _, rows = store.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'monitor_metrics'")
+    if not rows or not rows[0][0]:
+        return False
+    _, rows = store.query("SELECT count(*) FROM monitor_metrics")
+    return bool(rows[0][0])

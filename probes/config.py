@@ -1,5 +1,5 @@
 """The whole aoai-watch config file: regions (failover.config), `[failover]`, `[probes]`, `[slo]`,
-`[prices]` and `database`, validated once at load. Every error names the file, the field and the fix."""
+`[prices]`, `database` and `[monitor]`, validated once at load. Every error names the file, the field and the fix."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from typing import Any
 
 from ..failover.config import ConfigError, RegionConfig, load_toml, parse_regions
 from ..failover.options import FailoverOptions, parse_failover_options
+from .monitor.settings import MonitorSettings, parse_monitor
 from .prices import PriceTable, load_prices
 
 __all__ = ["KINDS", "AppConfig", "ProbeSettings", "SloTargets", "load_config"]
 
 KINDS = ("chat", "stream", "responses_chain", "realtime", "embeddings", "failover")
 DEFAULT_DATABASE = Path("data/aoai-watch.duckdb")
-TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database")
+TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database", "monitor")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class AppConfig:
     slo: SloTargets
     prices: PriceTable
     database: Path
+    monitor: MonitorSettings | None = None  # [monitor]: the Azure Monitor import (import-metrics)
 
 
 def load_config(path: str | Path, database: str | Path | None = None) -> AppConfig:
@@ -72,6 +74,7 @@ def load_config(path: str | Path, database: str | Path | None = None) -> AppConf
         slo=_slo(doc.get("slo", {}), path),
         prices=load_prices(overrides=doc.get("prices", {}), source=path),
         database=Path(db),
+        monitor=parse_monitor(doc.get("monitor"), path, [r.name for r in regions]),
     )
 
 

@@ -84,6 +84,25 @@ MIGRATIONS: tuple[str, ...] = (
         end_ts TIMESTAMP
     );
     """,
+    # 3: Azure Monitor's view of the same resources (import-metrics); keys make re-imports idempotent
+    """
+    CREATE TABLE monitor_metrics (
+        region VARCHAR NOT NULL, metric VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, deployment VARCHAR NOT NULL,
+        status_code VARCHAR NOT NULL, value DOUBLE, unit VARCHAR, resource_id VARCHAR NOT NULL,
+        settled BOOLEAN NOT NULL, imported_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (region, metric, ts, deployment, status_code)
+    );
+    CREATE TABLE monitor_requests (
+        region VARCHAR NOT NULL, request_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, operation VARCHAR,
+        deployment VARCHAR, model VARCHAR, status_code INTEGER, duration_ms DOUBLE, stream_type VARCHAR,
+        resource_id VARCHAR, imported_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (region, request_id)
+    );
+    CREATE TABLE monitor_imports (
+        region VARCHAR NOT NULL, started TIMESTAMP NOT NULL, since TIMESTAMP NOT NULL, until TIMESTAMP NOT NULL,
+        metric_rows INTEGER, log_rows INTEGER, error VARCHAR
+    );
+    """,
 )
 _COLUMNS = ProbeResult.columns()
 
@@ -182,9 +201,10 @@ class Store:
             self.spool_path.unlink(missing_ok=True)
         return WriteReport(len(rows) + len(spooled), 0, changes)
 
-    def write_tables(self, tables: dict[str, list[dict[str, Any]]]) -> int:
-        """Insert rows into other tables (drills, drill_requests, faults) in one short transaction.
-        Raises StoreBusy when the lock stays held (these rows are not spooled)."""
+    def write_tables(self, tables: dict[str, list[dict[str, Any]]], replace: bool = False) -> int:
+        """Insert rows into other tables (drills, monitor_metrics, ...) in one short transaction;
+        `replace`: a row whose primary key exists replaces it (idempotent re-imports). Raises
+        StoreBusy when the lock stays held (these rows are not spooled)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         written = 0
         with self._connect(read_only=False) as con:
@@ -198,7 +218,8 @@ class Store:
                 for start in range(0, len(rows), 250):
                     chunk = rows[start : start + 250]
                     con.execute(
-                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * len(chunk)),
+                        f"INSERT {'OR REPLACE ' if replace else ''}INTO {table} ({', '.join(columns)}) VALUES "
+                        + ", ".join([one] * len(chunk)),
                         [row[c] for row in chunk for c in columns],
                     )
                 written += len(rows)

@@ -41,13 +41,14 @@ def check(
     return wire.INVALID_KEY
 
 
-def token_valid(token: str, now: float | None = None) -> bool:
+def token_valid(token: str, now: float | None = None, audience: str = AUDIENCE) -> bool:
+    """A JWT for `audience` that has not expired (the signature is not checked)."""
     claims = decode_claims(token)
     if claims is None:
         return False
     aud = claims.get("aud")
     auds = aud if isinstance(aud, list) else [aud]
-    if not any(isinstance(a, str) and a.rstrip("/") == AUDIENCE for a in auds):
+    if not any(isinstance(a, str) and a.rstrip("/") == audience for a in auds):
         return False
     exp = claims.get("exp")
     return isinstance(exp, int | float) and exp > (time.time() if now is None else now)

@@ -123,6 +123,7 @@ async def chat(call: Call) -> None:
     per_token_s = region.spec.latency.sample_per_token_s(region.rng)
     completion_id = "chatcmpl-" + call.request_id.replace("-", "")[:29]
     created = int(time.time())
+    call.usage = (prompt_tokens, count)
     if not stream:
         delay = ttft_s + per_token_s * count
         if delay > 0:
@@ -162,7 +163,7 @@ async def _stream(
     per_token_s: float,
 ) -> None:
     send, sleep = call.send, call.region.sleep
-    call.region.record(call.deployment_name, 200, call.client_request_id, call.arrived)
+    call.record(200, stream=True)
     await asgi.start_stream(send, call.headers)
     await asgi.send_event(
         send,

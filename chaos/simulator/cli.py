@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from ...failover.config import ConfigError, RegionConfig, load_toml, parse_regions
@@ -97,6 +97,8 @@ async def serve(simulator: Simulator, ready_file: str | None, out: TextIO) -> No
                 file=out,
             )
         print(f"{'control':<16} {simulator.control.url}   (POST /faults, GET /faults, POST /reset)", file=out)
+        if simulator.monitor is not None:
+            print(monitor_instructions(simulator.monitor.describe()), file=out)
         if ready_file:
             write_ready_file(ready_file, simulator.ready_info())
         print("simulator ready; Ctrl-C stops it", file=out, flush=True)
@@ -108,8 +110,38 @@ async def serve(simulator: Simulator, ready_file: str | None, out: TextIO) -> No
         print("simulator stopped", file=out, flush=True)
 
 
-def run(regions: list[RegionSpec], seed: int | None, control_port: int, ready_file: str | None) -> int:
-    return serve_until_signal(Simulator(regions, seed=seed, control_port=control_port), ready_file, "simulate")
+def monitor_instructions(info: dict[str, Any]) -> str:
+    """How to point `aoai-watch import-metrics` at the simulated Azure Monitor: the environment for
+    DefaultAzureCredential's managed identity, and the [monitor] tables for the config file."""
+    lines = [
+        f"azure monitor    metrics + logs over HTTPS (CA {info['ca_file']}); data lags {info['lag_s']:g} s",
+        "  for import-metrics, export:",
+        f"    IDENTITY_ENDPOINT={info['identity_endpoint']}",
+        f"    IDENTITY_HEADER={info['identity_header']}",
+        "  and add to the config:",
+        "    [monitor]",
+        f'    ca_file = "{info["ca_file"]}"',
+        f'    logs_endpoint = "{info["logs_endpoint"]}"',
+    ]
+    for region, rid in info["resource_ids"].items():
+        lines += [
+            f"    [monitor.regions.{region}]",
+            f'    resource_id = "{rid}"',
+            f'    metrics_endpoint = "{info["metrics_endpoints"][region]}"',
+            f'    workspace_id = "{info["workspace_id"]}"',
+        ]
+    return "\n".join(lines)
+
+
+def run(
+    regions: list[RegionSpec],
+    seed: int | None,
+    control_port: int,
+    ready_file: str | None,
+    monitor_lag_s: float | None = None,
+) -> int:
+    simulator = Simulator(regions, seed=seed, control_port=control_port, monitor_lag_s=monitor_lag_s)
+    return serve_until_signal(simulator, ready_file, "simulate")
 
 
 def serve_until_signal(simulator: Simulator, ready_file: str | None, command: str) -> int:

@@ -8,6 +8,9 @@
     GET    /regions      -> each region's URL, auth and deployments
     GET    /kinds        -> the fault catalogue
     GET    /requests     -> every answer given: t (epoch s), region, deployment, status, client_request_id
+    GET    /monitor      -> the Azure Monitor endpoints, resource ids, workspace id, CA file (with --monitor)
+    POST   /monitor/access {"monitoring_reader": false} -> the monitor APIs answer 403 (true: back)
+    GET    /msi/token    -> a managed identity token (App Service protocol; IDENTITY_ENDPOINT points here)
 Errors are 400/404/405 with {"error": {"message": ...}}.
 """
 
@@ -36,7 +39,10 @@ class ControlApp:
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         if scope["type"] != "http":
             return
-        status, body = await self.dispatch(scope, receive)
+        if scope["path"] == "/msi/token" and self.sim.monitor is not None:
+            status, body = self.sim.monitor.identity(scope)
+        else:
+            status, body = await self.dispatch(scope, receive)
         await asgi.send_response(send, status, body, [])
 
     async def dispatch(self, scope: asgi.Scope, receive: asgi.Receive) -> tuple[int, Any]:
@@ -55,6 +61,8 @@ class ControlApp:
             ("GET", "/kinds"): self.kinds,
             ("GET", "/health"): self.health,
             ("GET", "/requests"): self.requests,
+            ("GET", "/monitor"): self.monitor,
+            ("POST", "/monitor/access"): self.monitor_access,
         }
         handler = routes.get((method, path))
         if handler is not None:
@@ -72,6 +80,24 @@ class ControlApp:
     async def requests(self, raw: bytes) -> tuple[int, Any]:
         """Every answer the regions gave (bounded), oldest first, for drills against a running simulator."""
         return 200, {"requests": self.sim.request_log()}
+
+    async def monitor(self, raw: bytes) -> tuple[int, Any]:
+        if self.sim.monitor is None:
+            return 404, _error("this simulator does not serve Azure Monitor (start it with --monitor)")
+        return 200, self.sim.monitor.describe()
+
+    async def monitor_access(self, raw: bytes) -> tuple[int, Any]:
+        """Grant or revoke the Monitoring Reader role of the simulated identity."""
+        if self.sim.monitor is None:
+            return 404, _error("this simulator does not serve Azure Monitor (start it with --monitor)")
+        try:
+            request = json.loads(raw or b"null")
+            granted = request["monitoring_reader"]
+            assert isinstance(granted, bool)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return 400, _error('body must be {"monitoring_reader": true|false}')
+        self.sim.monitor.monitoring_reader = granted
+        return 200, {"monitoring_reader": granted}
 
     async def health(self, raw: bytes) -> tuple[int, Any]:
         return 200, {"status": "ok"}

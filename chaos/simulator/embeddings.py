@@ -60,6 +60,7 @@ async def embeddings(call: Call) -> None:
         vector = _vector(text, dimensions)
         value: Any = base64.b64encode(vector.tobytes()).decode() if encoding == "base64" else vector.tolist()
         data.append({"object": "embedding", "index": i, "embedding": value})
+    call.usage = (prompt_tokens, 0)
     await call.reply(
         200,
         {

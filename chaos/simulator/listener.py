@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import struct
 from typing import Any
 
@@ -41,11 +42,14 @@ class Listener:
     """One 127.0.0.1 port. `open()` binds (port 0 picks one; later opens reuse it), `close()` stops
     listening and drops open connections, `reset(client)` sends one connection a TCP RST."""
 
-    def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: serve HTTPS with this server context (the Azure Monitor endpoints: azure-core
+        sends bearer tokens over HTTPS only)."""
         self.config = _uvicorn_config(app)
         self.state = ServerState()
         self.host = host
         self.port = port
+        self.tls = tls
         self._server: asyncio.base_events.Server | None = None
 
     @property
@@ -54,7 +58,7 @@ class Listener:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     async def open(self) -> None:
         if self._server is not None:
@@ -79,7 +83,7 @@ class Listener:
             proto.connection_made = lambda transport: made(CoalescingTransport(transport, loop))  # type: ignore[method-assign]
             return proto
 
-        self._server = await loop.create_server(protocol, sock=sock)
+        self._server = await loop.create_server(protocol, sock=sock, ssl=self.tls)
 
     async def close(self) -> None:
         """Stop listening and abort every open connection (clients see refused, then reset)."""

@@ -50,6 +50,8 @@ class DeploymentSpec:
     tpm: int = 150_000
     rpm: int = 900
     rpm_window_s: int = 10
+    # Azure's deployment type; Azure Monitor reports latency metrics only for provisioned ones
+    sku: str = "GlobalStandard"
 
     @property
     def is_embedding(self) -> bool:

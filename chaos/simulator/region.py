@@ -31,6 +31,10 @@ log = logging.getLogger("aoai_watch.simulator")
 _VARIANT = {c: "89ab"[int(c, 16) % 4] for c in "0123456789abcdef"}
 Handler = Callable[["Call"], Awaitable[None]]
 MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded stand-in for 30 days
+LOG_SIZE = 200_000  # answers remembered per region (drills, /requests, the Azure Monitor endpoints)
+# One answer: arrived (epoch s), deployment, status, x-ms-client-request-id, apim-request-id,
+# operation (route name), prompt tokens, completion tokens, time to response (ms), streamed?
+Answer = tuple[float, str | None, int, str | None, str | None, str | None, int, int, float, bool]
 
 
 class Refusal(Exception):
@@ -62,8 +66,8 @@ class RegionState:
         self.reset_connection = reset_connection
         self.display_name = wire.region_display_name(spec.name).encode()
         self.served: Counter[tuple[str | None, int]] = Counter()  # (deployment, status) -> count
-        # every answer, for drills: (epoch s, deployment, status, x-ms-client-request-id); 0 = connection cut
-        self.log: deque[tuple[float, str | None, int, str | None]] = deque(maxlen=200_000)
+        # every answer, for drills and the Azure Monitor view (see `Answer`); status 0 = connection cut
+        self.log: deque[Answer] = deque(maxlen=LOG_SIZE)
         self.reset()
 
     def reset(self) -> None:
@@ -76,11 +80,35 @@ class RegionState:
         self.log.clear()
 
     def record(
-        self, deployment: str | None, status: int, client_request_id: str | None, arrived: float | None = None
+        self,
+        deployment: str | None,
+        status: int,
+        client_request_id: str | None,
+        arrived: float | None = None,
+        request_id: str | None = None,
+        operation: str | None = None,
+        usage: tuple[int, int] = (0, 0),
+        stream: bool = False,
     ) -> None:
-        """Count an answer; the log keeps when its request *arrived* (what drills judge against)."""
+        """Count an answer; the log keeps when its request *arrived* (what drills judge against) and
+        how long the answer took to start (Azure's time to response)."""
+        now = time.time()
+        arrived = arrived or now
         self.served[(deployment, status)] += 1
-        self.log.append((arrived or time.time(), deployment, status, client_request_id))
+        self.log.append(
+            (
+                arrived,
+                deployment,
+                status,
+                client_request_id,
+                request_id,
+                operation,
+                usage[0],
+                usage[1],
+                (now - arrived) * 1000.0,
+                stream,
+            )
+        )
 
     def new_id(self) -> str:
         """A version-4 UUID drawn from the region's seeded generator (repeatable when seeded)."""
@@ -108,6 +136,7 @@ class Call:
         "deployment_name",
         "effects",
         "headers",
+        "operation",
         "path_params",
         "query",
         "receive",
@@ -116,6 +145,7 @@ class Call:
         "request_id",
         "scope",
         "send",
+        "usage",
     )
 
     def __init__(self, region: RegionState, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
@@ -127,6 +157,8 @@ class Call:
         self.arrived = time.time()
         self.body: Any = None
         self.effects: dict[str, Any] = {}  # what faults changed about the answer (see RequestContext)
+        self.operation: str | None = None
+        self.usage = (0, 0)  # (prompt, completion) tokens, set by the handler that answers
         self.deployment_name: str | None = None
         self.deployment: DeploymentSpec | None = None
         self.path_params: dict[str, str] = {}
@@ -162,8 +194,20 @@ class Call:
             *deployment.limit_headers,
         ]
 
+    def record(self, status: int, stream: bool = False) -> None:
+        self.region.record(
+            self.deployment_name,
+            status,
+            self.client_request_id,
+            self.arrived,
+            self.request_id,
+            self.operation,
+            self.usage if status == 200 else (0, 0),
+            stream,
+        )
+
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
-        self.region.record(self.deployment_name, status, self.client_request_id, self.arrived)
+        self.record(status)
         await asgi.send_response(self.send, status, body, [*self.headers, *extra])
 
     def lookup_deployment(self) -> DeploymentSpec | None:
@@ -242,6 +286,7 @@ class RegionApp:
         call = Call(state, scope, receive, send)
         method = scope["method"]
         name, call.path_params, other_method = route(method, scope["path"])
+        call.operation = name
         if name is None:
             if other_method:
                 await call.reply(405, wire.method_not_allowed(method))
@@ -313,7 +358,7 @@ class RegionApp:
         if verdict is None:
             return False
         if verdict is ResetConnection:
-            self.state.record(call.deployment_name, 0, call.client_request_id, call.arrived)
+            call.record(0)
             self.state.reset_connection(call.scope.get("client"))
             await asgi.wait_for_disconnect(call.receive)  # returns at once: the transport is gone
         elif verdict is BlackHole:

@@ -88,6 +88,7 @@ async def create(call: Call) -> None:
         },
     }
     conversation = [*history, *items, {"role": "assistant", "content": text}]
+    call.usage = (input_tokens, count)
     if stream:
         await _stream(call, response, words, ttft_s, per_token_s, conversation)
         return
@@ -117,7 +118,7 @@ async def _stream(
         await asgi.send_event(send, {"type": event.pop("type"), "sequence_number": number, **event})
         number += 1
 
-    region.record(call.deployment_name, 200, call.client_request_id, call.arrived)
+    call.record(200, stream=True)
     await asgi.start_stream(send, call.headers)
     pending = {**response, "status": "in_progress", "output": [], "usage": None}
     await emit({"type": "response.created", "response": pending})

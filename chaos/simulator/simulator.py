@@ -19,6 +19,7 @@ from . import chat, embeddings, realtime, responses
 from .control import ControlApp
 from .listener import Listener
 from .model import RegionSpec
+from .monitor import Monitor
 from .region import RegionApp, RegionState
 
 HANDLERS = {
@@ -45,9 +46,12 @@ class Simulator:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         app_factory: Callable[[RegionState], Any] | None = None,
         host: str = "127.0.0.1",
+        monitor_lag_s: float | None = None,
     ) -> None:
         """`app_factory(state)` replaces the simulated region with another ASGI app (the chaos
-        proxy) that still shares the faults, the listeners and the control API."""
+        proxy) that still shares the faults, the listeners and the control API.
+        `monitor_lag_s` set: also serve Azure Monitor (metrics, logs, a managed identity; see
+        monitor.py), each request visible there that many seconds after it arrived."""
         if not regions:
             raise ValueError("a simulator needs at least one region")
         names = [r.name for r in regions]
@@ -73,6 +77,7 @@ class Simulator:
             self.regions[spec.name] = state
             self.listeners[spec.name] = listener
         self.control = Listener(ControlApp(self), port=control_port)  # control stays on loopback
+        self.monitor = Monitor(self, monitor_lag_s) if monitor_lag_s is not None else None
         self._timers: list[asyncio.TimerHandle] = []
 
     async def start(self) -> None:
@@ -80,6 +85,8 @@ class Simulator:
             for listener in self.listeners.values():
                 await listener.open()
             await self.control.open()
+            for listener in self.monitor.listeners if self.monitor else []:
+                await listener.open()
         except OSError:
             await self.stop()
             raise
@@ -87,7 +94,7 @@ class Simulator:
     async def stop(self) -> None:
         for timer in self._timers:
             timer.cancel()
-        for listener in [*self.listeners.values(), self.control]:
+        for listener in [*self.listeners.values(), self.control, *(self.monitor.listeners if self.monitor else [])]:
             await listener.close()
 
     @property
@@ -96,13 +103,16 @@ class Simulator:
         return {name: listener.url for name, listener in self.listeners.items()}
 
     def ready_info(self) -> dict[str, Any]:
-        return {"regions": self.urls, "control": self.control.url}
+        info: dict[str, Any] = {"regions": self.urls, "control": self.control.url}
+        if self.monitor is not None:
+            info["monitor"] = self.monitor.describe()
+        return info
 
     def request_log(self) -> list[dict[str, Any]]:
         entries = [
             {"t": t, "region": name, "deployment": d, "status": s, "client_request_id": c}
             for name, state in self.regions.items()
-            for t, d, s, c in list(state.log)
+            for t, d, s, c, *_ in list(state.log)
         ]
         return sorted(entries, key=lambda e: e["t"])
 

@@ -93,7 +93,73 @@ def prepare(path: Path, hours: int = 3) -> dict[str, int]:
             ],
         }
     )
+    monitor = monitor_tables(rows, now)
+    store.write_tables({"monitor_imports": monitor.pop("monitor_imports")})
+    store.write_tables(monitor, replace=True)
     return {
         "rows": len(rows),
         "eastus2_bad": sum(r.region == "eastus2" and r.outcome not in ("ok", "slow") for r in rows),
     }
+
+
+def monitor_tables(probes: list[ProbeResult], now: datetime) -> dict[str, list[dict[str, object]]]:
+    """Azure Monitor's view of the same minutes: 50 requests a minute per region on top of the
+    probes, the eastus2 outages (503) and 429s the probes saw, and 20 500s in one swedencentral
+    minute that no probe saw (a disagreement); request logs for every probe, 35 ms under its latency."""
+    metrics: list[dict[str, object]] = []
+
+    def point(region: str, metric: str, ts: datetime, status: str, value: float) -> None:
+        metrics.append(
+            {
+                "region": region,
+                "metric": metric,
+                "ts": ts.replace(second=0, microsecond=0),
+                "deployment": "gpt-4o",
+                "status_code": status,
+                "value": value,
+                "unit": "Count",
+                "resource_id": f"/subscriptions/x/providers/Microsoft.CognitiveServices/accounts/{region}",
+                "settled": ts < now - timedelta(minutes=5),
+                "imported_at": now,
+            }
+        )
+
+    logs = []
+    for p in probes:
+        if p.region == "failover":
+            continue
+        point(p.region, "AzureOpenAIRequests", p.ts, str(p.status_code), 50.0 if p.status_code == 200 else 1.0)
+        if p.status_code == 503:
+            point(p.region, "AzureOpenAIRequests", p.ts, "200", 40.0)  # the outage hit some requests, not all
+        point(p.region, "ProcessedPromptTokens", p.ts, "200", 50.0 * 20)
+        point(p.region, "GeneratedTokens", p.ts, "200", 50.0 * 8)
+        logs.append(
+            {
+                "region": p.region,
+                "request_id": p.request_id,
+                "ts": p.ts,
+                "operation": "ChatCompletions_Create",
+                "deployment": "gpt-4o",
+                "model": "gpt-4o",
+                "status_code": p.status_code,
+                "duration_ms": (p.latency_ms or 0) - 35.0,
+                "stream_type": "Non-Streaming",
+                "resource_id": "r",
+                "imported_at": now,
+            }
+        )
+    unseen = now - timedelta(minutes=60)
+    point("swedencentral", "AzureOpenAIRequests", unseen, "500", 20.0)
+    imports = [
+        {
+            "region": r,
+            "started": now,
+            "since": now - timedelta(days=1),
+            "until": now,
+            "metric_rows": 1,
+            "log_rows": 1,
+            "error": None,
+        }
+        for r in ("eastus2", "swedencentral")
+    ]
+    return {"monitor_metrics": metrics, "monitor_requests": logs, "monitor_imports": imports}

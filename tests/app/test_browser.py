@@ -25,6 +25,7 @@ PAGES = {
     "cost": "cost",
     "drills": "drills",
     "models": "models",
+    "monitor": "monitor",
 }
 SHOTS = Path(os.environ.get("AOAI_WATCH_SCREENSHOTS", Path(__file__).parents[1] / "artifacts"))
 
@@ -108,4 +109,21 @@ def test_cost_page_shows_the_month_so_far(dashboard: tuple[str, Path], browser: 
         "SELECT sum(cost_usd) FROM probe_results WHERE ts >= date_trunc('month', now()::TIMESTAMP)"
     )
     assert float(metric.strip("$").replace(",", "")) == pytest.approx(rows[0][0], rel=0.01, abs=0.0001)
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_monitor_page_plots_azures_availability_from_the_database(dashboard: tuple[str, Path], browser: object) -> None:
+    url, db = dashboard
+    page = open_page(browser, url, "monitor")
+    traces = page.evaluate(  # type: ignore[attr-defined]
+        "() => Object.fromEntries(document.querySelector('.js-plotly-plot').data.map(t => [t.name, Array.from(t.y)]))"
+    )
+    _, rows = Store(db).query(
+        "SELECT region, min(a) FROM (SELECT region, 100.0 * (sum(value) - coalesce(sum(value) FILTER "
+        "(WHERE status_code LIKE '5%'), 0)) / sum(value) AS a FROM monitor_metrics WHERE metric = "
+        "'AzureOpenAIRequests' GROUP BY region, time_bucket(INTERVAL '15 minutes', ts)) GROUP BY region"
+    )
+    for region, lowest in rows:
+        assert min(traces[f"{region} (Azure Monitor)"]) == pytest.approx(lowest, abs=0.01)
+    assert "disagreement" in traces  # the swedencentral bucket no probe saw
     page.close()  # type: ignore[attr-defined]

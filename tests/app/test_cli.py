@@ -22,6 +22,13 @@ REGION = (
 )
 
 
+RID = (
+    "/subscriptions/5f1c0d2e-0000-4000-8000-00000000a0a1/resourceGroups/g"
+    "/providers/Microsoft.CognitiveServices/accounts/a"
+)
+MONITOR = f'[monitor.regions.x]\nresource_id = "{RID}"\nlocation = "uksouth"\n'
+
+
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([AOAI, *args], capture_output=True, text=True, timeout=60, env=cli_env(**env))
 
@@ -43,6 +50,17 @@ def test_check_config_good_file_exits_0() -> None:
         (REGION + "[slo.availability]\ntarget = 99.9\n", "slo.availability.target"),
         (REGION + "[failover]\ndeadline_s = -1\n", "failover.deadline_s"),
         (REGION + "[failover]\ndeadlin_s = 5\n", "failover.deadlin_s"),
+        (REGION + '[monitor.regions.x]\nresource_id = "/subscriptions/oops"\n', "monitor.regions.x.resource_id"),
+        (REGION + f'[monitor.regions.y]\nresource_id = "{RID}"\n', "monitor.regions.y"),
+        (REGION + MONITOR + 'workspace_id = "ws"\n', "workspace_id"),
+        (
+            REGION + f'[monitor.regions.x]\nresource_id = "{RID}"\nlocation = "eastus2"\n'
+            'metrics_endpoint = "https://swedencentral.metrics.monitor.azure.com"\n',
+            "monitor.regions.x.metrics_endpoint",
+        ),
+        (REGION + MONITOR + 'metrics_endpoint = "http://h"\n', "https://"),
+        (REGION + '[monitor]\nca_file = "/nonexistent.pem"\n', "monitor.ca_file"),
+        (REGION + f'[monitor.regions.x]\nresource_id = "{RID}"\n', "defaults to the region's name"),
     ],
 )
 def test_check_config_bad_file_exits_2_without_traceback(tmp_path: Path, text: str, field: str) -> None:
@@ -53,6 +71,20 @@ def test_check_config_bad_file_exits_2_without_traceback(tmp_path: Path, text: s
     assert "Traceback" not in result.stderr and str(path) in result.stderr
     assert field in result.stderr
     assert result.stdout == ""
+
+
+def test_import_metrics_without_a_monitor_table_says_what_to_add(tmp_path: Path) -> None:
+    path = tmp_path / "plain.toml"
+    path.write_text(REGION)
+    result = run("import-metrics", "--config", str(path))
+    assert result.returncode == 2 and "[monitor.regions.<region>]" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_metrics_refuses_a_window_beyond_metric_retention(tmp_path: Path) -> None:
+    path = tmp_path / "monitored.toml"
+    path.write_text(REGION + f'[monitor.regions.x]\nresource_id = "{RID}"\nlocation = "eastus2"\n')
+    result = run("import-metrics", "--config", str(path), "--since", "120d")
+    assert result.returncode == 2 and "93 days" in result.stderr
 
 
 def test_check_config_missing_file() -> None:

@@ -22,6 +22,7 @@ PAGES = [
     "pages/cost.py",
     "pages/drills.py",
     "pages/models.py",
+    "pages/monitor.py",
 ]
 
 
@@ -96,3 +97,26 @@ def test_queries_and_figures_as_plain_functions(db: Path) -> None:
     counts = queries.window_counts(store, now, [300, 3600])
     east = counts[counts["region"] == "eastus2"].iloc[0]
     assert 59 <= east["valid_3600"] <= 60 and 4 <= east["valid_300"] <= 6
+
+
+def test_monitor_page_flags_the_bucket_where_azure_saw_errors_the_probes_missed(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    at = run_page(monkeypatch, db, "pages/monitor.py")
+    flags = at.dataframe[0].value
+    assert list(flags["region"]) == ["swedencentral"] and list(flags["kind"]) == ["Azure errors unseen"]
+    assert "20 5xx" in flags["detail"][0]
+    matched = at.dataframe[1].value.set_index("region")
+    assert matched.loc["eastus2", "in_azure_logs"] == matched.loc["eastus2", "probes_with_id"] > 0
+    assert matched.loc["eastus2", "outside_azure_median_ms"] == pytest.approx(35.0)
+
+
+def test_monitor_page_without_imported_metrics_explains_the_import(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from aoai_watch.probes.result import ProbeResult
+
+    db = tmp_path / "probes-only.duckdb"
+    Store(db).write([ProbeResult(region="eastus2", deployment="gpt-4o", kind="chat", outcome="ok", prober="t")])
+    at = run_page(monkeypatch, db, "pages/monitor.py")
+    assert "aoai-watch import-metrics" in at.info[0].value and "Monitoring Reader" in at.info[0].value

@@ -1,0 +1,48 @@
+"""Azure Monitor: the server-side view (every request the resource served) next to the probes."""
+
+import streamlit as st
+from aoai_watch.app import agreement, controls, figures
+
+SETUP = """No Azure Monitor data in this database yet. Add each region's resource to the config and import:
+
+```toml
+[monitor.regions.eastus2]   # one table per [[regions]] name
+resource_id = "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>"
+workspace_id = "<log analytics workspace id>"   # optional: request logs, joined to probes by request id
+```
+
+```sh
+aoai-watch import-metrics --config aoai-watch.toml --since 24h   # the identity needs Monitoring Reader
+```"""
+
+
+def body(ctx: controls.Context) -> None:
+    if not ctx.query("has_monitor_data"):
+        st.info(SETUP)
+        return
+    overlay = agreement.with_rates(ctx.query("monitor_overlay", ctx.filters, ctx.bucket))
+    flags = agreement.disagreements(overlay)
+    pending = int((~overlay["settled"]).sum()) if not overlay.empty else 0
+    st.caption(
+        f"Time buckets of {ctx.bucket}. Azure Monitor lags a few minutes: {pending} recent bucket(s) are still "
+        "provisional and are not judged; the next import completes them."
+    )
+    st.plotly_chart(figures.monitor_availability(overlay, flags, ctx.slo.availability_target), width="stretch")
+    st.subheader(f"Disagreements ({len(flags)})")
+    if flags.empty:
+        st.success("Azure Monitor and the probes agree in every settled bucket.")
+    else:
+        st.dataframe(flags, hide_index=True, width="stretch")
+    st.caption(" · ".join(f"**{k}**" for k in agreement.KINDS) + ": see the README for what each one suggests.")
+    st.plotly_chart(
+        figures.monitor_requests(ctx.query("monitor_requests_by_status", ctx.filters, ctx.bucket)), width="stretch"
+    )
+    st.plotly_chart(figures.monitor_tokens(overlay), width="stretch")
+    st.subheader("Probes found in Azure's request logs")
+    st.caption("Joined by apim-request-id; `outside Azure` is probe latency minus the time Azure logged.")
+    st.dataframe(ctx.query("probe_request_match", ctx.filters), hide_index=True, width="stretch")
+    st.subheader("Imports")
+    st.dataframe(ctx.query("monitor_imports"), hide_index=True, width="stretch")
+
+
+controls.page("Azure Monitor", body)

@@ -1,0 +1,150 @@
+"""The `[monitor]` table: which Azure resource (and Log Analytics workspace) stands behind each
+configured region, where its metrics live, and how the import behaves.
+
+    [monitor]
+    credential_timeout_s = 30      # bound on getting an Entra token (a hung managed identity never blocks)
+    ingestion_lag_s = 300          # newer points are provisional: the next import rewrites them
+    logs_endpoint = "https://api.loganalytics.io"
+    ca_file = "..."                # optional extra CA to trust (the simulator's, a TLS-inspecting proxy's)
+
+    [monitor.regions.eastus2]      # the name of a [[regions]] entry
+    resource_id = "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>"
+    location = "eastus2"           # the Azure region of that resource; default: the region's name
+    metrics_endpoint = "https://eastus2.metrics.monitor.azure.com"   # default: from location
+    workspace_id = "<guid>"        # optional: the workspace its diagnostic settings send logs to
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ...failover.config import ConfigError
+
+__all__ = ["MonitorSettings", "RegionMonitor", "parse_monitor"]
+
+_RESOURCE_ID = re.compile(
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/[^/]+",
+    re.IGNORECASE,
+)
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_LOCATION = re.compile(r"[a-z][a-z0-9]+")
+_RESOURCE_FIX = (
+    "the id of the Azure OpenAI account, as printed by "
+    "`az cognitiveservices account show -n NAME -g GROUP --query id -o tsv`"
+)
+
+
+@dataclass(frozen=True)
+class RegionMonitor:
+    region: str  # the [[regions]] name the probes use
+    resource_id: str
+    location: str
+    metrics_endpoint: str
+    workspace_id: str | None = None
+
+    @property
+    def subscription_id(self) -> str:
+        return self.resource_id.split("/")[2]
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    regions: tuple[RegionMonitor, ...] = ()
+    credential_timeout_s: float = 30.0
+    ingestion_lag_s: float = 300.0
+    logs_endpoint: str = "https://api.loganalytics.io"
+    ca_file: Path | None = None
+
+
+def parse_monitor(raw: Any, path: Path, region_names: Iterable[str]) -> MonitorSettings | None:
+    """None when the file has no [monitor] table."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(path, "monitor", "must be a table: [monitor]")
+    valid = ("regions", "credential_timeout_s", "ingestion_lag_s", "logs_endpoint", "ca_file")
+    for key in raw:
+        if key not in valid:
+            raise ConfigError(path, f"monitor.{key}", f"unknown key; valid keys are {', '.join(valid)}")
+    values: dict[str, Any] = {}
+    for key, minimum in (("credential_timeout_s", 0.1), ("ingestion_lag_s", 0.0)):
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+                raise ConfigError(path, f"monitor.{key}", f"must be a number of seconds >= {minimum:g}; got {value!r}")
+            values[key] = float(value)
+    if "logs_endpoint" in raw:
+        values["logs_endpoint"] = _https(raw["logs_endpoint"], path, "monitor.logs_endpoint")
+    if "ca_file" in raw:
+        ca = raw["ca_file"]
+        if not isinstance(ca, str) or not Path(ca).is_file():
+            raise ConfigError(path, "monitor.ca_file", f"must name a PEM file that exists; got {ca!r}")
+        values["ca_file"] = Path(ca)
+    regions = raw.get("regions", {})
+    if not isinstance(regions, Mapping) or not regions:
+        raise ConfigError(
+            path,
+            "monitor.regions",
+            "add one [monitor.regions.<name>] table per region to import, with its resource_id",
+        )
+    known = list(region_names)
+    values["regions"] = tuple(_region(name, table, path, known) for name, table in regions.items())
+    return MonitorSettings(**values)
+
+
+def _region(name: str, table: Any, path: Path, known: list[str]) -> RegionMonitor:
+    where = f"monitor.regions.{name}"
+    if name not in known:
+        raise ConfigError(path, where, f"no [[regions]] entry is named {name!r}; regions: {', '.join(known)}")
+    if not isinstance(table, Mapping):
+        raise ConfigError(path, where, f"must be a table: [{where}]")
+    valid = ("resource_id", "location", "metrics_endpoint", "workspace_id")
+    for key in table:
+        if key not in valid:
+            raise ConfigError(path, f"{where}.{key}", f"unknown key; valid keys are {', '.join(valid)}")
+    resource_id = table.get("resource_id")
+    if not isinstance(resource_id, str) or not _RESOURCE_ID.fullmatch(resource_id.strip()):
+        raise ConfigError(path, f"{where}.resource_id", f"must be {_RESOURCE_FIX}; got {resource_id!r}")
+    location = table.get("location", name)
+    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
+        default = "" if "location" in table else " (it defaults to the region's name)"
+        raise ConfigError(
+            path,
+            f"{where}.location",
+            f'must be the Azure region of the resource, such as "eastus2"{default}; got {location!r}',
+        )
+    endpoint = table.get("metrics_endpoint", f"https://{location}.metrics.monitor.azure.com")
+    endpoint = _https(endpoint, path, f"{where}.metrics_endpoint")
+    host = urlsplit(endpoint).hostname or ""
+    if host.endswith(".metrics.monitor.azure.com") and host.split(".")[0] != location:
+        raise ConfigError(
+            path,
+            f"{where}.metrics_endpoint",
+            f"{endpoint} serves region {host.split('.')[0]!r} but location is {location!r}: the batch metrics API "
+            "answers only for resources in its own region; use https://<location>.metrics.monitor.azure.com",
+        )
+    workspace = table.get("workspace_id")
+    if workspace is not None and (not isinstance(workspace, str) or not _GUID.fullmatch(workspace)):
+        raise ConfigError(
+            path,
+            f"{where}.workspace_id",
+            "must be the workspace (customer) id, a GUID: "
+            f"`az monitor log-analytics workspace show -n NAME -g GROUP --query customerId -o tsv`; got {workspace!r}",
+        )
+    return RegionMonitor(name, resource_id.strip(), location, endpoint, workspace)
+
+
+def _https(value: Any, path: Path, where: str) -> str:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
+        raise ConfigError(
+            path,
+            where,
+            f"must be an https:// URL with no path (Azure sends tokens over HTTPS only); got {value!r}",
+        )
+    return value.rstrip("/")
