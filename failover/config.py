@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-__all__ = ["AUTH_METHODS", "ConfigError", "RegionConfig", "is_loopback_host", "load_toml", "parse_regions"]
+__all__ = [
+    "AUTH_METHODS",
+    "ConfigError",
+    "RegionConfig",
+    "is_loopback_host",
+    "load_toml",
+    "parse_regions",
+    "seconds_fields",
+]
 
 AUTH_METHODS = ("api-key", "entra")
 _REGION_KEYS = ("name", "endpoint", "priority", "auth", "api_key_env", "deployments")
@@ -73,6 +81,21 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def seconds_fields(
+    table: Mapping[str, Any], name: str, minimums: Mapping[str, float], path: str | Path
+) -> dict[str, float]:
+    """The keys of `minimums` present in the `[name]` table, each checked to be a number of seconds
+    at least its minimum (booleans refused), as floats."""
+    values = {}
+    for key, minimum in minimums.items():
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+                raise ConfigError(path, f"{name}.{key}", f"must be a number of seconds >= {minimum:g}; got {value!r}")
+            values[key] = float(value)
+    return values
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..failover.config import ConfigError, RegionConfig, load_toml, parse_regions
+from ..failover.config import ConfigError, RegionConfig, load_toml, parse_regions, seconds_fields
 from ..failover.options import FailoverOptions, parse_failover_options
 from .monitor.settings import MonitorSettings, parse_monitor
 from .prices import PriceTable, load_prices
@@ -96,12 +96,7 @@ def _probes(raw: Any, path: Path) -> ProbeSettings:
             path, "probes.kinds", f"must be a non-empty list drawn from {', '.join(KINDS)}; got {kinds!r}"
         )
     values: dict[str, Any] = {"kinds": tuple(dict.fromkeys(kinds))}
-    for key, minimum in (("every_s", 1.0), ("timeout_s", 0.1)):
-        if key in raw:
-            value = raw[key]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-                raise ConfigError(path, f"probes.{key}", f"must be a number of seconds >= {minimum:g}; got {value!r}")
-            values[key] = float(value)
+    values.update(seconds_fields(raw, "probes", {"every_s": 1.0, "timeout_s": 0.1}, path))
     if "max_tokens" in raw:
         value = raw["max_tokens"]
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:

@@ -132,12 +132,11 @@ class Monitor:
         return None
 
 
-class MetricsApp:
-    """One region's metrics endpoint."""
+class _JsonApi:
+    """An HTTPS JSON endpoint: read the body (1 MB at most), `answer(scope, raw)` -> (status, body)."""
 
-    def __init__(self, monitor: Monitor, location: str) -> None:
-        self.monitor = monitor
-        self.location = location
+    def answer(self, scope: asgi.Scope, raw: bytes) -> tuple[int, Any]:
+        raise NotImplementedError
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         if scope["type"] != "http":
@@ -147,7 +146,21 @@ class MetricsApp:
         except (asgi.BodyTooLarge, asgi.ClientGone):
             return
         status, body = self.answer(scope, raw)
-        await asgi.send_response(send, status, body, [(b"x-ms-request-id", secrets.token_hex(16).encode())])
+        await asgi.send_response(send, status, body, self.response_headers())
+
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        return []
+
+
+class MetricsApp(_JsonApi):
+    """One region's metrics endpoint."""
+
+    def __init__(self, monitor: Monitor, location: str) -> None:
+        self.monitor = monitor
+        self.location = location
+
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"x-ms-request-id", secrets.token_hex(16).encode())]
 
     def answer(self, scope: asgi.Scope, raw: bytes) -> tuple[int, Any]:
         match = _BATCH_PATH.fullmatch(scope["path"])
@@ -254,21 +267,11 @@ class MetricsApp:
         return region
 
 
-class LogsApp:
+class LogsApp(_JsonApi):
     """The Log Analytics query endpoint: one workspace holding every region's AzureDiagnostics."""
 
     def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
-
-    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        if scope["type"] != "http":
-            return
-        try:
-            raw = await asgi.read_body(asgi.header(scope, b"content-length"), receive, 1024 * 1024)
-        except (asgi.BodyTooLarge, asgi.ClientGone):
-            return
-        status, body = self.answer(scope, raw)
-        await asgi.send_response(send, status, body, [])
 
     def answer(self, scope: asgi.Scope, raw: bytes) -> tuple[int, Any]:
         match = _QUERY_PATH.fullmatch(scope["path"])

@@ -11,6 +11,7 @@ rewrites them. A failing region is reported with its fix and does not stop the o
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -163,6 +164,4 @@ def _import_region(
 
 def _secrets(config: AppConfig) -> list[str]:
     """Values that must never reach stored error text: the regions' keys, when set."""
-    import os
-
     return [os.environ[r.api_key_env] for r in config.regions if r.api_key_env and os.environ.get(r.api_key_env)]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...failover.config import ConfigError
+from ...failover.config import ConfigError, seconds_fields
 
 __all__ = ["MonitorSettings", "RegionMonitor", "parse_monitor"]
 
@@ -71,13 +71,7 @@ def parse_monitor(raw: Any, path: Path, region_names: Iterable[str]) -> MonitorS
     for key in raw:
         if key not in valid:
             raise ConfigError(path, f"monitor.{key}", f"unknown key; valid keys are {', '.join(valid)}")
-    values: dict[str, Any] = {}
-    for key, minimum in (("credential_timeout_s", 0.1), ("ingestion_lag_s", 0.0)):
-        if key in raw:
-            value = raw[key]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-                raise ConfigError(path, f"monitor.{key}", f"must be a number of seconds >= {minimum:g}; got {value!r}")
-            values[key] = float(value)
+    values: dict[str, Any] = seconds_fields(raw, "monitor", {"credential_timeout_s": 0.1, "ingestion_lag_s": 0.0}, path)
     if "logs_endpoint" in raw:
         values["logs_endpoint"] = _https(raw["logs_endpoint"], path, "monitor.logs_endpoint")
     if "ca_file" in raw:
