@@ -1,12 +1,17 @@
-"""Every chart of the dashboard: pure functions, DataFrame in, plotly Figure out (no I/O, no state),
-so they are tested as plain functions. Fault windows are shaded on time charts."""
+"""Every chart of the dashboard: pure functions, DataFrame in, chart out (no I/O, no state), so they
+are tested as plain functions. Plotly Figures, except the Overview's two (see VegaChart). Fault windows
+are shaded on time charts."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 __all__ = [
+    "VegaChart",
     "availability",
     "cost",
     "drill_timeline",
@@ -58,48 +63,122 @@ def shade_faults(fig: go.Figure, faults: pd.DataFrame, x0: str = "start_ts", x1:
     return fig
 
 
-def availability(overview: pd.DataFrame, target: float) -> go.Figure:
+@dataclass(frozen=True)
+class VegaChart:
+    """A Vega-Lite chart: the rows it plots and its spec, for `st.vega_lite_chart(chart.data, chart.spec)`.
+
+    The Overview's two charts are Vega-Lite rather than Plotly: it is the page people open first, and
+    Plotly's 4.7 MB bundle alone costs ~0.7 s of script evaluation in the browser on every load
+    (bench/dashboard), more than a third of the 2-second budget for the whole page."""
+
+    data: pd.DataFrame
+    spec: dict[str, Any]
+
+
+def availability(overview: pd.DataFrame, target: float) -> VegaChart:
+    """One bar per region (green at or above the target, red below), its availability written on it,
+    the target as one dashed line; the axis starts just below the lowest bar so 99.8 and 99.95 differ."""
     ratios = overview["good"] / overview["valid"].where(overview["valid"] > 0)
-    fig = go.Figure(
-        go.Bar(
-            x=list(overview["region"]),
-            y=[None if pd.isna(r) else float(r) * 100 for r in ratios],  # plain lists: readable in the browser
-            text=[f"{r:.3%}" if pd.notna(r) else "no data" for r in ratios],
-            marker_color=["#2ca02c" if r >= target else "#d62728" for r in ratios.fillna(0)],
-        )
+    low = max(0.0, min(float((ratios.min() if ratios.notna().any() else 1) * 100) - 1, target * 100 - 1))
+    data = pd.DataFrame(
+        {
+            "region": overview["region"].astype(str),
+            "availability_pct": [None if pd.isna(r) else round(float(r) * 100, 4) for r in ratios],
+            "label": [f"{r:.3%}" if pd.notna(r) else "no data" for r in ratios],
+            "label_pct": [low if pd.isna(r) else float(r) * 100 for r in ratios],
+            "colour": ["#2ca02c" if pd.notna(r) and r >= target else "#d62728" for r in ratios],
+            "probes": overview["valid"].astype(int),
+        }
     )
-    fig.add_hline(y=target * 100, line_dash="dash", annotation_text=f"target {target:.1%}")
-    fig.update_yaxes(
-        title="availability %", range=[max(0.0, min(float((ratios.min() or 1) * 100) - 1, target * 100 - 1)), 100.05]
-    )
-    return _layout(fig, "Availability per region vs target")
+    x = {"field": "region", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0}}
+    y = {
+        "type": "quantitative",
+        "title": "availability %",
+        "scale": {"domain": [low, 100.05], "zero": False, "nice": False},
+    }
+    one_mark = {"values": [{}]}  # the target line and its label once, not once per region
+    spec = {
+        "title": "Availability per region vs target",
+        "height": 320,
+        "usermeta": {"embedOptions": {"renderer": "svg"}},  # a few marks: text stays readable in the page
+        "layer": [
+            {
+                "mark": {"type": "bar", "clip": True},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "availability_pct", **y},
+                    "color": {"field": "colour", "type": "nominal", "scale": None},
+                    "tooltip": [
+                        {"field": "region", "type": "nominal"},
+                        {"field": "label", "type": "nominal", "title": "availability"},
+                        {"field": "probes", "type": "quantitative"},
+                    ],
+                },
+            },
+            {
+                "mark": {"type": "text", "dy": -8, "fontSize": 13},
+                "encoding": {"x": x, "y": {"field": "label_pct", **y}, "text": {"field": "label"}},
+            },
+            {
+                "data": one_mark,
+                "mark": {"type": "rule", "strokeDash": [6, 4], "color": "#555"},
+                "encoding": {"y": {"datum": target * 100, **y}},
+            },
+            {
+                "data": one_mark,
+                "mark": {"type": "text", "align": "left", "dx": 4, "dy": -6, "color": "#555"},
+                "encoding": {
+                    "y": {"datum": target * 100, **y},
+                    "x": {"value": 0},
+                    "text": {"value": f"target {target:.1%}"},
+                },
+            },
+        ],
+    }
+    return VegaChart(data, spec)
 
 
-def status_history(history: pd.DataFrame) -> go.Figure:
-    """One row per region, one cell per time bucket, coloured by the share of bad probes: a single
-    heatmap trace, which a browser draws far faster than hundreds of bars."""
-    table = history.assign(bad_share=history["bad"] / history["probes"]).pivot_table(
-        index="region", columns="bucket", values="bad_share", aggfunc="max", sort=False
-    )
-    probes = history.pivot_table(index="region", columns="bucket", values="probes", aggfunc="sum", sort=False)
-    fig = go.Figure(
-        go.Heatmap(
-            z=table.to_numpy().tolist(),
-            x=[str(c) for c in table.columns],
-            y=list(table.index),
-            customdata=probes.reindex_like(table).to_numpy().tolist(),
-            zmin=0,
-            zmax=1,
-            xgap=1,
-            ygap=3,
-            colorscale=[[0, "#2ca02c"], [0.001, "#ff7f0e"], [0.5, "#ff7f0e"], [1, "#d62728"]],
-            showscale=False,
-            hovertemplate="%{y} %{x}<br>%{z:.0%} of %{customdata} probes bad<extra></extra>",
-        )
-    )
-    return _layout(
-        fig, "Status history (green: all good, orange: some failures, red: mostly failing)", 140 + 30 * len(table.index)
-    )
+def status_history(history: pd.DataFrame, width: pd.Timedelta) -> VegaChart:
+    """One row per region, one cell per time bucket (`width` long), coloured by the share of bad
+    probes: green none, orange some, red mostly. Times are UTC, as stored."""
+    data = history.assign(
+        bad_share=history["bad"] / history["probes"],
+        bucket_end=history["bucket"] + width,
+        region=history["region"].astype(str),
+    )[["region", "bucket", "bucket_end", "bad_share", "probes", "bad"]]
+    spec = {
+        "title": "Status history (green: all good, orange: some failures, red: mostly failing)",
+        "height": 90 + 34 * max(1, data["region"].nunique()),  # Streamlit sizes the whole chart: title and axis too
+        "mark": {"type": "rect", "stroke": "white", "strokeWidth": 1},
+        "encoding": {
+            "x": {
+                "field": "bucket",
+                "type": "temporal",
+                "title": "UTC",  # stored naive UTC; Streamlit hands it to the browser as wall-clock time, shown as is
+                "axis": {"format": "%b %d %H:%M", "labelOverlap": True},
+            },
+            "x2": {"field": "bucket_end"},
+            "y": {"field": "region", "type": "nominal", "sort": None, "title": None},
+            "color": {
+                "field": "bad_share",
+                "type": "quantitative",
+                "scale": {"domain": [0, 0.001, 0.5, 1], "range": ["#2ca02c", "#ff7f0e", "#ff7f0e", "#d62728"]},
+                "legend": None,
+            },
+            "tooltip": [
+                {"field": "region", "type": "nominal"},
+                {
+                    "field": "bucket",
+                    "type": "temporal",
+                    "title": "from (UTC)",
+                    "format": "%Y-%m-%d %H:%M",
+                },
+                {"field": "bad_share", "type": "quantitative", "title": "bad", "format": ".1%"},
+                {"field": "probes", "type": "quantitative"},
+            ],
+        },
+    }
+    return VegaChart(data, spec)
 
 
 def latency_over_time(latency: pd.DataFrame, threshold_ms: float, faults: pd.DataFrame | None = None) -> go.Figure:

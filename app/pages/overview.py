@@ -46,8 +46,11 @@ def body(ctx: controls.Context) -> None:
             "cost USD": st.column_config.NumberColumn(format="$%.4f"),
         },
     )
-    st.plotly_chart(figures.availability(table, target), width="stretch")
-    st.plotly_chart(figures.status_history(ctx.query("status_history", ctx.filters, ctx.bucket)), width="stretch")
+    for chart in (
+        figures.availability(table, target),
+        figures.status_history(ctx.query("status_history", ctx.filters, ctx.bucket), pd.Timedelta(ctx.bucket)),
+    ):
+        st.vega_lite_chart(chart.data, chart.spec, width="stretch")
     st.subheader("Burn-rate alerts (multiwindow)")
     counts = ctx.query("window_counts", ctx.now, slo.windows(), ctx.filters.regions)
     alerts = []

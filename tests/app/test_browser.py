@@ -1,6 +1,7 @@
 """The dashboard in a real headless Chromium (Playwright driving Debian's chromium): every page
-loads over a prepared database, its Plotly charts render, the numbers shown match the database,
-and each page leaves a screenshot (tests/artifacts/, or $AOAI_WATCH_SCREENSHOTS)."""
+loads over a prepared database, its charts render (Plotly; the Overview's two are Vega-Lite), the
+numbers shown match the database, and each page leaves a screenshot (tests/artifacts/, or
+$AOAI_WATCH_SCREENSHOTS)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ PAGES = {
     "models": "models",
     "monitor": "monitor",
 }
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot, [data-testid="stVegaLiteChart"] svg.marks'
 SHOTS = Path(os.environ.get("AOAI_WATCH_SCREENSHOTS", Path(__file__).parents[1] / "artifacts"))
 
 
@@ -68,7 +70,7 @@ def browser() -> Iterator[object]:
 def open_page(browser: object, url: str, name: str) -> object:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     page.goto(f"{url}/{PAGES[name]}?refresh=0&range=24h", wait_until="networkidle", timeout=60_000)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=60_000)
+    page.wait_for_selector(CHART, timeout=60_000)
     page.wait_for_timeout(500)  # let the last chart finish drawing before the screenshot
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -78,8 +80,8 @@ def open_page(browser: object, url: str, name: str) -> object:
 @pytest.mark.parametrize("name", list(PAGES))
 def test_each_page_renders_its_charts(dashboard: tuple[str, Path], browser: object, name: str) -> None:
     page = open_page(browser, dashboard[0], name)
-    charts = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')  # type: ignore[attr-defined]
-    assert charts.count() >= 1
+    charts = page.locator(CHART)  # type: ignore[attr-defined]
+    assert charts.count() >= (2 if name == "overview" else 1)
     assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
     assert (SHOTS / f"{name}.png").stat().st_size > 10_000
     page.close()  # type: ignore[attr-defined]
@@ -88,17 +90,45 @@ def test_each_page_renders_its_charts(dashboard: tuple[str, Path], browser: obje
 def test_overview_chart_shows_the_databases_availability(dashboard: tuple[str, Path], browser: object) -> None:
     url, db = dashboard
     page = open_page(browser, url, "overview")
-    bars = page.evaluate(  # type: ignore[attr-defined]
-        "() => { const d = document.querySelector('.js-plotly-plot').data[0]; return [d.x, d.y]; }"
-    )
-    shown = dict(zip(bars[0], bars[1], strict=True))
+    shown = {
+        mark["region"]: float(mark["availability %"]) for mark in marks(page, "bar")
+    }  # what each drawn bar says it is
     _, rows = Store(db).query(
         "SELECT region, 100.0 * count(*) FILTER (WHERE outcome IN "
         "('ok','slow','not_found','content_filter')) / count(*) FROM probe_results GROUP BY region"
     )
+    assert set(shown) == {region for region, _ in rows}
     for region, availability in rows:
-        assert shown[region] == pytest.approx(availability, abs=0.2)
+        assert shown[region] == pytest.approx(availability, abs=0.01)
     page.close()  # type: ignore[attr-defined]
+
+
+def test_overview_status_history_marks_the_buckets_with_failures(dashboard: tuple[str, Path], browser: object) -> None:
+    url, db = dashboard
+    page = open_page(browser, url, "overview")
+    cells = [cell for cell in marks(page, "rect mark") if "bad_share" in cell]
+    _, rows = Store(db).query(
+        "SELECT region, count(*), count(*) FILTER (WHERE bad > 0) FROM (SELECT region, time_bucket(INTERVAL "
+        "'15 minutes', ts) AS b, count(*) FILTER (WHERE outcome NOT IN ('ok','slow','not_found','content_filter')) "
+        "AS bad FROM probe_results GROUP BY ALL) GROUP BY region"
+    )
+    for region, buckets, failing in rows:
+        drawn = [cell for cell in cells if cell["region"] == region]
+        assert len(drawn) == buckets
+        assert sum(float(cell["bad_share"]) > 0 for cell in drawn) == failing
+    assert any(failing for _, _, failing in rows)  # the prepared data has failures to show
+    page.close()  # type: ignore[attr-defined]
+
+
+def marks(page: object, kind: str) -> list[dict[str, str]]:
+    """The drawn Vega-Lite marks of one kind, each as the fields its accessibility label names
+    ("region: eastus2; availability %: 94.4; ...")."""
+    labels = page.evaluate(  # type: ignore[attr-defined]
+        'kind => Array.from(document.querySelectorAll(\'[data-testid="stVegaLiteChart"] '
+        "[aria-roledescription=\"' + kind + '\"]')).map(e => e.getAttribute('aria-label'))",
+        kind,
+    )
+    return [dict(part.split(": ", 1) for part in label.split("; ")) for label in labels if label]
 
 
 def test_cost_page_shows_the_month_so_far(dashboard: tuple[str, Path], browser: object) -> None:

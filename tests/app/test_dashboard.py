@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from aoai_watch.app import figures, queries
@@ -83,7 +84,20 @@ def test_queries_and_figures_as_plain_functions(db: Path) -> None:
     f = queries.Filters(now - timedelta(days=1), now + timedelta(minutes=1))
     overview = queries.overview(store, f, 2000)
     assert set(overview["region"]) == {"eastus2", "swedencentral", "failover"}
-    assert isinstance(figures.availability(overview, 0.999), go.Figure)
+    chart = figures.availability(overview, 0.999)
+    shown = chart.data.set_index("region")
+    ratios = (overview["good"] / overview["valid"] * 100).set_axis(overview["region"])
+    assert shown["availability_pct"].to_dict() == pytest.approx(ratios.to_dict(), abs=1e-3)
+    # eastus2 (an outage every 30 min) is red, the others green; the dashed target line sits at 99.9
+    assert shown.loc["eastus2", "colour"] == "#d62728" and shown.loc["swedencentral", "colour"] == "#2ca02c"
+    assert chart.spec["layer"][2]["encoding"]["y"]["datum"] == pytest.approx(99.9)
+    assert chart.spec["layer"][0]["encoding"]["y"]["scale"]["domain"][0] < ratios.min()  # the lowest bar shows
+    history = queries.status_history(store, f, "15 minutes")
+    cells = figures.status_history(history, pd.Timedelta("15 minutes")).data
+    assert len(cells) == len(history) and ((cells["bucket_end"] - cells["bucket"]) == pd.Timedelta("15 min")).all()
+    east = cells[cells["region"] == "eastus2"]
+    assert east["bad_share"].between(0, 1).all() and (east["bad_share"] > 0).any()
+    assert (cells.loc[cells["region"] == "swedencentral", "bad_share"] == 0).all()
     limits = queries.rate_limits(store, f)
     assert len(limits) == 4 and (limits["retry_after_s"] == 10).all()
     assert limits["recovered_after_s"].notna().all() and (limits["recovered_after_s"] > 0).all()
