@@ -62,14 +62,21 @@ def _completion_shape(v: Callable[[str], Any]) -> dict[str, Any]:
     }
 
 
-def _template(shape: Callable[[Callable[[str], Any]], dict[str, Any]]) -> str:
-    """The shape encoded once as JSON with `%(name)s` holes: rendering a reply is one string format
-    instead of encoding a nested dict per request (the hot path of bench/simulator)."""
+def _template(shape: Callable[[Callable[[str], Any]], dict[str, Any]], holes: tuple[str, ...]) -> str:
+    """The shape encoded once as JSON with a `%s` hole for each per-request value, in the order
+    `holes` names them: rendering a reply is one positional string format instead of encoding a
+    nested dict per request (the hot path of bench/simulator)."""
     text = json.dumps(shape(lambda name: f"@@{name}@@"), separators=(",", ":")).replace("%", "%%")
-    return re.sub(r'"@@(\w+)@@"', r"%(\1)s", text)
+    found = tuple(re.findall(r'"@@(\w+)@@"', text))
+    if found != holes:  # the shape changed: render_completion would fill the wrong holes
+        raise RuntimeError(f"the completion template's holes are {found}, not {holes}")
+    return re.sub(r'"@@(\w+)@@"', "%s", text)
 
 
-_COMPLETION_TEMPLATE = _template(_completion_shape)
+_COMPLETION_TEMPLATE = _template(
+    _completion_shape,
+    ("id", "created", "model", "finish", "content", "prompt_tokens", "completion_tokens", "total_tokens"),
+)
 _string = encode_basestring_ascii  # a JSON string literal, quotes included
 
 
@@ -83,16 +90,16 @@ def render_completion(
     completion_tokens: int,
 ) -> bytes:
     """A non-streamed chat completion's JSON bytes, from the template."""
-    values = {
-        "id": _string(completion_id),
-        "created": created,
-        "model": _string(model_version),
-        "finish": _string(finish),
-        "content": _string(content),
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
+    values = (
+        _string(completion_id),
+        created,
+        _string(model_version),
+        _string(finish),
+        _string(content),
+        prompt_tokens,
+        completion_tokens,
+        prompt_tokens + completion_tokens,
+    )
     return (_COMPLETION_TEMPLATE % values).encode()
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """The verdict for one request. `limit` says which counter refused it ("tokens" or "requests")."""
+class Admission(NamedTuple):
+    """The verdict for one request. `limit` says which counter refused it ("tokens" or "requests").
+    A NamedTuple, not a frozen dataclass: one is made per request, and a frozen dataclass's
+    __init__ costs ~1 us (bench/simulator)."""
 
     admitted: bool
     remaining_requests: int

@@ -163,9 +163,7 @@ class Call:
         self.deployment: DeploymentSpec | None = None
         self.path_params: dict[str, str] = {}
         # one pass over the raw headers; the first of repeated names wins, as elsewhere
-        self.request_headers: dict[bytes, bytes] = {}
-        for key, value in reversed(scope["headers"]):
-            self.request_headers[key] = value
+        self.request_headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))
         raw_query = scope.get("query_string", b"")
         self.query = {k: v[0] for k, v in parse_qs(raw_query.decode("latin-1")).items()} if raw_query else {}
         rid = self.request_id.encode()
@@ -195,15 +193,24 @@ class Call:
         ]
 
     def record(self, status: int, stream: bool = False) -> None:
-        self.region.record(
-            self.deployment_name,
-            status,
-            self.client_request_id,
-            self.arrived,
-            self.request_id,
-            self.operation,
-            self.usage if status == 200 else (0, 0),
-            stream,
+        """RegionState.record for this call, written out: it runs on every answer (bench/simulator)."""
+        region, deployment, arrived = self.region, self.deployment_name, self.arrived
+        prompt, completion = self.usage if status == 200 else (0, 0)
+        client_rid = self.request_headers.get(b"x-ms-client-request-id")
+        region.served[(deployment, status)] += 1
+        region.log.append(
+            (
+                arrived,
+                deployment,
+                status,
+                client_rid.decode("latin-1") if client_rid else None,
+                self.request_id,
+                self.operation,
+                prompt,
+                completion,
+                (time.time() - arrived) * 1000.0,
+                stream,
+            )
         )
 
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
