@@ -110,6 +110,20 @@ async def serve(simulator: Simulator, ready_file: str | None, out: TextIO) -> No
         print("simulator stopped", file=out, flush=True)
 
 
+def monitor_tables(info: dict[str, Any]) -> list[str]:
+    """The config's [monitor] tables (TOML lines) that point `import-metrics` at a simulated Azure
+    Monitor described by `Monitor.describe()`."""
+    lines = ["[monitor]", f'ca_file = "{info["ca_file"]}"', f'logs_endpoint = "{info["logs_endpoint"]}"']
+    for region, rid in info["resource_ids"].items():
+        lines += [
+            f"[monitor.regions.{region}]",
+            f'resource_id = "{rid}"',
+            f'metrics_endpoint = "{info["metrics_endpoints"][region]}"',
+            f'workspace_id = "{info["workspace_id"]}"',
+        ]
+    return lines
+
+
 def monitor_instructions(info: dict[str, Any]) -> str:
     """How to point `aoai-watch import-metrics` at the simulated Azure Monitor: the environment for
     DefaultAzureCredential's managed identity, and the [monitor] tables for the config file."""
@@ -119,18 +133,8 @@ def monitor_instructions(info: dict[str, Any]) -> str:
         f"    IDENTITY_ENDPOINT={info['identity_endpoint']}",
         f"    IDENTITY_HEADER={info['identity_header']}",
         "  and add to the config:",
-        "    [monitor]",
-        f'    ca_file = "{info["ca_file"]}"',
-        f'    logs_endpoint = "{info["logs_endpoint"]}"',
     ]
-    for region, rid in info["resource_ids"].items():
-        lines += [
-            f"    [monitor.regions.{region}]",
-            f'    resource_id = "{rid}"',
-            f'    metrics_endpoint = "{info["metrics_endpoints"][region]}"',
-            f'    workspace_id = "{info["workspace_id"]}"',
-        ]
-    return "\n".join(lines)
+    return "\n".join(lines + ["    " + line for line in monitor_tables(info)])
 
 
 def run(

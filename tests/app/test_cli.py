@@ -231,7 +231,11 @@ def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if store.count() >= 6 and store.query("SELECT count(*) FROM drills")[1][0][0] == 1:
+                if (
+                    store.count() >= 6
+                    and store.query("SELECT count(*) FROM drills")[1][0][0] == 1
+                    and store.query("SELECT count(*) FROM monitor_imports")[1][0][0] >= 2  # one per region
+                ):
                     break
             except Exception:
                 pass
@@ -244,3 +248,8 @@ def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path
     assert f"open http://127.0.0.1:{port}" in out and "demo stopped" in out, err
     _, rows = store.query("SELECT DISTINCT region FROM probe_results ORDER BY region")
     assert [r[0] for r in rows] == ["eastus2", "failover", "swedencentral"]
+    # Azure Monitor's view of both regions, imported from the simulator: requests it served
+    _, rows = store.query(
+        "SELECT region, sum(value) FROM monitor_metrics WHERE metric = 'AzureOpenAIRequests' GROUP BY region"
+    )
+    assert {region for region, requests in rows if requests > 0} == {"eastus2", "swedencentral"}, err
