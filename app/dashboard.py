@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 st.set_page_config(page_title="aoai-watch", page_icon=":satellite:", layout="wide")
-HERE = Path(__file__).parent / "pages"
+HERE = Path(__file__).parent / "views"  # not "pages": Streamlit would also serve that folder as old-style pages
 navigation = st.navigation(
     [
         st.Page(HERE / "overview.py", title="Overview", default=True),

@@ -5,6 +5,7 @@ $AOAI_WATCH_SCREENSHOTS)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -32,28 +33,36 @@ CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot, [data-testid="stVegaLite
 SHOTS = Path(os.environ.get("AOAI_WATCH_SCREENSHOTS", Path(__file__).parents[1] / "artifacts"))
 
 
-@pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    db = tmp_path_factory.mktemp("browser") / "dash.duckdb"
-    prepare(db)
+@contextlib.contextmanager
+def running_dashboard(db: Path) -> Iterator[str]:
+    """`aoai-watch dashboard` over `db` on a free port, until the block ends; yields its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = serve.start(db, port=port, quiet=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.3)
-    yield url, db
-    process.terminate()
-    process.wait(10)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    db = tmp_path_factory.mktemp("browser") / "dash.duckdb"
+    prepare(db)
+    with running_dashboard(db) as url:
+        yield url, db
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +166,26 @@ def test_monitor_page_plots_azures_availability_from_the_database(dashboard: tup
         assert min(traces[f"{region} (Azure Monitor)"]) == pytest.approx(lowest, abs=0.01)
     assert "disagreement" in traces  # the swedencentral bucket no probe saw
     page.close()  # type: ignore[attr-defined]
+
+
+def test_a_shared_link_to_a_page_opens_that_page_on_a_fresh_server(
+    dashboard: tuple[str, Path], browser: object
+) -> None:
+    """The first visitor after a restart follows a link to Latency: they get the dashboard's own
+    navigation and wide layout, not a bare page script (Streamlit's old `pages/` discovery)."""
+    with running_dashboard(dashboard[1]) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+        page.goto(f"{url}/latency?refresh=0&range=24h", wait_until="networkidle", timeout=60_000)
+        page.wait_for_selector(CHART, timeout=60_000)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text().split("\n")
+        assert [item for item in nav if item.strip()] == [
+            "Overview",
+            "Latency",
+            "Errors & 429s",
+            "Tokens & cost",
+            "Drills",
+            "Model versions",
+            "Azure Monitor",
+        ]
+        assert page.locator("h1").first.inner_text().strip() == "Latency"
+        page.close()

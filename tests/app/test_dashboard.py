@@ -17,13 +17,13 @@ from tests.app.dashboard_data import prepare
 
 APP = str(Path(__file__).parents[2] / "app" / "dashboard.py")
 PAGES = [
-    "pages/overview.py",
-    "pages/latency.py",
-    "pages/errors.py",
-    "pages/cost.py",
-    "pages/drills.py",
-    "pages/models.py",
-    "pages/monitor.py",
+    "views/overview.py",
+    "views/latency.py",
+    "views/errors.py",
+    "views/cost.py",
+    "views/drills.py",
+    "views/models.py",
+    "views/monitor.py",
 ]
 
 
@@ -49,7 +49,7 @@ def run_page(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_data(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> None:
     at = run_page(monkeypatch, db, page)
-    assert (at.title and not at.info) or page == "pages/drills.py"
+    assert (at.title and not at.info) or page == "views/drills.py"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -116,7 +116,7 @@ def test_queries_and_figures_as_plain_functions(db: Path) -> None:
 def test_monitor_page_flags_the_bucket_where_azure_saw_errors_the_probes_missed(
     monkeypatch: pytest.MonkeyPatch, db: Path
 ) -> None:
-    at = run_page(monkeypatch, db, "pages/monitor.py")
+    at = run_page(monkeypatch, db, "views/monitor.py")
     flags = at.dataframe[0].value
     assert list(flags["region"]) == ["swedencentral"] and list(flags["kind"]) == ["Azure errors unseen"]
     assert "20 5xx" in flags["detail"][0]
@@ -132,5 +132,5 @@ def test_monitor_page_without_imported_metrics_explains_the_import(
 
     db = tmp_path / "probes-only.duckdb"
     Store(db).write([ProbeResult(region="eastus2", deployment="gpt-4o", kind="chat", outcome="ok", prober="t")])
-    at = run_page(monkeypatch, db, "pages/monitor.py")
+    at = run_page(monkeypatch, db, "views/monitor.py")
     assert "aoai-watch import-metrics" in at.info[0].value and "Monitoring Reader" in at.info[0].value
