@@ -138,45 +138,93 @@ def availability(overview: pd.DataFrame, target: float) -> VegaChart:
     return VegaChart(data, spec)
 
 
-def status_history(history: pd.DataFrame, width: pd.Timedelta) -> VegaChart:
+def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFrame | None = None) -> VegaChart:
     """One row per region, one cell per time bucket (`width` long), coloured by the share of bad
-    probes: green none, orange some, red mostly. Times are UTC, as stored."""
-    data = history.assign(
+    probes: green none, orange some, red mostly. Injected faults (`queries.fault_windows`) darken
+    their region's row while they ran, with a black outline. Times are UTC, as stored."""
+    cells = history.assign(
+        layer="cell",
         bad_share=history["bad"] / history["probes"],
         bucket_end=history["bucket"] + width,
         region=history["region"].astype(str),
-    )[["region", "bucket", "bucket_end", "bad_share", "probes", "bad"]]
-    spec = {
-        "title": "Status history (green: all good, orange: some failures, red: mostly failing)",
-        "height": 90 + 34 * max(1, data["region"].nunique()),  # Streamlit sizes the whole chart: title and axis too
-        "mark": {"type": "rect", "stroke": "white", "strokeWidth": 1},
-        "encoding": {
-            "x": {
-                "field": "bucket",
-                "type": "temporal",
-                "title": "UTC",  # stored naive UTC; Streamlit hands it to the browser as wall-clock time, shown as is
-                "axis": {"format": "%b %d %H:%M", "labelOverlap": True},
-            },
-            "x2": {"field": "bucket_end"},
-            "y": {"field": "region", "type": "nominal", "sort": None, "title": None},
-            "color": {
-                "field": "bad_share",
-                "type": "quantitative",
-                "scale": {"domain": [0, 0.001, 0.5, 1], "range": ["#2ca02c", "#ff7f0e", "#ff7f0e", "#d62728"]},
-                "legend": None,
-            },
-            "tooltip": [
-                {"field": "region", "type": "nominal"},
+        fault=None,
+        fault_end=pd.NaT,
+    )
+    frames = [cells]
+    if faults is not None and not faults.empty:
+        shown = faults[faults["region"].isin(set(cells["region"]))]
+        frames.append(
+            pd.DataFrame(
                 {
-                    "field": "bucket",
-                    "type": "temporal",
-                    "title": "from (UTC)",
-                    "format": "%Y-%m-%d %H:%M",
+                    "layer": "fault",
+                    "region": shown["region"].astype(str),
+                    "bucket": shown["start_ts"],
+                    # drawn at least one bucket wide: a 2-second fault would be no pixel wide in a day
+                    "bucket_end": shown["end_ts"].where(
+                        shown["end_ts"] - shown["start_ts"] >= width, shown["start_ts"] + width
+                    ),
+                    "fault_end": shown["end_ts"],
+                    "fault": shown["kind"].astype(str),
+                }
+            )
+        )
+    data = pd.concat([f for f in frames if not f.empty] or [cells], ignore_index=True)[
+        ["layer", "region", "bucket", "bucket_end", "bad_share", "probes", "bad", "fault", "fault_end"]
+    ]
+    x = {
+        "field": "bucket",
+        "type": "temporal",
+        "title": "UTC",  # stored naive UTC; Streamlit hands it to the browser as wall-clock time, shown as is
+        "axis": {"format": "%b %d %H:%M", "labelOverlap": True},
+    }
+    y = {"field": "region", "type": "nominal", "sort": None, "title": None}
+    start = {"field": "bucket", "type": "temporal", "title": "from (UTC)", "format": "%Y-%m-%d %H:%M"}
+    spec = {
+        "title": "Status history (green: all good, orange: some failures, red: mostly failing; dark: a fault injected)",
+        "height": 90 + 34 * max(1, cells["region"].nunique()),  # Streamlit sizes the whole chart: title and axis too
+        "layer": [
+            {
+                "transform": [{"filter": "datum.layer === 'cell'"}],
+                "mark": {"type": "rect", "stroke": "white", "strokeWidth": 1},
+                "encoding": {
+                    "x": x,
+                    "x2": {"field": "bucket_end"},
+                    "y": y,
+                    "color": {
+                        "field": "bad_share",
+                        "type": "quantitative",
+                        "scale": {"domain": [0, 0.001, 0.5, 1], "range": ["#2ca02c", "#ff7f0e", "#ff7f0e", "#d62728"]},
+                        "legend": None,
+                    },
+                    "tooltip": [
+                        {"field": "region", "type": "nominal"},
+                        start,
+                        {"field": "bad_share", "type": "quantitative", "title": "bad", "format": ".1%"},
+                        {"field": "probes", "type": "quantitative"},
+                    ],
                 },
-                {"field": "bad_share", "type": "quantitative", "title": "bad", "format": ".1%"},
-                {"field": "probes", "type": "quantitative"},
-            ],
-        },
+            },
+            {
+                "transform": [{"filter": "datum.layer === 'fault'"}],
+                "mark": {"type": "rect", "color": "black", "opacity": 0.3, "stroke": "black", "strokeWidth": 1.5},
+                "encoding": {
+                    "x": x,
+                    "x2": {"field": "bucket_end"},
+                    "y": y,
+                    "tooltip": [
+                        {"field": "fault", "type": "nominal"},
+                        {"field": "region", "type": "nominal"},
+                        start,
+                        {
+                            "field": "fault_end",
+                            "type": "temporal",
+                            "title": "until (UTC)",
+                            "format": "%Y-%m-%d %H:%M:%S",
+                        },
+                    ],
+                },
+            },
+        ],
     }
     return VegaChart(data, spec)
 

@@ -48,7 +48,11 @@ def body(ctx: controls.Context) -> None:
     )
     for chart in (
         figures.availability(table, target),
-        figures.status_history(ctx.query("status_history", ctx.filters, ctx.bucket), pd.Timedelta(ctx.bucket)),
+        figures.status_history(
+            ctx.query("status_history", ctx.filters, ctx.bucket),
+            pd.Timedelta(ctx.bucket),
+            ctx.query("fault_windows", ctx.filters),
+        ),
     ):
         st.vega_lite_chart(chart.data, chart.spec, width="stretch")
     st.subheader("Burn-rate alerts (multiwindow)")

@@ -93,7 +93,14 @@ def test_queries_and_figures_as_plain_functions(db: Path) -> None:
     assert chart.spec["layer"][2]["encoding"]["y"]["datum"] == pytest.approx(99.9)
     assert chart.spec["layer"][0]["encoding"]["y"]["scale"]["domain"][0] < ratios.min()  # the lowest bar shows
     history = queries.status_history(store, f, "15 minutes")
-    cells = figures.status_history(history, pd.Timedelta("15 minutes")).data
+    faults = queries.fault_windows(store, f)
+    drawn = figures.status_history(history, pd.Timedelta("15 minutes"), faults).data
+    cells, shaded = drawn[drawn["layer"] == "cell"], drawn[drawn["layer"] == "fault"]
+    assert len(faults) >= 1 and list(shaded["region"]) == list(faults["region"])  # each fault on its region's row
+    assert (shaded["bucket"] == faults["start_ts"].to_numpy()).all()
+    # the 2-second fault is drawn a bucket wide, and its tooltip keeps the real end
+    assert ((shaded["bucket_end"] - shaded["bucket"]) >= pd.Timedelta("15 min")).all()
+    assert (shaded["fault_end"] == faults["end_ts"].to_numpy()).all()
     assert len(cells) == len(history) and ((cells["bucket_end"] - cells["bucket"]) == pd.Timedelta("15 min")).all()
     east = cells[cells["region"] == "eastus2"]
     assert east["bad_share"].between(0, 1).all() and (east["bad_share"] > 0).any()
