@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from ..chaos.simulator import SimulatorThread, default_region
+from ..chaos.simulator.cli import toml_string
 
 DEMO_DB = Path("data/demo.duckdb")
 DRILL = Path(__file__).resolve().parents[1] / "data" / "drills" / "01-eastus2-outage.toml"
@@ -25,7 +26,7 @@ FIRST_IMPORT_S, IMPORT_EVERY_S = 15, 60
 
 
 def _config(urls: dict[str, str], folder: Path, monitor_tables: list[str]) -> Path:
-    text = f'database = "{DEMO_DB.resolve()}"\n'
+    text = f"database = {toml_string(DEMO_DB.resolve())}\n"
     for priority, name in enumerate(("eastus2", "swedencentral"), start=1):
         text += (
             f'[[regions]]\nname = "{name}"\nendpoint = "{urls[name]}"\npriority = {priority}\n'
@@ -62,6 +63,9 @@ def run(port: int = 8501, seed: int | None = None) -> int:
         sim.add_fault("http_error", "eastus2", {"status": 503}, probability=0.04)
         sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 5}, probability=0.03)
         monitor = sim.simulator.monitor.describe()  # type: ignore[union-attr]
+        # the simulator's managed identity, set before any thread starts (setenv is not thread-safe)
+        os.environ["IDENTITY_ENDPOINT"] = monitor["identity_endpoint"]
+        os.environ["IDENTITY_HEADER"] = monitor["identity_header"]
         config = load_config(_config(sim.urls, DEMO_DB.parent, monitor_tables(monitor)))
         dashboard = serve.start(DEMO_DB, port=port, quiet=True)
         print(
@@ -89,18 +93,18 @@ def run(port: int = 8501, seed: int | None = None) -> int:
             managed identity (the demo has no `az login`)."""
             from datetime import UTC, datetime, timedelta
 
-            from azure.identity import ManagedIdentityCredential
-
             from ..probes.monitor.importer import import_metrics
 
-            os.environ["IDENTITY_ENDPOINT"] = monitor["identity_endpoint"]
-            os.environ["IDENTITY_HEADER"] = monitor["identity_header"]
-            credential = ManagedIdentityCredential()
+            credential = None
             wait_s = FIRST_IMPORT_S
             while not stop.wait(wait_s):
                 wait_s = IMPORT_EVERY_S
                 now = datetime.now(UTC).replace(tzinfo=None)
                 try:  # the last half hour again: imports are idempotent and complete provisional points
+                    if credential is None:
+                        from azure.identity import ManagedIdentityCredential
+
+                        credential = ManagedIdentityCredential()  # reads IDENTITY_ENDPOINT / IDENTITY_HEADER
                     result = import_metrics(config, now - timedelta(minutes=30), now, credential)
                 except Exception as error:  # the demo goes on without it
                     print(f"Azure Monitor import failed: {error}", file=sys.stderr, flush=True)

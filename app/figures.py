@@ -140,36 +140,41 @@ def availability(overview: pd.DataFrame, target: float) -> VegaChart:
 
 def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFrame | None = None) -> VegaChart:
     """One row per region, one cell per time bucket (`width` long), coloured by the share of bad
-    probes: green none, orange some, red mostly. Injected faults (`queries.fault_windows`) darken
-    their region's row while they ran, with a black outline. Times are UTC, as stored."""
+    probes: green none, orange some, red half or more. Faults injected by drills
+    (`queries.fault_windows`) darken, with a black outline, the buckets of their region's row they
+    touched. Times are UTC, as stored."""
     cells = history.assign(
         layer="cell",
         bad_share=history["bad"] / history["probes"],
         bucket_end=history["bucket"] + width,
         region=history["region"].astype(str),
         fault=None,
-        fault_end=pd.NaT,
+        fault_from=None,
+        fault_until=None,
     )
     frames = [cells]
-    if faults is not None and not faults.empty:
+    if faults is not None and not faults.empty and not cells.empty:
         shown = faults[faults["region"].isin(set(cells["region"]))]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "layer": "fault",
-                    "region": shown["region"].astype(str),
-                    "bucket": shown["start_ts"],
-                    # drawn at least one bucket wide: a 2-second fault would be no pixel wide in a day
-                    "bucket_end": shown["end_ts"].where(
-                        shown["end_ts"] - shown["start_ts"] >= width, shown["start_ts"] + width
-                    ),
-                    "fault_end": shown["end_ts"],
-                    "fault": shown["kind"].astype(str),
-                }
-            )
+        recorded_end = shown["recorded_end_ts"] if "recorded_end_ts" in shown else shown["end_ts"]
+        # on the buckets' grid (DuckDB's time_bucket and pandas' floor share it for these widths), so
+        # a 2-second fault darkens the bucket it happened in; and within the range the cells cover
+        lo, hi = cells["bucket"].min(), cells["bucket_end"].max()
+        floor = shown["start_ts"].dt.floor(width)
+        ceil = shown["end_ts"].fillna(shown["start_ts"]).dt.ceil(width)
+        drawn = pd.DataFrame(
+            {
+                "layer": "fault",
+                "region": shown["region"].astype(str),
+                "bucket": floor.clip(lower=lo),
+                "bucket_end": ceil.where(ceil > floor, floor + width).clip(upper=hi),
+                "fault": shown["kind"].astype(str),
+                "fault_from": shown["start_ts"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+                "fault_until": recorded_end.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("not recorded"),
+            }
         )
+        frames.append(drawn[drawn["bucket"] < drawn["bucket_end"]])
     data = pd.concat([f for f in frames if not f.empty] or [cells], ignore_index=True)[
-        ["layer", "region", "bucket", "bucket_end", "bad_share", "probes", "bad", "fault", "fault_end"]
+        ["layer", "region", "bucket", "bucket_end", "bad_share", "probes", "bad", "fault", "fault_from", "fault_until"]
     ]
     x = {
         "field": "bucket",
@@ -178,9 +183,8 @@ def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFr
         "axis": {"format": "%b %d %H:%M", "labelOverlap": True},
     }
     y = {"field": "region", "type": "nominal", "sort": None, "title": None}
-    start = {"field": "bucket", "type": "temporal", "title": "from (UTC)", "format": "%Y-%m-%d %H:%M"}
     spec = {
-        "title": "Status history (green: all good, orange: some failures, red: mostly failing; dark: a fault injected)",
+        "title": "Status history (green: all good, orange: some failures, red: half or more; dark: a drill's fault)",
         "height": 90 + 34 * max(1, cells["region"].nunique()),  # Streamlit sizes the whole chart: title and axis too
         "layer": [
             {
@@ -193,12 +197,17 @@ def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFr
                     "color": {
                         "field": "bad_share",
                         "type": "quantitative",
-                        "scale": {"domain": [0, 0.001, 0.5, 1], "range": ["#2ca02c", "#ff7f0e", "#ff7f0e", "#d62728"]},
+                        # three colours, no blend: one failure in 2,000 probes is as orange as 40% are
+                        "scale": {
+                            "type": "threshold",
+                            "domain": [1e-9, 0.5],
+                            "range": ["#2ca02c", "#ff7f0e", "#d62728"],
+                        },
                         "legend": None,
                     },
                     "tooltip": [
                         {"field": "region", "type": "nominal"},
-                        start,
+                        {"field": "bucket", "type": "temporal", "title": "from (UTC)", "format": "%Y-%m-%d %H:%M"},
                         {"field": "bad_share", "type": "quantitative", "title": "bad", "format": ".1%"},
                         {"field": "probes", "type": "quantitative"},
                     ],
@@ -214,13 +223,8 @@ def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFr
                     "tooltip": [
                         {"field": "fault", "type": "nominal"},
                         {"field": "region", "type": "nominal"},
-                        start,
-                        {
-                            "field": "fault_end",
-                            "type": "temporal",
-                            "title": "until (UTC)",
-                            "format": "%Y-%m-%d %H:%M:%S",
-                        },
+                        {"field": "fault_from", "type": "nominal", "title": "from (UTC)"},
+                        {"field": "fault_until", "type": "nominal", "title": "until (UTC)"},
                     ],
                 },
             },

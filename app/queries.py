@@ -269,16 +269,17 @@ def drill_faults(store: Store, run_id: str) -> pd.DataFrame:
 
 
 def fault_windows(store: Store, f: Filters) -> pd.DataFrame:
-    """Injected faults overlapping the time range, to shade on time charts."""
+    """Injected faults overlapping the time range, to shade on time charts; `end_ts` is one minute
+    after the start when the end was not recorded (`recorded_end_ts` null)."""
     try:
         return _frame(
             store,
-            "SELECT kind, region, start_ts, coalesce(end_ts, start_ts + INTERVAL 1 MINUTE) AS end_ts "
-            "FROM faults WHERE start_ts < ? AND coalesce(end_ts, start_ts) >= ?",
+            "SELECT kind, region, start_ts, coalesce(end_ts, start_ts + INTERVAL 1 MINUTE) AS end_ts, "
+            "end_ts AS recorded_end_ts FROM faults WHERE start_ts < ? AND coalesce(end_ts, start_ts) >= ?",
             [f.until, f.since],
         )
     except Exception:
-        return pd.DataFrame(columns=["kind", "region", "start_ts", "end_ts"])
+        return pd.DataFrame(columns=["kind", "region", "start_ts", "end_ts", "recorded_end_ts"])
 
 
 def model_versions(store: Store, f: Filters) -> pd.DataFrame:

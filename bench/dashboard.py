@@ -57,9 +57,11 @@ st.vega_lite_chart(pd.DataFrame({"x": ["a", "b"], "y": [1, 2]}), bars)
 st.vega_lite_chart(pd.DataFrame({"x": ["a", "b"], "y": [2, 1]}), bars)
 """
 # Rendered = both charts drawn. Vega draws into an svg (or, over 2,000 marks, a canvas) of class
-# "marks"; one Plotly chart alone holds two .main-svg layers, so Plotly is counted by its plots.
+# "marks", made before its marks: a chart counts once a mark is drawn in it (or its canvas is up).
+# One Plotly chart alone holds two .main-svg layers, so Plotly is counted by its plots.
 DRAWN = {
-    "vega": "document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] .marks').length >= 2",
+    "vega": "Array.from(document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]'))"
+    ".filter(c => c.querySelector('.role-mark > *, canvas.marks')).length >= 2",
     "plotly": "document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot .main-svg').length >= 4",
 }
 

@@ -110,16 +110,27 @@ async def serve(simulator: Simulator, ready_file: str | None, out: TextIO) -> No
         print("simulator stopped", file=out, flush=True)
 
 
+def toml_string(value: object) -> str:
+    """`value` as a TOML basic string: JSON's escapes are TOML's, so a path with a backslash or a
+    quote stays one string."""
+    return json.dumps(str(value))
+
+
 def monitor_tables(info: dict[str, Any]) -> list[str]:
     """The config's [monitor] tables (TOML lines) that point `import-metrics` at a simulated Azure
-    Monitor described by `Monitor.describe()`."""
-    lines = ["[monitor]", f'ca_file = "{info["ca_file"]}"', f'logs_endpoint = "{info["logs_endpoint"]}"']
+    Monitor described by `Monitor.describe()`; points are judged once they are a few lags old."""
+    lines = [
+        "[monitor]",
+        f"ca_file = {toml_string(info['ca_file'])}",
+        f"logs_endpoint = {toml_string(info['logs_endpoint'])}",
+        f"ingestion_lag_s = {max(30.0, 3 * info['lag_s']):g}",
+    ]
     for region, rid in info["resource_ids"].items():
         lines += [
             f"[monitor.regions.{region}]",
-            f'resource_id = "{rid}"',
-            f'metrics_endpoint = "{info["metrics_endpoints"][region]}"',
-            f'workspace_id = "{info["workspace_id"]}"',
+            f"resource_id = {toml_string(rid)}",
+            f"metrics_endpoint = {toml_string(info['metrics_endpoints'][region])}",
+            f"workspace_id = {toml_string(info['workspace_id'])}",
         ]
     return lines
 
