@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
 
 BENCHES = ["simulator", "failover", "probes", "dashboard"]
@@ -14,9 +15,14 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}", file=sys.stderr)
         return 2
+    if len(names) == 1:
+        return importlib.import_module(f"bench.{names[0]}").main("--quick" in argv)
     status = 0
     for name in names:
-        status |= importlib.import_module(f"bench.{name}").main("--quick" in argv)
+        # each in its own process: what one bench imports, starts or leaves behind (LiteLLM, event
+        # loops, caches) must not weigh on the next one's numbers
+        options = [a for a in argv if a.startswith("-")]
+        status |= subprocess.run([sys.executable, "-m", "bench", name, *options], check=False).returncode
     return status
 
 
