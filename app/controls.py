@@ -65,9 +65,11 @@ def slo_targets() -> SloTargets:
     return SloTargets()
 
 
-def _param_list(name: str) -> list[str]:
-    value = st.query_params.get(name, "")
-    return [v for v in value.split(",") if v]
+def _url_multiselect(label: str, options: list[str], key: str) -> list[str]:
+    """A sidebar multiselect whose starting choice is the URL's `key` parameter (comma-separated;
+    names no longer in `options` are dropped); nothing chosen means all."""
+    in_url = [v for v in st.query_params.get(key, "").split(",") if v in options]
+    return st.multiselect(label, options, default=in_url, key=key, placeholder=f"all {key}")
 
 
 def context() -> Context | None:
@@ -86,20 +88,8 @@ def context() -> Context | None:
     range_key = range_key if range_key in RANGES else "24h"
     with st.sidebar:
         range_key = st.selectbox("Time range", list(RANGES), index=list(RANGES).index(range_key), key="range")
-        chosen_regions = st.multiselect(
-            "Regions",
-            regions,
-            default=[r for r in _param_list("regions") if r in regions],
-            key="regions",
-            placeholder="all regions",
-        )
-        chosen_kinds = st.multiselect(
-            "Probe kinds",
-            kinds,
-            default=[k for k in _param_list("kinds") if k in kinds],
-            key="kinds",
-            placeholder="all kinds",
-        )
+        chosen_regions = _url_multiselect("Regions", regions, "regions")
+        chosen_kinds = _url_multiselect("Probe kinds", kinds, "kinds")
         st.toggle("Auto-refresh (30 s)", value=st.query_params.get("refresh", "1") == "1", key="refresh")
         st.caption(f"Database: `{store.path}`")
     st.query_params.update(

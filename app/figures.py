@@ -155,7 +155,6 @@ def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFr
     frames = [cells]
     if faults is not None and not faults.empty and not cells.empty:
         shown = faults[faults["region"].isin(set(cells["region"]))]
-        recorded_end = shown["recorded_end_ts"] if "recorded_end_ts" in shown else shown["end_ts"]
         # on the buckets' grid (DuckDB's time_bucket and pandas' floor share it for these widths), so
         # a 2-second fault darkens the bucket it happened in; and within the range the cells cover
         lo, hi = cells["bucket"].min(), cells["bucket_end"].max()
@@ -169,7 +168,7 @@ def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFr
                 "bucket_end": ceil.where(ceil > floor, floor + width).clip(upper=hi),
                 "fault": shown["kind"].astype(str),
                 "fault_from": shown["start_ts"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-                "fault_until": recorded_end.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("not recorded"),
+                "fault_until": shown["recorded_end_ts"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("not recorded"),
             }
         )
         frames.append(drawn[drawn["bucket"] < drawn["bucket_end"]])

@@ -18,6 +18,7 @@ azure-core sends bearer tokens over HTTPS only, hence TLS even on 127.0.0.1: cli
 
 from __future__ import annotations
 
+import abc
 import json
 import re
 import secrets
@@ -132,11 +133,11 @@ class Monitor:
         return None
 
 
-class _JsonApi:
+class _JsonApi(abc.ABC):
     """An HTTPS JSON endpoint: read the body (1 MB at most), `answer(scope, raw)` -> (status, body)."""
 
-    def answer(self, scope: asgi.Scope, raw: bytes) -> tuple[int, Any]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def answer(self, scope: asgi.Scope, raw: bytes) -> tuple[int, Any]: ...
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         if scope["type"] != "http":
