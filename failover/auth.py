@@ -1,6 +1,12 @@
 """Credentials per region: a key from an environment variable, or an Entra ID token provider whose
 every call is bounded in time (an unreachable managed-identity endpoint can otherwise hang for
-minutes; see shared/reference/stack-notes.md)."""
+minutes).
+
+A provider call runs in a thread of its own, never in a shared pool: a call that hangs past its
+bound keeps only its own thread, so it cannot starve later calls (a bounded pool of four would,
+after four hung calls, time out every later Entra call in the process). While a call of the same
+wrapper is still running, later callers wait for that call instead of starting another, so a
+provider that never returns holds at most one thread per region."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import os
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -18,7 +25,6 @@ __all__ = ["ENTRA_SCOPE", "TokenProvider", "api_key_for", "async_token_provider"
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 TokenProvider = Callable[[], str] | Callable[[], Awaitable[str]]
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="aoai-credential")
 
 
 def api_key_for(region: RegionConfig, environ: Mapping[str, str] = os.environ) -> str:
@@ -43,9 +49,11 @@ def sync_token_provider(provider: Callable[[], Any], timeout_s: float, region: s
     """Wrap a token callable so each call ends within `timeout_s` and fails as `CredentialError`
     with a message that names the region but never a token."""
 
+    calls = _SingleFlight(provider, region)
+
     def bounded() -> str:
         try:
-            token = _POOL.submit(provider).result(timeout=timeout_s)
+            token = calls.start().result(timeout=timeout_s)
         except Exception as exc:
             raise _credential_error(exc, region, timeout_s) from None
         return _checked(token, region)
@@ -56,17 +64,46 @@ def sync_token_provider(provider: Callable[[], Any], timeout_s: float, region: s
 def async_token_provider(provider: Callable[[], Any], timeout_s: float, region: str) -> Callable[[], Awaitable[str]]:
     """The async twin: accepts an async or a plain callable (the latter runs in a thread)."""
 
+    calls = None if inspect.iscoroutinefunction(provider) else _SingleFlight(provider, region)
+
     async def bounded() -> str:
         try:
-            if inspect.iscoroutinefunction(provider):
+            if calls is None:
                 token = await asyncio.wait_for(provider(), timeout_s)
             else:
-                token = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_POOL, provider), timeout_s)
+                # shield: a timed-out waiter must not cancel the call other waiters share
+                token = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(calls.start())), timeout_s)
         except Exception as exc:
             raise _credential_error(exc, region, timeout_s) from None
         return _checked(token, region)
 
     return bounded
+
+
+class _SingleFlight:
+    """Runs `provider` in a daemon thread of its own; callers that come while a call is running
+    share that call's future instead of starting another."""
+
+    def __init__(self, provider: Callable[[], Any], region: str) -> None:
+        self._provider = provider
+        self._name = f"aoai-credential-{region}"
+        self._lock = threading.Lock()
+        self._running: concurrent.futures.Future[Any] | None = None
+
+    def start(self) -> concurrent.futures.Future[Any]:
+        with self._lock:
+            if self._running is not None and not self._running.done():
+                return self._running
+            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            self._running = future
+        threading.Thread(target=self._run, args=(future,), name=self._name, daemon=True).start()
+        return future
+
+    def _run(self, future: concurrent.futures.Future[Any]) -> None:
+        try:
+            future.set_result(self._provider())
+        except BaseException as exc:  # handed to every waiter
+            future.set_exception(exc)
 
 
 def _credential_error(exc: Exception, region: str, timeout_s: float) -> CredentialError:

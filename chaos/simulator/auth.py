@@ -13,6 +13,7 @@ import base64
 import binascii
 import hmac
 import json
+import math
 import time
 from typing import Any
 
@@ -68,14 +69,16 @@ def decode_claims(token: str) -> dict[str, Any] | None:
 
 
 def mint_token(aud: str = AUDIENCE, expires_in_s: float = 3600.0, **claims: Any) -> str:
-    """An unsigned-looking JWT for tests: header.payload.signature, base64url, signature bogus."""
+    """An unsigned-looking JWT for tests: header.payload.signature, base64url, signature bogus.
+    It is valid for at least `expires_in_s` (`exp` is whole seconds, rounded up: rounding down
+    would leave a one-second token almost no life at all)."""
 
     def b64(obj: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
     payload = {
         "aud": aud,
-        "exp": int(time.time() + expires_in_s),
+        "exp": math.ceil(time.time() + expires_in_s),
         "iss": "https://sts.windows.net/test/",
         "oid": "00000000-0000-0000-0000-000000000000",
         **claims,
