@@ -2,11 +2,10 @@
 every call is bounded in time (an unreachable managed-identity endpoint can otherwise hang for
 minutes).
 
-A provider call runs in a thread of its own, never in a shared pool: a call that hangs past its
-bound keeps only its own thread, so it cannot starve later calls (a bounded pool of four would,
-after four hung calls, time out every later Entra call in the process). While a call of the same
-wrapper is still running, later callers wait for that call instead of starting another, so a
-provider that never returns holds at most one thread per region."""
+A plain provider call runs in a daemon thread of its own, never in a shared pool: a call that
+hangs past its bound keeps only its own thread until it returns, so it cannot starve later calls
+(a bounded pool of four would, after four hung calls, time out every later Entra call in the
+process, as after a managed-identity endpoint that stopped answering for a while)."""
 
 from __future__ import annotations
 
@@ -49,11 +48,9 @@ def sync_token_provider(provider: Callable[[], Any], timeout_s: float, region: s
     """Wrap a token callable so each call ends within `timeout_s` and fails as `CredentialError`
     with a message that names the region but never a token."""
 
-    calls = _SingleFlight(provider, region)
-
     def bounded() -> str:
         try:
-            token = calls.start().result(timeout=timeout_s)
+            token = _in_own_thread(provider, region).result(timeout=timeout_s)
         except Exception as exc:
             raise _credential_error(exc, region, timeout_s) from None
         return _checked(token, region)
@@ -64,15 +61,12 @@ def sync_token_provider(provider: Callable[[], Any], timeout_s: float, region: s
 def async_token_provider(provider: Callable[[], Any], timeout_s: float, region: str) -> Callable[[], Awaitable[str]]:
     """The async twin: accepts an async or a plain callable (the latter runs in a thread)."""
 
-    calls = None if inspect.iscoroutinefunction(provider) else _SingleFlight(provider, region)
-
     async def bounded() -> str:
         try:
-            if calls is None:
+            if inspect.iscoroutinefunction(provider):
                 token = await asyncio.wait_for(provider(), timeout_s)
             else:
-                # shield: a timed-out waiter must not cancel the call other waiters share
-                token = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(calls.start())), timeout_s)
+                token = await asyncio.wait_for(asyncio.wrap_future(_in_own_thread(provider, region)), timeout_s)
         except Exception as exc:
             raise _credential_error(exc, region, timeout_s) from None
         return _checked(token, region)
@@ -80,30 +74,21 @@ def async_token_provider(provider: Callable[[], Any], timeout_s: float, region: 
     return bounded
 
 
-class _SingleFlight:
-    """Runs `provider` in a daemon thread of its own; callers that come while a call is running
-    share that call's future instead of starting another."""
+def _in_own_thread(provider: Callable[[], Any], region: str) -> concurrent.futures.Future[Any]:
+    """Start `provider()` in a daemon thread of its own; its future gets the token or the error."""
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
-    def __init__(self, provider: Callable[[], Any], region: str) -> None:
-        self._provider = provider
-        self._name = f"aoai-credential-{region}"
-        self._lock = threading.Lock()
-        self._running: concurrent.futures.Future[Any] | None = None
-
-    def start(self) -> concurrent.futures.Future[Any]:
-        with self._lock:
-            if self._running is not None and not self._running.done():
-                return self._running
-            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-            self._running = future
-        threading.Thread(target=self._run, args=(future,), name=self._name, daemon=True).start()
-        return future
-
-    def _run(self, future: concurrent.futures.Future[Any]) -> None:
+    def run() -> None:
+        future.set_running_or_notify_cancel()  # from here on a caller's timeout cannot cancel it
         try:
-            future.set_result(self._provider())
-        except BaseException as exc:  # handed to every waiter
+            token = provider()
+        except BaseException as exc:  # handed to the caller through the future
             future.set_exception(exc)
+        else:
+            future.set_result(token)
+
+    threading.Thread(target=run, name=f"aoai-credential-{region}", daemon=True).start()
+    return future
 
 
 def _credential_error(exc: Exception, region: str, timeout_s: float) -> CredentialError:
