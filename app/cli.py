@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ..failover.config import ConfigError
+from ..failover.outcomes import SUCCESSFUL
 
 EXIT_USAGE = 2
 
@@ -57,7 +58,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _probe(args: argparse.Namespace) -> int:
-    from ..probes.config import KINDS, load_config
+    from ..probes.config import load_config
+    from ..probes.kinds import KINDS
     from ..probes.schedule import CycleBusy, CycleReport, run_loop, run_once
 
     config = load_config(args.config, database=args.db)
@@ -104,7 +106,7 @@ def _print_cycle(cycle: object, database: object, quiet: bool) -> None:
                 + (f"  {r.error[:80]}" if r.error else "")
             )
     stored = cycle.stored
-    bad = sum(r.outcome not in ("ok", "slow") for r in cycle.results)
+    bad = sum(r.outcome not in SUCCESSFUL for r in cycle.results)
     where = (
         f"stored in {database}"
         if not stored.spooled

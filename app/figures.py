@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..failover.outcomes import Outcome
+
 __all__ = [
     "VegaChart",
     "availability",
@@ -28,17 +30,17 @@ __all__ = [
 ]
 
 OUTCOME_COLOURS = {
-    "ok": "#2ca02c",
-    "slow": "#bcbd22",
-    "rate_limited": "#ff7f0e",
-    "server_error": "#d62728",
-    "timeout": "#9467bd",
-    "connect_error": "#8c564b",
-    "auth_error": "#e377c2",
-    "not_found": "#7f7f7f",
-    "content_filter": "#17becf",
-    "bad_response": "#1f77b4",
-    "state_lost": "#aec7e8",
+    Outcome.OK: "#2ca02c",
+    Outcome.SLOW: "#bcbd22",
+    Outcome.RATE_LIMITED: "#ff7f0e",
+    Outcome.SERVER_ERROR: "#d62728",
+    Outcome.TIMEOUT: "#9467bd",
+    Outcome.CONNECT_ERROR: "#8c564b",
+    Outcome.AUTH_ERROR: "#e377c2",
+    Outcome.NOT_FOUND: "#7f7f7f",
+    Outcome.CONTENT_FILTER: "#17becf",
+    Outcome.BAD_RESPONSE: "#1f77b4",
+    Outcome.STATE_LOST: "#aec7e8",
 }
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..probes.result import GOOD_OUTCOMES
+from ..failover.outcomes import GOOD, SUCCESSFUL, sql_list
+from ..probes.result import COMPOSITE
 from ..probes.store import Store
 
 __all__ = ["Filters", "has_data"]
 
-GOOD = ", ".join(f"'{o}'" for o in GOOD_OUTCOMES)
+_GOOD, _SUCCESSFUL = sql_list(GOOD), sql_list(SUCCESSFUL)  # SQL list literals, e.g. ('ok', 'slow')
 
 
 @dataclass(frozen=True)
@@ -60,18 +61,18 @@ def overview(store: Store, f: Filters, threshold_ms: float) -> pd.DataFrame:
         f"""
         SELECT region,
                count(*) AS valid,
-               count(*) FILTER (WHERE outcome IN ({GOOD})) AS good,
-               count(*) FILTER (WHERE outcome IN ('ok', 'slow')) AS successful,
-               count(*) FILTER (WHERE outcome IN ('ok', 'slow') AND latency_ms <= ?) AS fast,
+               count(*) FILTER (WHERE outcome IN {_GOOD}) AS good,
+               count(*) FILTER (WHERE outcome IN {_SUCCESSFUL}) AS successful,
+               count(*) FILTER (WHERE outcome IN {_SUCCESSFUL} AND latency_ms <= ?) AS fast,
                min(ts) AS first_ts, max(ts) AS last_ts,
                arg_max(outcome, ts) AS last_outcome,
-               max(ts) FILTER (WHERE outcome NOT IN ({GOOD})) AS last_bad_ts,
-               max(ts) FILTER (WHERE outcome IN ({GOOD})) AS last_good_ts,
+               max(ts) FILTER (WHERE outcome NOT IN {_GOOD}) AS last_bad_ts,
+               max(ts) FILTER (WHERE outcome IN {_GOOD}) AS last_good_ts,
                sum(coalesce(cost_usd, 0)) AS cost_usd
         FROM probe_results WHERE {where}
-        GROUP BY region ORDER BY region = 'failover' DESC, region
+        GROUP BY region ORDER BY region = ? DESC, region
     """,
-        [threshold_ms, *params],
+        [threshold_ms, *params, COMPOSITE],
     )
 
 
@@ -79,7 +80,7 @@ def window_counts(store: Store, now: datetime, windows_s: Sequence[int], regions
     """Per region: valid and good probes over each of the trailing windows (for burn-rate alerts)."""
     columns = ", ".join(
         f"count(*) FILTER (WHERE ts >= ?) AS valid_{w}, "
-        f"count(*) FILTER (WHERE ts >= ? AND outcome IN ({GOOD})) AS good_{w}"
+        f"count(*) FILTER (WHERE ts >= ? AND outcome IN {_GOOD}) AS good_{w}"
         for w in windows_s
     )
     params: list[Any] = []
@@ -106,7 +107,7 @@ def status_history(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
         store,
         f"""
         SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket, count(*) AS probes,
-               count(*) FILTER (WHERE outcome NOT IN ({GOOD})) AS bad
+               count(*) FILTER (WHERE outcome NOT IN {_GOOD}) AS bad
         FROM probe_results WHERE {where} GROUP BY ALL ORDER BY region, bucket
     """,
         params,
@@ -122,7 +123,7 @@ def latency_over_time(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
                quantile_cont(latency_ms, 0.5) AS p50_ms, quantile_cont(latency_ms, 0.95) AS p95_ms,
                quantile_cont(latency_ms, 0.99) AS p99_ms, quantile_cont(ttft_ms, 0.5) AS ttft_p50_ms,
                quantile_cont(ttft_ms, 0.95) AS ttft_p95_ms, count(*) AS probes
-        FROM probe_results WHERE {where} AND outcome IN ('ok', 'slow') GROUP BY ALL ORDER BY region, bucket
+        FROM probe_results WHERE {where} AND outcome IN {_SUCCESSFUL} GROUP BY ALL ORDER BY region, bucket
     """,
         params,
     )
@@ -133,7 +134,7 @@ def latencies(store: Store, f: Filters) -> pd.DataFrame:
     return _frame(
         store,
         # a distribution does not need every probe of a month: a fixed-size sample keeps the page light
-        f"SELECT region, kind, latency_ms, ttft_ms FROM probe_results WHERE {where} AND outcome IN ('ok', 'slow') "
+        f"SELECT region, kind, latency_ms, ttft_ms FROM probe_results WHERE {where} AND outcome IN {_SUCCESSFUL} "
         "USING SAMPLE 20000 ROWS",
         params,
     )
@@ -177,7 +178,7 @@ def rate_limits(store: Store, f: Filters) -> pd.DataFrame:
         )
         SELECT o.ts, o.region, o.kind, o.retry_after_s, o.remaining_requests_before, o.remaining_tokens_before,
                (SELECT epoch(min(p.ts) - o.ts) FROM probe_results p
-                WHERE p.region = o.region AND p.kind = o.kind AND p.ts > o.ts AND p.outcome IN ('ok', 'slow'))
+                WHERE p.region = o.region AND p.kind = o.kind AND p.ts > o.ts AND p.outcome IN {_SUCCESSFUL})
                    AS recovered_after_s
         FROM ordered o WHERE o.outcome = 'rate_limited' ORDER BY o.ts
     """,
@@ -190,7 +191,7 @@ def last_failures(store: Store, f: Filters, limit: int = 50) -> pd.DataFrame:
     return _frame(
         store,
         f"SELECT ts, region, kind, outcome, status_code, error, request_id FROM probe_results "
-        f"WHERE {where} AND outcome NOT IN ('ok', 'slow') ORDER BY ts DESC LIMIT {int(limit)}",
+        f"WHERE {where} AND outcome NOT IN {_SUCCESSFUL} ORDER BY ts DESC LIMIT {int(limit)}",
         params,
     )
 
@@ -288,10 +289,10 @@ def model_versions(store: Store, f: Filters) -> pd.DataFrame:
         store,
         f"""
         SELECT time_bucket(INTERVAL '1 hour', ts) AS hour, region, deployment, model_version, count(*) AS probes
-        FROM probe_results WHERE {where} AND model_version IS NOT NULL AND kind <> 'failover'
+        FROM probe_results WHERE {where} AND model_version IS NOT NULL AND kind <> ?
         GROUP BY ALL ORDER BY hour
     """,
-        params,
+        [*params, COMPOSITE],
     )
 
 
@@ -318,7 +319,7 @@ def monitor_overlay(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
             FROM monitor_metrics WHERE {az_where} GROUP BY ALL
         ), pr AS (
             SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket, count(*) AS probes,
-                   count(*) FILTER (WHERE outcome IN ({GOOD})) AS probes_good,
+                   count(*) FILTER (WHERE outcome IN {_GOOD}) AS probes_good,
                    count(*) FILTER (WHERE status_code IS NOT NULL) AS probes_answered,
                    count(*) FILTER (WHERE status_code = 429) AS probe_429,
                    sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) AS probe_tokens

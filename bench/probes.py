@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+from aoai_watch.failover.outcomes import SUCCESSFUL
 
 from bench.simulator import server
 
@@ -78,12 +79,12 @@ def cycle_bench(quick: bool) -> tuple[str, bool]:
                 started = time.perf_counter()
                 (result,) = run_cycle(single, (kind,), environ=env)
                 singles[kind].append(time.perf_counter() - started)
-                assert result.outcome in ("ok", "slow"), result.error
+                assert result.outcome in SUCCESSFUL, result.error
             started = time.perf_counter()
             results = run_cycle(full, environ=env)
             cycles.append(time.perf_counter() - started)
         slowest_s, slowest_kind = max((statistics.median(times), kind) for kind, times in singles.items())
-        bad = [r for r in results if r.outcome not in ("ok", "slow")]
+        bad = [r for r in results if r.outcome not in SUCCESSFUL]
         cycle_s = statistics.median(cycles)
     ratio = cycle_s / slowest_s
     ok = ratio < 2 and not bad

@@ -3,16 +3,19 @@ except the one number Azure sometimes hides in a 429 message).
 
     openai.APIError
      ├── APIStatusError (has .status_code, .response, .body)
-     │     400/422 ........... bad_request   -> raise at once, no other region can fix it
+     │     400/422, other 4xx  bad_response   -> raise at once, no other region can fix it
+     │     400 content_filter  content_filter -> raise at once
      │     400 previous_response_not_found -> state_lost (replay the conversation)
-     │     401/403 ........... auth          -> fail over, region misconfigured
+     │     401/403 ........... auth_error    -> fail over, region misconfigured
      │     404 ............... not_found     -> fail over, region misconfigured
      │     408 ............... timeout       -> fail over, counts toward the breaker
      │     429 ............... rate_limited  -> fail over, Retry-After opens the breaker
-     │     5xx, other ........ server_error  -> fail over, counts toward the breaker
+     │     409, 5xx .......... server_error  -> fail over, counts toward the breaker
      ├── APITimeoutError ..... timeout
      └── APIConnectionError .. connect_error (refused, reset, DNS, TLS)
     anything else from parsing a reply: bad_response -> fail over
+
+The words are failover.outcomes' vocabulary; `effect` says what each failure means for routing.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from typing import Any
 
 import openai
 
-__all__ = ["Failure", "classify", "retry_after_s"]
+from .outcomes import Outcome
+
+__all__ = ["Failure", "classify", "outcome_for_status", "retry_after_s"]
 
 RAISE = "raise"  # the caller's problem: re-raise the SDK's exception
 MISCONFIGURED = "misconfigured"  # this region cannot serve this call; others may
@@ -38,9 +43,9 @@ _MESSAGE_SECONDS = re.compile(r"(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s
 
 @dataclass(frozen=True)
 class Failure:
-    """One failed attempt: its kind (DESIGN's outcome words), what it means for routing, details."""
+    """One failed attempt: its outcome, what it means for routing (`effect`), details."""
 
-    kind: str
+    outcome: Outcome
     effect: str
     status: int | None = None
     retry_after_s: float | None = None
@@ -52,49 +57,63 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, openai.APIStatusError):
         return _from_status(exc)
     if isinstance(exc, openai.APITimeoutError):
-        return Failure("timeout", FAULTY, summary="timed out")
+        return Failure(Outcome.TIMEOUT, FAULTY, summary="timed out")
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__
         detail = type(cause).__name__ if cause is not None else "connection error"
-        return Failure("connect_error", FAULTY, summary=f"connection failed ({detail})")
+        return Failure(Outcome.CONNECT_ERROR, FAULTY, summary=f"connection failed ({detail})")
     if isinstance(exc, TimeoutError):
-        return Failure("timeout", FAULTY, summary="timed out")
+        return Failure(Outcome.TIMEOUT, FAULTY, summary="timed out")
     if isinstance(exc, CredentialError):
-        return Failure("auth_error", MISCONFIGURED, summary=str(exc))
-    return Failure("bad_response", FAULTY, summary=f"unreadable response ({type(exc).__name__})")
+        return Failure(Outcome.AUTH_ERROR, MISCONFIGURED, summary=str(exc))
+    return Failure(Outcome.BAD_RESPONSE, FAULTY, summary=f"unreadable response ({type(exc).__name__})")
 
 
 class CredentialError(Exception):
     """Getting an Entra token failed or took too long (the message never holds the token)."""
 
 
+def outcome_for_status(status: int, code: str | None = None) -> Outcome:
+    """The outcome an HTTP error status means (with Azure's error `code`, when the body had one).
+    The one status table: the SDK's errors and the WebSocket handshakes both go through it."""
+    if status == 400 and code == "previous_response_not_found":
+        return Outcome.STATE_LOST
+    if status in (401, 403):
+        return Outcome.AUTH_ERROR
+    if status == 404:
+        return Outcome.NOT_FOUND
+    if status == 408:
+        return Outcome.TIMEOUT
+    if status == 429:
+        return Outcome.RATE_LIMITED
+    if status < 400 or (status < 500 and status != 409):
+        return Outcome.CONTENT_FILTER if code == "content_filter" else Outcome.BAD_RESPONSE
+    return Outcome.SERVER_ERROR
+
+
+# what an error status means for routing; a 4xx not listed is the caller's (RAISE)
+_STATUS_EFFECT = {
+    Outcome.STATE_LOST: STATE_LOST,
+    Outcome.AUTH_ERROR: MISCONFIGURED,
+    Outcome.NOT_FOUND: MISCONFIGURED,
+    Outcome.TIMEOUT: FAULTY,
+    Outcome.RATE_LIMITED: THROTTLED,
+    Outcome.SERVER_ERROR: FAULTY,
+}
+
+
 def _from_status(exc: openai.APIStatusError) -> Failure:
     status = exc.status_code
     code = _error_code(exc.body)
     summary = f"HTTP {status}" + (f" {code}" if code else "")
-    if status == 400 and code == "previous_response_not_found":
-        return Failure("state_lost", STATE_LOST, status, code=code, summary=summary)
-    if status in (400, 422) or (400 <= status < 500 and status not in (401, 403, 404, 408, 409, 429)):
-        return Failure(
-            "content_filter" if code == "content_filter" else "bad_request", RAISE, status, code=code, summary=summary
-        )
-    if status in (401, 403):
-        return Failure("auth_error", MISCONFIGURED, status, code=code, summary=summary)
-    if status == 404:
-        return Failure("not_found", MISCONFIGURED, status, code=code, summary=summary)
-    if status == 408:
-        return Failure("timeout", FAULTY, status, code=code, summary=summary)
-    if status == 429:
+    outcome = outcome_for_status(status, code)
+    seconds = None
+    if outcome is Outcome.RATE_LIMITED:
         seconds = retry_after_s(exc.response.headers, _error_message(exc.body))
-        return Failure(
-            "rate_limited",
-            THROTTLED,
-            status,
-            retry_after_s=seconds,
-            code=code,
-            summary=summary + (f", retry after {seconds:g} s" if seconds is not None else ""),
-        )
-    return Failure("server_error", FAULTY, status, code=code, summary=summary)
+        if seconds is not None:
+            summary += f", retry after {seconds:g} s"
+    effect = _STATUS_EFFECT.get(outcome, RAISE)
+    return Failure(outcome, effect, status, retry_after_s=seconds, code=code, summary=summary)
 
 
 def retry_after_s(headers: Any, message: str | None = None, now: float | None = None) -> float | None:

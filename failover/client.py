@@ -28,6 +28,7 @@ from .config import RegionConfig, load_toml, parse_regions
 from .conversations import Conversations, input_items
 from .events import AttemptEvent, Event
 from .options import FailoverOptions, parse_failover_options
+from .outcomes import Outcome
 from .plan import CallPlan
 from .router import RegionRuntime, Router
 from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_token, read_to_first_token
@@ -180,12 +181,12 @@ class _Base:
         decision = call.plan.record_failure(region, failure, call.request.can_replay)
         if decision == ev.REPLAY:
             call.request.replay_on.add(region.name)
-        self._report(call, region, started, failure.kind, failure.status, decision, failure.summary, hedged)
+        self._report(call, region, started, failure.outcome, failure.status, decision, failure.summary, hedged)
         return decision == ev.RAISE
 
     def _after_success(self, call: _Call, region: RegionRuntime, started: float, result: Any, hedged: bool) -> None:
         call.plan.record_success(region)
-        self._report(call, region, started, "ok", 200, ev.RETURN, "", hedged)
+        self._report(call, region, started, Outcome.OK, 200, ev.RETURN, "", hedged)
         call.request.remember(result, region)
 
     def _report(
@@ -193,7 +194,7 @@ class _Base:
         call: _Call,
         region: RegionRuntime,
         started: float,
-        outcome: str,
+        outcome: Outcome,
         status: int | None,
         decision: str,
         detail: str,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .outcomes import Outcome
+
 __all__ = ["AllRegionsFailed", "RegionFailure"]
 
 
@@ -13,7 +15,7 @@ class RegionFailure:
     """A region's last failure, and how long until it may be tried again (0: now)."""
 
     region: str
-    kind: str  # the failure kind, or "skipped" when its breaker kept this call away
+    outcome: Outcome | None  # how its last attempt ended; None when its breaker kept this call away
     summary: str
     retry_in_s: float
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .outcomes import Outcome
+
 __all__ = ["AttemptEvent", "BreakerEvent", "Event"]
 
 # decisions taken after an attempt
@@ -20,7 +22,7 @@ class AttemptEvent:
     operation: str  # "chat.completions", "responses", "embeddings"
     region: str
     deployment: str
-    outcome: str  # "ok" or the failure kind (DESIGN's outcome words)
+    outcome: Outcome  # ok, or how the attempt failed
     status: int | None
     latency_ms: float
     decision: str  # return, raise, fail_over, retry, replay, give_up

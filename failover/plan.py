@@ -25,6 +25,7 @@ from . import events as ev
 from .classify import FAULTY, MISCONFIGURED, RAISE, STATE_LOST, THROTTLED, Failure
 from .errors import AllRegionsFailed, RegionFailure
 from .options import FailoverOptions
+from .outcomes import Outcome
 
 if TYPE_CHECKING:
     from .router import RegionRuntime
@@ -154,10 +155,14 @@ class CallPlan:
             tried = self.tried.get(region.name)
             retry_in = region.breaker.snapshot().retry_in_s
             if not region.usable:
-                failures[region.name] = RegionFailure(region.name, "auth_error", region.unusable_reason or "", 0.0)
+                failures[region.name] = RegionFailure(
+                    region.name, Outcome.AUTH_ERROR, region.unusable_reason or "", 0.0
+                )
             elif tried is not None:
-                failures[region.name] = RegionFailure(region.name, tried.failure.kind, tried.failure.summary, retry_in)
+                failures[region.name] = RegionFailure(
+                    region.name, tried.failure.outcome, tried.failure.summary, retry_in
+                )
             else:
                 reason = region.breaker.reason or "breaker open"
-                failures[region.name] = RegionFailure(region.name, "skipped", f"not tried: {reason}", retry_in)
+                failures[region.name] = RegionFailure(region.name, None, f"not tried: {reason}", retry_in)
         return AllRegionsFailed(self.model, failures, self.clock() - self.started)

@@ -28,11 +28,12 @@ import websockets
 import websockets.exceptions
 
 from . import events as ev
-from .classify import CredentialError
+from .classify import CredentialError, outcome_for_status
 from .config import RegionConfig
 from .errors import AllRegionsFailed, RegionFailure
 from .events import AttemptEvent, Event
 from .options import FailoverOptions
+from .outcomes import Outcome
 from .router import RegionRuntime, Router
 
 __all__ = ["RealtimeSession"]
@@ -98,7 +99,7 @@ class RealtimeSession:
                         failures
                         or {
                             r.name: RegionFailure(
-                                r.name, "skipped", r.breaker.reason or "breaker open", r.breaker.snapshot().retry_in_s
+                                r.name, None, r.breaker.reason or "breaker open", r.breaker.snapshot().retry_in_s
                             )
                             for r in self._regions
                         },
@@ -111,14 +112,14 @@ class RealtimeSession:
             try:
                 await self._open(region)
             except Exception as exc:
-                kind, status = _classify(exc)
-                region.record_failure_kind(kind, status, str(exc)[:200])
+                outcome, status = _classify(exc)
+                region.record_failure_outcome(outcome, status, str(exc)[:200])
                 failures[region.name] = RegionFailure(
-                    region.name, kind, f"{kind} ({type(exc).__name__})", region.breaker.snapshot().retry_in_s
+                    region.name, outcome, f"{outcome} ({type(exc).__name__})", region.breaker.snapshot().retry_in_s
                 )
                 tries[region.name] = tries.get(region.name, 0) + 1
                 others = [r for r in self._regions if r.name not in tries and r.usable and r.breaker.available()]
-                self._emit(region, attempt_started, kind, status, ev.FAIL_OVER if others else ev.RETRY)
+                self._emit(region, attempt_started, outcome, status, ev.FAIL_OVER if others else ev.RETRY)
                 if not others and self._router.clock() < deadline:
                     ceiling = min(
                         self.options.backoff_max_s, self.options.backoff_base_s * 2 ** (tries[region.name] - 1)
@@ -126,7 +127,7 @@ class RealtimeSession:
                     await asyncio.sleep(self._router.rng.uniform(0, ceiling))  # full jitter
                 continue
             region.record_success()
-            self._emit(region, attempt_started, "ok", 101, ev.RETURN)
+            self._emit(region, attempt_started, Outcome.OK, 101, ev.RETURN)
             return
 
     async def _open(self, region: RegionRuntime) -> None:
@@ -153,12 +154,18 @@ class RealtimeSession:
 
     async def _reconnect_after_drop(self, exc: BaseException) -> None:
         region = next(r for r in self._regions if r.name == self.region)
-        region.record_failure_kind("connect_error", None, f"socket dropped ({type(exc).__name__})")
-        self._emit(region, self._router.clock(), "connect_error", None, ev.RETRY, detail="socket dropped")
+        region.record_failure_outcome(Outcome.CONNECT_ERROR, None, f"socket dropped ({type(exc).__name__})")
+        self._emit(region, self._router.clock(), Outcome.CONNECT_ERROR, None, ev.RETRY, detail="socket dropped")
         await self.connect()
 
     def _emit(
-        self, region: RegionRuntime, started: float, outcome: str, status: int | None, decision: str, detail: str = ""
+        self,
+        region: RegionRuntime,
+        started: float,
+        outcome: Outcome,
+        status: int | None,
+        decision: str,
+        detail: str = "",
     ) -> None:
         self._router.emit(
             AttemptEvent(
@@ -246,15 +253,12 @@ class RealtimeSession:
         return self._router.breaker_states()
 
 
-def _classify(exc: BaseException) -> tuple[str, int | None]:
+def _classify(exc: BaseException) -> tuple[Outcome, int | None]:
     if isinstance(exc, websockets.exceptions.InvalidStatus):
         status = exc.response.status_code
-        kind = {401: "auth_error", 403: "auth_error", 404: "not_found", 429: "rate_limited"}.get(
-            status, "server_error" if status >= 500 else "bad_response"
-        )
-        return kind, status
+        return outcome_for_status(status), status
     if isinstance(exc, TimeoutError):
-        return "timeout", None
+        return Outcome.TIMEOUT, None
     if isinstance(exc, CredentialError):
-        return "auth_error", None
-    return "connect_error", None
+        return Outcome.AUTH_ERROR, None
+    return Outcome.CONNECT_ERROR, None

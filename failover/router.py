@@ -19,6 +19,7 @@ from .classify import FAULTY, MISCONFIGURED, THROTTLED, CredentialError, Failure
 from .config import RegionConfig
 from .events import BreakerEvent, Event
 from .options import FailoverOptions
+from .outcomes import Outcome
 
 log = logging.getLogger("aoai_watch.failover")
 
@@ -120,15 +121,16 @@ class RegionRuntime:
         self.last_failure = failure
         if misconfigured:
             self.misconfigured = True
-        self.breaker.record_failure(f"{failure.kind}: {failure.summary}", open_for_s)
+        self.breaker.record_failure(f"{failure.outcome}: {failure.summary}", open_for_s)
 
-    def record_failure_kind(self, kind: str, status: int | None, summary: str) -> None:
+    def record_failure_outcome(self, outcome: Outcome, status: int | None, summary: str) -> None:
         """A failure that did not come as an SDK exception (a WebSocket): 401/403/404 keep the region
         away for breaker_open_s, a 429 too, anything else counts toward the breaker."""
-        effect = (
-            MISCONFIGURED if kind in ("auth_error", "not_found") else THROTTLED if kind == "rate_limited" else FAULTY
-        )
-        failure = Failure(kind, effect, status, summary=summary)
+        if outcome in (Outcome.AUTH_ERROR, Outcome.NOT_FOUND):
+            effect = MISCONFIGURED
+        else:
+            effect = THROTTLED if outcome is Outcome.RATE_LIMITED else FAULTY
+        failure = Failure(outcome, effect, status, summary=summary)
         if effect == FAULTY:
             self.record_failure(failure)
         else:

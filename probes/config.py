@@ -11,19 +11,19 @@ from typing import Any
 
 from ..failover.config import ConfigError, RegionConfig, load_toml, parse_regions, seconds_fields
 from ..failover.options import FailoverOptions, parse_failover_options
+from .kinds import DEFAULT_KINDS, KINDS
 from .monitor.settings import MonitorSettings, parse_monitor
 from .prices import PriceTable, load_prices
 
-__all__ = ["KINDS", "AppConfig", "ProbeSettings", "SloTargets", "load_config"]
+__all__ = ["AppConfig", "ProbeSettings", "SloTargets", "load_config"]
 
-KINDS = ("chat", "stream", "responses_chain", "realtime", "embeddings", "failover")
 DEFAULT_DATABASE = Path("data/aoai-watch.duckdb")
 TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database", "monitor")
 
 
 @dataclass(frozen=True)
 class ProbeSettings:
-    kinds: tuple[str, ...] = ("chat", "stream", "responses_chain", "embeddings", "failover")
+    kinds: tuple[str, ...] = DEFAULT_KINDS
     every_s: float = 60.0
     timeout_s: float = 30.0
     max_tokens: int = 8

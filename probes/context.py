@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..failover.config import RegionConfig
-from .config import AppConfig
 from .result import ProbeResult
+
+if TYPE_CHECKING:  # config imports the kinds, which import this module
+    from .config import AppConfig
 
 __all__ = ["ProbeContext", "Target", "record_headers"]
 

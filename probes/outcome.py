@@ -1,5 +1,6 @@
 """A failed probe's outcome, from exception types and status codes (failover.classify does the
-openai SDK's tree; this adds WebSockets and timeouts), and error text with secrets removed."""
+openai SDK's tree and the status table; this adds WebSockets, timeouts and the composite), and
+error text with secrets removed."""
 
 from __future__ import annotations
 
@@ -12,67 +13,43 @@ from typing import Any
 import openai
 import websockets.exceptions as ws_errors
 
-from ..failover.classify import classify, retry_after_s
+from ..failover.classify import classify, outcome_for_status, retry_after_s
 from ..failover.errors import AllRegionsFailed
+from ..failover.outcomes import Outcome
 
-__all__ = ["Failure", "classify_failure", "outcome_for_status", "redact"]
-
-# failover.classify's kinds that are not DESIGN outcome words
-_KIND_TO_OUTCOME = {"bad_request": "bad_response"}
+__all__ = ["ProbeFailure", "classify_failure", "redact"]
 
 
 @dataclass(frozen=True)
-class Failure:
-    outcome: str
+class ProbeFailure:
+    """How a failed probe ended, and what its row records of the answer (if there was one)."""
+
+    outcome: Outcome
     status_code: int | None = None
     retry_after_s: float | None = None
     headers: Any = None
 
 
-def outcome_for_status(status: int) -> str:
-    if status in (401, 403):
-        return "auth_error"
-    if status == 404:
-        return "not_found"
-    if status == 408:
-        return "timeout"
-    if status == 429:
-        return "rate_limited"
-    if status >= 500:
-        return "server_error"
-    return "bad_response"
-
-
-def classify_failure(exc: BaseException) -> Failure:
+def classify_failure(exc: BaseException) -> ProbeFailure:
     if isinstance(exc, TimeoutError):
-        return Failure("timeout")
+        return ProbeFailure(Outcome.TIMEOUT)
     if isinstance(exc, ws_errors.InvalidStatus):
         response = exc.response
         headers = response.headers
         message = response.body.decode("utf-8", "replace") if response.body else None
-        return Failure(
-            outcome_for_status(response.status_code),
-            response.status_code,
-            retry_after_s(headers, message) if response.status_code == 429 else None,
-            headers,
-        )
+        outcome = outcome_for_status(response.status_code)
+        retry_after = retry_after_s(headers, message) if outcome is Outcome.RATE_LIMITED else None
+        return ProbeFailure(outcome, response.status_code, retry_after, headers)
     if isinstance(exc, ws_errors.ConnectionClosed | ws_errors.InvalidHandshake | OSError):
-        return Failure("connect_error")
+        return ProbeFailure(Outcome.CONNECT_ERROR)
     if isinstance(exc, openai.APIStatusError):
         failure = classify(exc)
-        return Failure(
-            _KIND_TO_OUTCOME.get(failure.kind, failure.kind),
-            exc.status_code,
-            failure.retry_after_s,
-            exc.response.headers,
-        )
+        return ProbeFailure(failure.outcome, exc.status_code, failure.retry_after_s, exc.response.headers)
     if isinstance(exc, AllRegionsFailed):
         # the composite failed: report the commonest way its regions failed
-        kinds = Counter(f.kind for f in exc.failures.values() if f.kind != "skipped")
-        kind = kinds.most_common(1)[0][0] if kinds else "server_error"
-        return Failure(_KIND_TO_OUTCOME.get(kind, kind))
-    failure = classify(exc)
-    return Failure(_KIND_TO_OUTCOME.get(failure.kind, failure.kind))
+        outcomes = Counter(f.outcome for f in exc.failures.values() if f.outcome is not None)
+        return ProbeFailure(outcomes.most_common(1)[0][0] if outcomes else Outcome.SERVER_ERROR)
+    return ProbeFailure(classify(exc).outcome)
 
 
 _PATTERNS = (

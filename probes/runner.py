@@ -13,23 +13,14 @@ import openai
 
 from ..failover.auth import async_token_provider, default_entra_provider
 from ..failover.config import RegionConfig
+from ..failover.outcomes import Outcome
 from .config import AppConfig
 from .context import ProbeContext, Target, record_headers
 from .kinds import REGISTRY
-from .kinds.failover import REGION as FAILOVER_REGION
 from .outcome import classify_failure, error_text
-from .result import ProbeResult
+from .result import COMPOSITE, ProbeResult
 
 __all__ = ["run_cycle", "targets"]
-
-_MODEL_FOR_KIND = {
-    "chat": "chat_model",
-    "stream": "chat_model",
-    "responses_chain": "chat_model",
-    "failover": "chat_model",
-    "embeddings": "embedding_model",
-    "realtime": "realtime_model",
-}
 
 
 def targets(config: AppConfig, kinds: tuple[str, ...] | None = None) -> list[Target]:
@@ -37,10 +28,11 @@ def targets(config: AppConfig, kinds: tuple[str, ...] | None = None) -> list[Tar
     chosen = kinds or config.probes.kinds
     found = []
     for kind in chosen:
-        model = getattr(config.probes, _MODEL_FOR_KIND[kind])
-        if kind == "failover":
+        spec = REGISTRY[kind]
+        model = getattr(config.probes, spec.model_setting)
+        if spec.composite:
             if any(r.deployments.get(model) for r in config.regions):
-                found.append(Target(RegionConfig(FAILOVER_REGION, config.regions[0].endpoint), kind, model, ""))
+                found.append(Target(RegionConfig(COMPOSITE, config.regions[0].endpoint), kind, model, ""))
             continue
         for region in config.regions:
             deployment = region.deployments.get(model)
@@ -86,7 +78,7 @@ async def _probe(ctx: ProbeContext, secrets: list[str]) -> ProbeResult:
     result, config = ctx.result, ctx.config
     ctx.started = ctx.clock()
     try:
-        await asyncio.wait_for(REGISTRY[ctx.target.kind](ctx), config.probes.timeout_s)
+        await asyncio.wait_for(REGISTRY[ctx.target.kind].run(ctx), config.probes.timeout_s)
     except Exception as exc:  # every failure is data
         failure = classify_failure(exc)
         result.outcome = failure.outcome
@@ -97,7 +89,7 @@ async def _probe(ctx: ProbeContext, secrets: list[str]) -> ProbeResult:
     else:
         result.status_code = 200
         slow = ctx.elapsed_ms() > config.slo.latency_threshold_s * 1000.0
-        result.outcome = "slow" if slow else "ok"
+        result.outcome = Outcome.SLOW if slow else Outcome.OK
     result.latency_ms = ctx.elapsed_ms()
     result.cost_usd = config.prices.cost_usd(
         ctx.target.model, result.prompt_tokens, result.completion_tokens, result.cached_tokens
@@ -132,7 +124,7 @@ async def run_cycle_async(
     contexts = []
     for target in targets(config, kinds):
         region = target.region
-        if target.kind != "failover" and region.name not in clients:
+        if not REGISTRY[target.kind].composite and region.name not in clients:
             clients[region.name] = openai.AsyncOpenAI(
                 base_url=region.base_url,
                 api_key=credentials.sdk_key(region),

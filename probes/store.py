@@ -27,7 +27,8 @@ from typing import Any
 
 import duckdb
 
-from .result import GOOD_OUTCOMES, ProbeResult
+from ..failover.outcomes import GOOD, SUCCESSFUL, sql_list
+from .result import ProbeResult, is_composite
 
 __all__ = ["MIGRATIONS", "Store", "StoreBusy", "WriteReport"]
 
@@ -271,16 +272,16 @@ class Store:
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Per region, kind and hour since `since`: probes, good probes (availability), probes under
         the latency threshold, and p50/p95/p99 latency. The heaviest read the dashboard makes."""
-        good = ", ".join(f"'{o}'" for o in GOOD_OUTCOMES)
+        good, successful = sql_list(GOOD), sql_list(SUCCESSFUL)
         return self.query(
             f"""
             SELECT region, kind, date_trunc('hour', ts) AS hour,
                    count(*) AS probes,
-                   count(*) FILTER (WHERE outcome IN ({good})) AS good,
-                   count(*) FILTER (WHERE outcome IN ('ok', 'slow') AND latency_ms <= ?) AS fast,
-                   quantile_cont(latency_ms, 0.5) FILTER (WHERE outcome IN ('ok', 'slow')) AS p50_ms,
-                   quantile_cont(latency_ms, 0.95) FILTER (WHERE outcome IN ('ok', 'slow')) AS p95_ms,
-                   quantile_cont(latency_ms, 0.99) FILTER (WHERE outcome IN ('ok', 'slow')) AS p99_ms
+                   count(*) FILTER (WHERE outcome IN {good}) AS good,
+                   count(*) FILTER (WHERE outcome IN {successful} AND latency_ms <= ?) AS fast,
+                   quantile_cont(latency_ms, 0.5) FILTER (WHERE outcome IN {successful}) AS p50_ms,
+                   quantile_cont(latency_ms, 0.95) FILTER (WHERE outcome IN {successful}) AS p95_ms,
+                   quantile_cont(latency_ms, 0.99) FILTER (WHERE outcome IN {successful}) AS p99_ms
             FROM probe_results WHERE ts >= ?
             GROUP BY ALL ORDER BY region, kind, hour
             """,
@@ -347,7 +348,7 @@ def _note_model_versions(con: duckdb.DuckDBPyConnection, rows: list[dict[str, An
     changes = 0
     for row in sorted(rows, key=lambda r: r["ts"]):
         version = row.get("model_version")
-        if not version or not row.get("deployment") or row.get("kind") == "failover":
+        if not version or not row.get("deployment") or is_composite(row.get("kind")):
             continue
         key = (row["region"], row["deployment"])
         if key not in current:

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 from aoai_watch.app import controls, figures, slo
+from aoai_watch.failover.outcomes import GOOD
 
 
 def body(ctx: controls.Context) -> None:
@@ -15,7 +16,7 @@ def body(ctx: controls.Context) -> None:
         availability = slo.Sli(int(r.good), int(r.valid))
         fast = slo.Sli(int(r.fast), int(r.successful))
         covered = (r.last_ts - r.first_ts) / window if r.valid > 1 else 0.0
-        healthy = r.last_outcome in ("ok", "slow", "not_found", "content_filter")
+        healthy = r.last_outcome in GOOD
         since = r.last_bad_ts if healthy else r.last_good_ts
         rows.append(
             {

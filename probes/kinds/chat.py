@@ -6,6 +6,10 @@ import uuid
 
 from ..context import ProbeContext, record_headers, record_usage
 
+NAME = "chat"
+MODEL_SETTING = "chat_model"
+ON_BY_DEFAULT = True
+
 
 def prompt() -> list[dict[str, str]]:
     # a fresh nonce every time, so no prompt cache can answer for the service

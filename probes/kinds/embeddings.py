@@ -6,6 +6,10 @@ import uuid
 
 from ..context import ProbeContext, record_headers, record_usage
 
+NAME = "embeddings"
+MODEL_SETTING = "embedding_model"
+ON_BY_DEFAULT = True
+
 
 async def run(ctx: ProbeContext) -> None:
     raw = await ctx.client.embeddings.with_raw_response.create(

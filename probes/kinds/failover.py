@@ -5,17 +5,22 @@ composite number the 99.9% promise is about. The row's region is "failover"; `se
 from __future__ import annotations
 
 from ...failover import AsyncFailoverClient, AttemptEvent
+from ...failover.outcomes import Outcome
 from ..context import ProbeContext, record_headers, record_usage
+from ..result import COMPOSITE
 from .chat import prompt
 
-REGION = "failover"
+NAME = COMPOSITE
+MODEL_SETTING = "chat_model"
+ON_BY_DEFAULT = True
+IS_COMPOSITE = True  # one target through the failover client, not one per region
 
 
 async def run(ctx: ProbeContext) -> None:
     answered: list[AttemptEvent] = []
 
     def note(event: object) -> None:
-        if isinstance(event, AttemptEvent) and event.outcome == "ok":
+        if isinstance(event, AttemptEvent) and event.outcome is Outcome.OK:
             answered.append(event)
 
     options = ctx.config.failover.replace(deadline_s=min(ctx.config.failover.deadline_s, ctx.config.probes.timeout_s))

@@ -12,6 +12,10 @@ import websockets
 
 from ..context import ProbeContext
 
+NAME = "realtime"
+MODEL_SETTING = "realtime_model"
+ON_BY_DEFAULT = False  # needs a realtime deployment, which most regions lack
+
 
 class RealtimeError(Exception):
     """The server sent an `error` event."""

@@ -8,6 +8,10 @@ import uuid
 
 from ..context import ProbeContext, record_headers, record_usage
 
+NAME = "responses_chain"
+MODEL_SETTING = "chat_model"
+ON_BY_DEFAULT = True
+
 
 async def run(ctx: ProbeContext) -> None:
     nonce = uuid.uuid4().hex[:12]

@@ -6,6 +6,10 @@ from __future__ import annotations
 from ..context import ProbeContext, record_headers, record_usage
 from .chat import prompt
 
+NAME = "stream"
+MODEL_SETTING = "chat_model"
+ON_BY_DEFAULT = True
+
 
 async def run(ctx: ProbeContext) -> None:
     stream = await ctx.client.chat.completions.create(

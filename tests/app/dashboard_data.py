@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from aoai_watch.failover.outcomes import SUCCESSFUL
 from aoai_watch.probes.result import ProbeResult
 from aoai_watch.probes.store import Store
 
@@ -45,7 +46,7 @@ def prepare(path: Path, hours: int = 3) -> dict[str, int]:
                     retry_after_s=retry,
                     ratelimit_remaining_requests=100 - minute % 100,
                     request_id=f"req-{minute}-{region}",
-                    error=None if outcome in ("ok", "slow") else f"HTTP {status}",
+                    error=None if outcome in SUCCESSFUL else f"HTTP {status}",
                 )
             )
     store = Store(path)
@@ -98,7 +99,7 @@ def prepare(path: Path, hours: int = 3) -> dict[str, int]:
     store.write_tables(monitor, replace=True)
     return {
         "rows": len(rows),
-        "eastus2_bad": sum(r.region == "eastus2" and r.outcome not in ("ok", "slow") for r in rows),
+        "eastus2_bad": sum(r.region == "eastus2" and r.outcome not in SUCCESSFUL for r in rows),
     }
 
 

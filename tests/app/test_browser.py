@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from aoai_watch.app import serve
 from aoai_watch.app.serve import CHROMIUM, CHROMIUM_ARGS
+from aoai_watch.failover.outcomes import GOOD, sql_list
 from aoai_watch.probes.store import Store
 
 from tests.app.dashboard_data import prepare
@@ -104,7 +105,7 @@ def test_overview_chart_shows_the_databases_availability(dashboard: tuple[str, P
     }  # what each drawn bar says it is
     _, rows = Store(db).query(
         "SELECT region, 100.0 * count(*) FILTER (WHERE outcome IN "
-        "('ok','slow','not_found','content_filter')) / count(*) FROM probe_results GROUP BY region"
+        f"{sql_list(GOOD)}) / count(*) FROM probe_results GROUP BY region"
     )
     assert set(shown) == {region for region, _ in rows}
     for region, availability in rows:
@@ -118,7 +119,7 @@ def test_overview_status_history_marks_the_buckets_with_failures(dashboard: tupl
     cells = [cell for cell in marks(page, "rect mark") if "bad_share" in cell]
     _, rows = Store(db).query(
         "SELECT region, count(*), count(*) FILTER (WHERE bad > 0) FROM (SELECT region, time_bucket(INTERVAL "
-        "'15 minutes', ts) AS b, count(*) FILTER (WHERE outcome NOT IN ('ok','slow','not_found','content_filter')) "
+        f"'15 minutes', ts) AS b, count(*) FILTER (WHERE outcome NOT IN {sql_list(GOOD)}) "
         "AS bad FROM probe_results GROUP BY ALL) GROUP BY region"
     )
     for region, buckets, failing in rows:

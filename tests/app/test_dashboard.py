@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from aoai_watch.app import figures, queries
+from aoai_watch.failover.outcomes import GOOD, sql_list
 from aoai_watch.probes.store import Store
 from streamlit.testing.v1 import AppTest
 
@@ -63,7 +64,7 @@ def test_overview_numbers_match_the_database(monkeypatch: pytest.MonkeyPatch, db
     table = at.dataframe[0].value
     east = table[table["region"] == "eastus2"].iloc[0]
     _, rows = Store(db).query(
-        "SELECT count(*) FILTER (WHERE outcome IN ('ok','slow','not_found','content_filter')) "
+        f"SELECT count(*) FILTER (WHERE outcome IN {sql_list(GOOD)}) "
         "* 1.0 / count(*) FROM probe_results WHERE region = 'eastus2'"
     )
     assert east["availability"] == pytest.approx(rows[0][0], abs=0.002)  # the 24h window holds all 3 hours

@@ -84,7 +84,7 @@ def test_400_and_422_raise_at_once_without_trying_another_region(
     rec = Recorder()
     with pytest.raises(error):
         ask(make(sim, rec))
-    assert rec.path() == [("eastus2", "bad_request", "raise")]
+    assert rec.path() == [("eastus2", "bad_response", "raise")]
 
 
 @pytest.mark.parametrize(

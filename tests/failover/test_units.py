@@ -65,7 +65,7 @@ def status_error(status: int, body: object, headers: dict[str, str] | None = Non
     [
         (400, {"error": {"code": "content_filter", "message": "filtered"}}, "content_filter", RAISE),
         (400, {"error": {"code": "previous_response_not_found", "message": "x"}}, "state_lost", STATE_LOST),
-        (422, {"error": {"message": "bad"}}, "bad_request", RAISE),
+        (422, {"error": {"message": "bad"}}, "bad_response", RAISE),
         (401, {"statusCode": 401, "message": "Unauthorized."}, "auth_error", MISCONFIGURED),
         (401, {"error": {"code": "PermissionDenied", "message": "x"}}, "auth_error", MISCONFIGURED),
         (403, {"error": {"code": "403", "message": "x"}}, "auth_error", MISCONFIGURED),
@@ -78,14 +78,14 @@ def status_error(status: int, body: object, headers: dict[str, str] | None = Non
 )
 def test_classification_by_status(status: int, body: object, kind: str, effect: str) -> None:
     failure = classify(status_error(status, body))
-    assert (failure.kind, failure.effect, failure.status) == (kind, effect, status)
+    assert (failure.outcome, failure.effect, failure.status) == (kind, effect, status)
 
 
 def test_transport_failures() -> None:
     request = httpx2.Request("POST", "http://127.0.0.1/x")
-    assert classify(openai.APITimeoutError(request)).kind == "timeout"
-    assert classify(openai.APIConnectionError(request=request)).kind == "connect_error"
-    assert classify(ValueError("bad json")).kind == "bad_response"
+    assert classify(openai.APITimeoutError(request)).outcome == "timeout"
+    assert classify(openai.APIConnectionError(request=request)).outcome == "connect_error"
+    assert classify(ValueError("bad json")).outcome == "bad_response"
 
 
 def test_retry_after_precedence_ms_then_seconds_then_message() -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
-from aoai_watch.probes.result import OUTCOMES, ProbeResult
+from aoai_watch.failover.outcomes import OUTCOMES
+from aoai_watch.probes.result import ProbeResult
 from aoai_watch.probes.runner import run_cycle
 from aoai_watch.probes.store import Store
 
@@ -158,3 +159,21 @@ def test_entra_region_probes_with_tokens_including_realtime(tmp_path: Path) -> N
             401,
         )
         assert "eyJ" not in (expired[("westus3", "chat")].error or "")
+
+
+def test_the_kind_registry_is_the_one_list_config_and_runner_read() -> None:
+    from aoai_watch.probes import config as config_module
+    from aoai_watch.probes.kinds import COMPOSITE, DEFAULT_KINDS, KINDS, REGISTRY
+    from aoai_watch.probes.kinds import failover as failover_kind
+
+    assert KINDS == ("chat", "stream", "responses_chain", "realtime", "embeddings", "failover")
+    assert config_module.ProbeSettings().kinds == DEFAULT_KINDS and "realtime" not in DEFAULT_KINDS
+    assert {k.name: k.model_setting for k in REGISTRY.values()} == {
+        "chat": "chat_model",
+        "stream": "chat_model",
+        "responses_chain": "chat_model",
+        "realtime": "realtime_model",
+        "embeddings": "embedding_model",
+        "failover": "chat_model",
+    }
+    assert [k.name for k in REGISTRY.values() if k.composite] == [COMPOSITE] == [failover_kind.NAME]
