@@ -8,13 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
 from ..probes.config import SloTargets
 from ..probes.store import Store
-from . import queries
+from . import cached, queries
 
 RANGES = {
     "1h": timedelta(hours=1),
@@ -26,13 +25,6 @@ RANGES = {
 DB_ENV, CONFIG_ENV = "AOAI_WATCH_DB", "AOAI_WATCH_CONFIG"
 
 
-@st.cache_data(ttl=15, show_spinner=False, max_entries=256)
-def _cached(db: str, name: str, args: tuple[Any, ...]) -> Any:
-    """One read, remembered for 15 s: a page refresh, a second viewer or a filter toggled back costs
-    nothing, and the database is opened only when the answer may have changed."""
-    return getattr(queries, name)(Store(db, lock_bound_s=5), *args)
-
-
 @dataclass(frozen=True)
 class Context:
     store: Store
@@ -40,10 +32,6 @@ class Context:
     slo: SloTargets
     now: datetime
     range_key: str
-
-    def query(self, name: str, *args: Any) -> Any:
-        """`queries.<name>(store, *args)`, cached briefly."""
-        return _cached(str(self.store.path), name, args)
 
     @property
     def bucket(self) -> str:
@@ -74,8 +62,8 @@ def _url_multiselect(label: str, options: list[str], key: str) -> list[str]:
 
 def context() -> Context | None:
     """Sidebar filters; None (after explaining how to start) when the database has no probes."""
-    store = Store(database(), lock_bound_s=5)
-    if not _cached(str(store.path), "has_data", ()):
+    store = Store(database(), lock_bound_s=cached.LOCK_BOUND_S)
+    if not cached.has_data(store):
         st.info(
             f"No probe results in `{store.path}` yet. Start probing, then come back:\n\n"
             "```sh\naoai-watch probe --config aoai-watch.toml            # one cycle (cron)\n"
@@ -83,7 +71,7 @@ def context() -> Context | None:
             "No Azure account? `make demo` runs a simulator, probes and this dashboard together."
         )
         return None
-    regions, kinds = _cached(str(store.path), "choices", ())
+    regions, kinds = cached.choices(store)
     range_key = st.query_params.get("range", "24h")
     range_key = range_key if range_key in RANGES else "24h"
     with st.sidebar:

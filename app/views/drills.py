@@ -3,11 +3,11 @@
 import json
 
 import streamlit as st
-from aoai_watch.app import controls, figures
+from aoai_watch.app import cached, controls, figures
 
 
 def body(ctx: controls.Context) -> None:
-    runs = ctx.query("drills")
+    runs = cached.drills(ctx.store)
     if runs.empty:
         st.info("No drill runs stored yet: `aoai-watch drill run data/drills/ --db " + str(ctx.store.path) + "`")
         return
@@ -21,7 +21,9 @@ def body(ctx: controls.Context) -> None:
     for e in json.loads(run["expectations"] or "[]"):
         st.write(("✅ " if e["passed"] else "❌ ") + f"{e['expect']} — measured {e['measured']}")
     st.plotly_chart(
-        figures.drill_timeline(ctx.query("drill_requests", run["run_id"]), ctx.query("drill_faults", run["run_id"])),
+        figures.drill_timeline(
+            cached.drill_requests(ctx.store, run["run_id"]), cached.drill_faults(ctx.store, run["run_id"])
+        ),
         width="stretch",
     )
 

@@ -1,7 +1,7 @@
 """Azure Monitor: the server-side view (every request the resource served) next to the probes."""
 
 import streamlit as st
-from aoai_watch.app import agreement, controls, figures
+from aoai_watch.app import agreement, cached, controls, figures
 
 SETUP = """No Azure Monitor data in this database yet. Add each region's resource to the config and import:
 
@@ -17,10 +17,10 @@ aoai-watch import-metrics --config aoai-watch.toml --since 24h   # the identity 
 
 
 def body(ctx: controls.Context) -> None:
-    if not ctx.query("has_monitor_data"):
+    if not cached.has_monitor_data(ctx.store):
         st.info(SETUP)
         return
-    overlay = agreement.with_rates(ctx.query("monitor_overlay", ctx.filters, ctx.bucket))
+    overlay = agreement.with_rates(cached.monitor_overlay(ctx.store, ctx.filters, ctx.bucket))
     flags = agreement.disagreements(overlay)
     pending = int((~overlay["settled"]).sum()) if not overlay.empty else 0
     st.caption(
@@ -35,14 +35,14 @@ def body(ctx: controls.Context) -> None:
         st.dataframe(flags, hide_index=True, width="stretch")
     st.caption(" · ".join(f"**{k}**" for k in agreement.KINDS) + ": see the README for what each one suggests.")
     st.plotly_chart(
-        figures.monitor_requests(ctx.query("monitor_requests_by_status", ctx.filters, ctx.bucket)), width="stretch"
+        figures.monitor_requests(cached.monitor_requests_by_status(ctx.store, ctx.filters, ctx.bucket)), width="stretch"
     )
     st.plotly_chart(figures.monitor_tokens(overlay), width="stretch")
     st.subheader("Probes found in Azure's request logs")
     st.caption("Joined by apim-request-id; `outside Azure` is probe latency minus the time Azure logged.")
-    st.dataframe(ctx.query("probe_request_match", ctx.filters), hide_index=True, width="stretch")
+    st.dataframe(cached.probe_request_match(ctx.store, ctx.filters), hide_index=True, width="stretch")
     st.subheader("Imports")
-    st.dataframe(ctx.query("monitor_imports"), hide_index=True, width="stretch")
+    st.dataframe(cached.monitor_imports(ctx.store), hide_index=True, width="stretch")
 
 
 controls.page("Azure Monitor", body)

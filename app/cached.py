@@ -1,0 +1,70 @@
+"""The dashboard's reads, each remembered for 15 s: one typed wrapper per `queries` function, with
+that function's own signature (`cached.overview(store, filters, threshold_ms)`), so pages get
+jump-to-definition and type checks.
+
+A page refresh, a second viewer or a filter toggled back costs nothing, and the database is opened
+only when the answer may have changed. Streamlit keys its cache by the cached function's code, so
+every wrapper goes through the one cached `_read`, keyed by the query's name as well as its
+arguments (the database by path: a `Store` is rebuilt for each read and never kept open).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import streamlit as st
+
+from ..probes.store import Store
+from . import queries
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_QUERIES: dict[str, Callable[..., Any]] = {}
+LOCK_BOUND_S = 5.0  # a page waits at most this long for the probe writer's lock
+
+
+@st.cache_data(ttl=15, show_spinner=False, max_entries=256)
+def _read(db: str, name: str, args: tuple[Any, ...]) -> Any:
+    return _QUERIES[name](Store(db, lock_bound_s=LOCK_BOUND_S), *args)
+
+
+def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    _QUERIES[query.__name__] = query
+
+    @functools.wraps(query)
+    def read(store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+        if kwargs:  # positional only, so one call has one cache key
+            raise TypeError(f"cached.{query.__name__} takes its arguments by position")
+        result: R = _read(str(store.path), query.__name__, args)
+        return result
+
+    return read
+
+
+has_data = _cached(queries.has_data)
+choices = _cached(queries.choices)
+overview = _cached(queries.overview)
+window_counts = _cached(queries.window_counts)
+status_history = _cached(queries.status_history)
+latency_over_time = _cached(queries.latency_over_time)
+latencies = _cached(queries.latencies)
+slow_probes = _cached(queries.slow_probes)
+outcomes_over_time = _cached(queries.outcomes_over_time)
+rate_limits = _cached(queries.rate_limits)
+last_failures = _cached(queries.last_failures)
+cost_by_day = _cached(queries.cost_by_day)
+month_to_date = _cached(queries.month_to_date)
+tokens_by_kind = _cached(queries.tokens_by_kind)
+drills = _cached(queries.drills)
+drill_requests = _cached(queries.drill_requests)
+drill_faults = _cached(queries.drill_faults)
+fault_windows = _cached(queries.fault_windows)
+model_versions = _cached(queries.model_versions)
+model_changes = _cached(queries.model_changes)
+monitor_overlay = _cached(queries.monitor_overlay)
+monitor_requests_by_status = _cached(queries.monitor_requests_by_status)
+probe_request_match = _cached(queries.probe_request_match)
+monitor_imports = _cached(queries.monitor_imports)
+has_monitor_data = _cached(queries.has_monitor_data)

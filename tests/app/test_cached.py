@@ -1,0 +1,44 @@
+"""app.cached: each query's wrapper keeps its signature, and the one cache tells queries apart."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aoai_watch.app import cached, queries
+from aoai_watch.failover.outcomes import Outcome
+from aoai_watch.probes.result import ProbeResult
+from aoai_watch.probes.store import Store
+
+
+def test_every_query_has_a_wrapper_with_its_signature() -> None:
+    public = {
+        name
+        for name, fn in inspect.getmembers(queries, inspect.isfunction)
+        if fn.__module__ == queries.__name__ and not name.startswith("_")
+    }
+    assert public == set(cached._QUERIES)
+    for name in public:
+        wrapper, query = getattr(cached, name), getattr(queries, name)
+        assert inspect.signature(wrapper) == inspect.signature(query), name
+        assert wrapper.__wrapped__ is query
+
+
+def test_two_queries_with_the_same_arguments_do_not_share_an_answer(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.duckdb")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    store.write([ProbeResult("eastus2", "gpt-4o", "chat", outcome=Outcome.SERVER_ERROR, ts=now, latency_ms=10.0)])
+    f = queries.Filters(now - timedelta(hours=1), now + timedelta(minutes=1))
+    failures = cached.last_failures(store, f)
+    limits = cached.rate_limits(store, f)
+    assert list(failures["outcome"]) == ["server_error"] and limits.empty
+    assert cached.has_data(store) is True
+
+
+def test_arguments_go_by_position_so_one_call_has_one_key(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="by position"):
+        cached.slow_probes(
+            Store(tmp_path / "t.duckdb"), queries.Filters(datetime.now(), datetime.now()), threshold_ms=1
+        )
