@@ -33,9 +33,14 @@ bench: install chromium
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	$(PY) -m bench
 
+# mypy reads the packages by their installed names: a tree of links, aoai_watch/<folder> -> <folder>
+MYPY_TREE := $(VENV)/mypy-tree
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@mkdir -p $(MYPY_TREE)/aoai_watch
+	@for d in failover probes chaos app; do ln -sfn $(CURDIR)/$$d $(MYPY_TREE)/aoai_watch/$$d; done
+	MYPYPATH=$(MYPY_TREE) $(VENV)/bin/mypy -p aoai_watch.failover -p aoai_watch.probes
 
 simulate: install
 	$(VENV)/bin/aoai-watch simulate --regions eastus2,swedencentral

@@ -41,7 +41,7 @@ def default_entra_provider() -> Callable[[], str]:
     refreshes tokens)."""
     from azure.identity import DefaultAzureCredential, get_bearer_token_provider
 
-    return get_bearer_token_provider(DefaultAzureCredential(), ENTRA_SCOPE)  # type: ignore[no-any-return]
+    return get_bearer_token_provider(DefaultAzureCredential(), ENTRA_SCOPE)
 
 
 def sync_token_provider(provider: Callable[[], Any], timeout_s: float, region: str) -> Callable[[], str]:

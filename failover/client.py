@@ -10,6 +10,7 @@ and send; every decision is made in the plan.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import concurrent.futures
 import contextlib
@@ -127,7 +128,7 @@ def _resource(client: Any, operation: str, raw: bool) -> Any:
     return resource.with_raw_response if raw else resource
 
 
-class _Base:
+class _Base(abc.ABC):
     def __init__(
         self,
         regions: Sequence[RegionConfig],
@@ -146,6 +147,10 @@ class _Base:
         self.chat = _Chat(self)
         self.responses = _Operation(self, RESPONSES)
         self.embeddings = _Operation(self, EMBEDDINGS)
+
+    @abc.abstractmethod
+    def _send(self, request: _Request) -> Any:
+        """Run one call through the plan: the result, or (async) a coroutine of it."""
 
     @classmethod
     def from_config(cls, path: str | Path, **overrides: Any) -> Any:
@@ -220,8 +225,11 @@ class _Base:
 class FailoverClient(_Base):
     """The synchronous client. See the module docstring and README for options and behaviour."""
 
-    def __init__(self, regions: Sequence[RegionConfig], **options: Any) -> None:
-        self._sleep: Callable[[float], None] = options.pop("sleep", time.sleep)
+    def __init__(
+        self, regions: Sequence[RegionConfig], *, sleep: Callable[[float], None] = time.sleep, **options: Any
+    ) -> None:
+        """`sleep` waits out backoffs and open breakers (tests inject one with their clock)."""
+        self._sleep = sleep
         super().__init__(regions, **options)
 
     def _send(self, request: _Request) -> Any:
@@ -263,7 +271,7 @@ class FailoverClient(_Base):
             return first.result(timeout=hedge_after_s)
         except concurrent.futures.TimeoutError:
             pass
-        second_step = call.plan.next_step(exclude={region.name}, untried_only=True)
+        second_step = call.plan.hedge_step(exclude={region.name})
         if second_step is None or not second_step.region.breaker.acquire():
             return first.result()
         second = _HEDGE_POOL.submit(self._try, call, second_step.region, True)
@@ -309,8 +317,15 @@ class FailoverClient(_Base):
 class AsyncFailoverClient(_Base):
     """The asyncio client: the same surface, every `create` awaited."""
 
-    def __init__(self, regions: Sequence[RegionConfig], **options: Any) -> None:
-        self._sleep: Callable[[float], Awaitable[None]] = options.pop("sleep", asyncio.sleep)
+    def __init__(
+        self,
+        regions: Sequence[RegionConfig],
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **options: Any,
+    ) -> None:
+        """`sleep` waits out backoffs and open breakers (tests inject one with their clock)."""
+        self._sleep = sleep
         super().__init__(regions, **options)
 
     async def _send(self, request: _Request) -> Any:
@@ -351,7 +366,7 @@ class AsyncFailoverClient(_Base):
         finished, _ = await asyncio.wait({first}, timeout=hedge_after_s)
         if finished:
             return first.result()
-        second_step = call.plan.next_step(exclude={region.name}, untried_only=True)
+        second_step = call.plan.hedge_step(exclude={region.name})
         if second_step is None or not second_step.region.breaker.acquire():
             return await first
         pending = {first, asyncio.ensure_future(self._try(call, second_step.region, True))}
@@ -409,7 +424,7 @@ class _Operation:
 
     def create(self, **kwargs: Any) -> Any:
         request = _Request(self._operation, kwargs, self._raw, self._client._conversations)
-        return self._client._send(request)  # type: ignore[attr-defined]
+        return self._client._send(request)
 
     @property
     def with_raw_response(self) -> _Operation:

@@ -1,6 +1,7 @@
 """Where a call goes next: the decision table of DESIGN.md as one pure object per call.
 
-`CallPlan.next_step()` picks the next region (or a wait, or giving up) and `record_*()` tells it
+`CallPlan.next_step()` picks the next region (or a wait, or giving up), `hedge_step()` a second
+region for a hedged attempt, and `record_*()` tells it
 what happened. It owns no I/O and no sleeping, so the sync and async clients share it and tests
 drive it with an injected clock.
 
@@ -17,7 +18,7 @@ in this call; a 429 opens the region's breaker for its Retry-After (capped) and 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -69,24 +70,15 @@ class CallPlan:
     def remaining_s(self) -> float:
         return max(0.0, self.deadline - self.clock())
 
-    def next_step(self, exclude: set[str] | None = None, untried_only: bool = False) -> Step:  # type: ignore[return]
-        """The next attempt, or raise AllRegionsFailed. `untried_only` (for a hedge) returns None
-        instead when no untried region outside `exclude` can take the call now, without taking a
-        breaker permit (the caller acquires it)."""
+    def next_step(self) -> Step:
+        """The next attempt, or raise AllRegionsFailed."""
         now = self.clock()
         if now >= self.deadline:
             raise self.give_up()
         # 1. untried regions, by priority
-        for region in self.regions:
-            if region.name in self.tried or not region.usable or (exclude and region.name in exclude):
-                continue
-            if untried_only:
-                if region.breaker.available():
-                    return Step(region, 0.0, acquired=False)
-            elif region.breaker.acquire():
+        for region in self._untried():
+            if region.breaker.acquire():
                 return Step(region, 0.0, acquired=True)
-        if untried_only:
-            return None  # type: ignore[return-value]
         # 2. retry a region whose failure is worth retrying, after backoff
         retryable = [
             r
@@ -109,6 +101,21 @@ class CallPlan:
             if ready < self.deadline and (ready > now or region.breaker.available()):
                 return Step(region, max(0.0, ready - now), acquired=False)
         raise self.give_up()
+
+    def hedge_step(self, exclude: Collection[str]) -> Step | None:
+        """For a hedge: the first untried region outside `exclude` whose breaker would let a call
+        through now, without taking its permit (the caller acquires it); None when there is none.
+        Raises AllRegionsFailed past the deadline."""
+        if self.clock() >= self.deadline:
+            raise self.give_up()
+        for region in self._untried(exclude):
+            if region.breaker.available():
+                return Step(region, 0.0, acquired=False)
+        return None
+
+    def _untried(self, exclude: Collection[str] = ()) -> Iterator[RegionRuntime]:
+        """Usable regions this call has not tried, by priority."""
+        return (r for r in self.regions if r.usable and r.name not in self.tried and r.name not in exclude)
 
     def _misconfigured_here(self, region: RegionRuntime) -> bool:
         tried = self.tried.get(region.name)

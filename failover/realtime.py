@@ -140,7 +140,7 @@ class RealtimeSession:
             self.options.connect_timeout_s,
         )
         try:
-            first = json.loads(await asyncio.wait_for(ws.recv(), self.options.read_timeout_s))
+            first = _event(await asyncio.wait_for(ws.recv(), self.options.read_timeout_s))
             if first.get("type") != "session.created":
                 raise websockets.exceptions.InvalidMessage(f"expected session.created, got {first.get('type')}")
             if self._session_config is not None:  # what the caller configured survives the drop
@@ -205,7 +205,7 @@ class RealtimeSession:
         if self._ws is None:
             await self.connect()
         try:
-            return json.loads(await self._ws.recv())
+            return _event(await self._ws.recv())
         except websockets.exceptions.ConnectionClosed as exc:
             await self._reconnect_after_drop(exc)
             return {"type": RECONNECTED, "region": self.region}
@@ -251,6 +251,14 @@ class RealtimeSession:
 
     def breaker_states(self) -> dict[str, Any]:
         return self._router.breaker_states()
+
+
+def _event(frame: str | bytes) -> dict[str, Any]:
+    """One server event: a JSON object, else ValueError (classified as bad_response)."""
+    event = json.loads(frame)
+    if not isinstance(event, dict):
+        raise ValueError(f"the server sent a realtime event that is not a JSON object ({type(event).__name__})")
+    return event
 
 
 def _classify(exc: BaseException) -> tuple[Outcome, int | None]:

@@ -201,6 +201,6 @@ class Router:
 def _provider_for(
     provider: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None, region: str
 ) -> Callable[[], Any] | None:
-    if provider is None or callable(provider):
-        return provider  # type: ignore[return-value]
-    return provider.get(region)
+    if isinstance(provider, Mapping):
+        return provider.get(region)
+    return provider

@@ -295,7 +295,7 @@ class Store:
         cutoff = (now or datetime.now(UTC).replace(tzinfo=None)) - older_than
         with self._connect(read_only=False) as con:
             migrate(con)
-            (deleted,) = con.execute("SELECT count(*) FROM probe_results WHERE ts < ?", [cutoff]).fetchone()
+            deleted = _scalar(con, "SELECT count(*) FROM probe_results WHERE ts < ?", [cutoff])
             con.execute("DELETE FROM probe_results WHERE ts < ?", [cutoff])
             con.execute("DELETE FROM model_changes WHERE ts < ?", [cutoff])
             con.execute("CHECKPOINT")
@@ -308,16 +308,22 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """The first column of the one row an aggregate query returns."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise duckdb.Error(f"no row from an aggregate query: {sql}")
+    return row[0]
+
+
 def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'").fetchone()[0]
-    )
+    return bool(_scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"))
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply the migrations this file lacks, in order, each in its own transaction; the version."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
-    (current,) = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    current = int(_scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version"))
     for number, sql in enumerate(MIGRATIONS, start=1):
         if number <= current:
             continue

@@ -29,6 +29,8 @@ def url(endpoint: str, deployment: str) -> str:
 
 async def _next(ws: Any) -> dict[str, Any]:
     event = json.loads(await ws.recv())
+    if not isinstance(event, dict):
+        raise ValueError(f"the server sent a realtime event that is not a JSON object ({type(event).__name__})")
     if event.get("type") == "error":
         raise RealtimeError(str(event.get("error", {}).get("code") or "error event"))
     return event

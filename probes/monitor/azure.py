@@ -259,6 +259,7 @@ def _service_error(exc: BaseException) -> tuple[str, str]:
         except (ValueError, TypeError, AttributeError):
             body = None
     if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        error = body.get("error")
+        inner = error if isinstance(error, dict) else body
         return str(inner.get("code", "")), str(inner.get("message", ""))
     return "", str(getattr(exc, "message", "") or exc)

@@ -141,4 +141,4 @@ def _https(value: Any, path: Path, where: str) -> str:
             where,
             f"must be an https:// URL with no path (Azure sends tokens over HTTPS only); got {value!r}",
         )
-    return value.rstrip("/")
+    return str(value).rstrip("/")
