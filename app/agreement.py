@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-KINDS = ("probes failing, Azure clean", "Azure errors unseen", "probes missing from Azure")
+DISAGREEMENTS = ("probes failing, Azure clean", "Azure errors unseen", "probes missing from Azure")
 
 
 def with_rates(overlay: pd.DataFrame) -> pd.DataFrame:
@@ -31,8 +31,8 @@ def with_rates(overlay: pd.DataFrame) -> pd.DataFrame:
 
 
 def disagreements(overlay: pd.DataFrame, azure_floor: float = 99.0) -> pd.DataFrame:
-    """One row per flagged (region, bucket): the kind of disagreement and the numbers behind it."""
-    columns = ["region", "bucket", "kind", "detail"]
+    """One row per flagged (region, bucket): which disagreement and the numbers behind it."""
+    columns = ["region", "bucket", "disagreement", "detail"]
     if overlay.empty:
         return pd.DataFrame(columns=columns)
     rates = with_rates(overlay)
@@ -46,7 +46,7 @@ def disagreements(overlay: pd.DataFrame, azure_floor: float = 99.0) -> pd.DataFr
                 (
                     r.region,
                     r.bucket,
-                    KINDS[0],
+                    DISAGREEMENTS[0],
                     f"{bad} of {r.probes} probes failed; Azure served "
                     f"{r.az_requests:.0f} requests without a 5xx or 429",
                 )
@@ -56,7 +56,7 @@ def disagreements(overlay: pd.DataFrame, azure_floor: float = 99.0) -> pd.DataFr
                 (
                     r.region,
                     r.bucket,
-                    KINDS[1],
+                    DISAGREEMENTS[1],
                     f"Azure availability {r.az_availability:.2f}% "
                     f"({r.az_5xx:.0f} 5xx of {r.az_requests:.0f}); all {r.probes} probes succeeded",
                 )
@@ -66,7 +66,7 @@ def disagreements(overlay: pd.DataFrame, azure_floor: float = 99.0) -> pd.DataFr
                 (
                     r.region,
                     r.bucket,
-                    KINDS[2],
+                    DISAGREEMENTS[2],
                     f"probes got {r.probes_answered} answers; Azure counted {r.az_requests:.0f} requests",
                 )
             )

@@ -59,7 +59,7 @@ def shade_faults(fig: go.Figure, faults: pd.DataFrame, x0: str = "start_ts", x1:
             fillcolor="red",
             opacity=0.12,
             line_width=0,
-            annotation_text=f"{row.kind} {row.region}",
+            annotation_text=f"{row.fault} {row.region}",
             annotation_position="top left",
         )
     return fig
@@ -168,7 +168,7 @@ def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFr
                 "region": shown["region"].astype(str),
                 "bucket": floor.clip(lower=lo),
                 "bucket_end": ceil.where(ceil > floor, floor + width).clip(upper=hi),
-                "fault": shown["kind"].astype(str),
+                "fault": shown["fault"].astype(str),
                 "fault_from": shown["start_ts"].dt.strftime("%Y-%m-%d %H:%M:%S"),
                 "fault_until": shown["recorded_end_ts"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("not recorded"),
             }
@@ -394,7 +394,7 @@ def monitor_availability(rates: pd.DataFrame, flags: pd.DataFrame, target: float
             mode="markers",
             marker={"symbol": "x", "size": 12, "color": "#d62728"},
             name="disagreement",
-            text=[f"{r}: {k}" for r, k in zip(flags["region"], flags["kind"], strict=True)],
+            text=[f"{r}: {k}" for r, k in zip(flags["region"], flags["disagreement"], strict=True)],
             hovertemplate="%{text}<extra></extra>",
         )
     fig.add_hline(y=target * 100, line_dash="dash", line_color="grey", annotation_text=f"target {target:.1%}")

@@ -262,7 +262,7 @@ def drill_requests(store: Store, run_id: str) -> pd.DataFrame:
 def drill_faults(store: Store, run_id: str) -> pd.DataFrame:
     return _frame(
         store,
-        "SELECT f.kind, f.region, f.params, epoch(f.start_ts - d.started) AS start_s, "
+        "SELECT f.kind AS fault, f.region, f.params, epoch(f.start_ts - d.started) AS start_s, "
         "epoch(f.end_ts - d.started) AS end_s FROM faults f JOIN drills d USING (run_id) "
         "WHERE run_id = ? ORDER BY start_s",
         [run_id],
@@ -275,12 +275,12 @@ def fault_windows(store: Store, f: Filters) -> pd.DataFrame:
     try:
         return _frame(
             store,
-            "SELECT kind, region, start_ts, coalesce(end_ts, start_ts + INTERVAL 1 MINUTE) AS end_ts, "
+            "SELECT kind AS fault, region, start_ts, coalesce(end_ts, start_ts + INTERVAL 1 MINUTE) AS end_ts, "
             "end_ts AS recorded_end_ts FROM faults WHERE start_ts < ? AND coalesce(end_ts, start_ts) >= ?",
             [f.until, f.since],
         )
     except Exception:
-        return pd.DataFrame(columns=["kind", "region", "start_ts", "end_ts", "recorded_end_ts"])
+        return pd.DataFrame(columns=["fault", "region", "start_ts", "end_ts", "recorded_end_ts"])
 
 
 def model_versions(store: Store, f: Filters) -> pd.DataFrame:

@@ -33,7 +33,7 @@ def body(ctx: controls.Context) -> None:
         st.success("Azure Monitor and the probes agree in every settled bucket.")
     else:
         st.dataframe(flags, hide_index=True, width="stretch")
-    st.caption(" · ".join(f"**{k}**" for k in agreement.KINDS) + ": see the README for what each one suggests.")
+    st.caption(" · ".join(f"**{k}**" for k in agreement.DISAGREEMENTS) + ": see the README for what each one suggests.")
     st.plotly_chart(
         figures.monitor_requests(cached.monitor_requests_by_status(ctx.store, ctx.filters, ctx.bucket)), width="stretch"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from aoai_watch.app.agreement import KINDS, disagreements, with_rates
+from aoai_watch.app.agreement import DISAGREEMENTS, disagreements, with_rates
 
 T = datetime(2026, 11, 25, 10, 0)
 
@@ -29,7 +29,7 @@ def bucket(**values: object) -> dict[str, object]:
 
 
 def kinds(*rows: dict[str, object]) -> list[str]:
-    return list(disagreements(pd.DataFrame(rows))["kind"])
+    return list(disagreements(pd.DataFrame(rows))["disagreement"])
 
 
 def test_agreement_flags_nothing() -> None:
@@ -37,17 +37,17 @@ def test_agreement_flags_nothing() -> None:
 
 
 def test_probe_failures_azure_never_saw_point_at_the_path_to_the_region() -> None:
-    assert kinds(bucket(probes_good=3, probes_answered=3)) == [KINDS[0]]
+    assert kinds(bucket(probes_good=3, probes_answered=3)) == [DISAGREEMENTS[0]]
     assert kinds(bucket(probes_good=3, az_429=2.0)) == []  # Azure throttled: it saw them
 
 
 def test_azure_errors_below_the_floor_that_no_probe_saw() -> None:
-    assert kinds(bucket(az_5xx=2.0)) == [KINDS[1]]  # 98% < 99%
+    assert kinds(bucket(az_5xx=2.0)) == [DISAGREEMENTS[1]]  # 98% < 99%
     assert kinds(bucket(az_5xx=0.5)) == []
 
 
 def test_fewer_azure_requests_than_probe_answers_means_missing_data() -> None:
-    assert kinds(bucket(az_requests=3.0)) == [KINDS[2]]
+    assert kinds(bucket(az_requests=3.0)) == [DISAGREEMENTS[2]]
 
 
 def test_unsettled_buckets_and_buckets_without_probes_are_not_judged() -> None:

@@ -136,7 +136,7 @@ def test_monitor_page_flags_the_bucket_where_azure_saw_errors_the_probes_missed(
 ) -> None:
     at = run_page(monkeypatch, db, "views/monitor.py")
     flags = at.dataframe[0].value
-    assert list(flags["region"]) == ["swedencentral"] and list(flags["kind"]) == ["Azure errors unseen"]
+    assert list(flags["region"]) == ["swedencentral"] and list(flags["disagreement"]) == ["Azure errors unseen"]
     assert "20 5xx" in flags["detail"][0]
     matched = at.dataframe[1].value.set_index("region")
     assert matched.loc["eastus2", "in_azure_logs"] == matched.loc["eastus2", "probes_with_id"] > 0
