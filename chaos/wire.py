@@ -1,4 +1,4 @@
-"""Azure OpenAI's error bodies and messages, word for word (shared/reference/azure-openai-wire.md).
+"""Azure OpenAI's error bodies and messages, word for word (docs/wire-notes.md).
 
 Pure functions: each returns the JSON-ready body Azure sends for one situation. The simulator and
 the faults build their replies from these, so a client tested here meets the same shapes as in

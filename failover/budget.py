@@ -3,7 +3,7 @@
 Keeps every system message and the most recent turns whole, and never separates an assistant
 message that calls tools from the tool results that answer it (Azure rejects a tool result without
 its call). Counts are exact with tiktoken when its vocabulary is available on this machine (it
-downloads otherwise, which fails offline: see shared/reference/stack-notes.md), else estimated at
+downloads otherwise, which fails offline: see docs/wire-notes.md), else estimated at
 about four characters a token with a `TokenEstimateWarning`.
 """
 

@@ -1,4 +1,4 @@
-"""Where a call goes next: the decision table of DESIGN.md as one pure object per call.
+"""Where a call goes next: the decision table of docs/design.md as one pure object per call.
 
 `CallPlan.next_step()` picks the next region (or a wait, or giving up), `hedge_step()` a second
 region for a hedged attempt, and `record_*()` tells it

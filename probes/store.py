@@ -1,6 +1,6 @@
 """The DuckDB store: schema and migrations, short writes, short reads, pruning.
 
-DuckDB lets one process write *or* several read, never both (shared/reference/stack-notes.md), so:
+DuckDB lets one process write *or* several read, never both (docs/design.md, "The store"), so:
 - a writer collects a whole cycle's rows first and holds the lock for one short transaction;
 - a reader opens read-only, runs one query and closes; nothing keeps a connection open;
 - both retry a lock conflict with jittered backoff up to a bound, then say so (`StoreBusy`);
