@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..failover.outcomes import GOOD, SUCCESSFUL, sql_list
+from ..failover.outcomes import GOOD, SUCCESSFUL, Outcome, sql_list
 from ..probes.result import COMPOSITE
 from ..probes.store import Store
 
@@ -180,7 +180,7 @@ def rate_limits(store: Store, f: Filters) -> pd.DataFrame:
                (SELECT epoch(min(p.ts) - o.ts) FROM probe_results p
                 WHERE p.region = o.region AND p.kind = o.kind AND p.ts > o.ts AND p.outcome IN {_SUCCESSFUL})
                    AS recovered_after_s
-        FROM ordered o WHERE o.outcome = 'rate_limited' ORDER BY o.ts
+        FROM ordered o WHERE o.outcome = '{Outcome.RATE_LIMITED.value}' ORDER BY o.ts
     """,
         params,
     )
