@@ -21,6 +21,7 @@ The words are failover.outcomes' vocabulary; `effect` says what each failure mea
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -118,32 +119,36 @@ def _from_status(exc: openai.APIStatusError) -> Failure:
 
 def retry_after_s(headers: Any, message: str | None = None, now: float | None = None) -> float | None:
     """Azure's pause request: `retry-after-ms`, then `retry-after` (seconds or an HTTP date), then
-    the number in the message ("Please retry after 8 seconds"). None when there is none."""
+    the number in the message ("Please retry after 8 seconds"). None when there is none; a value
+    that is not a finite number of seconds >= 0 (`inf`, `nan`, `-5`) counts as none."""
     raw_ms = headers.get("retry-after-ms")
     if raw_ms is not None:
-        try:
-            value = float(raw_ms) / 1000.0
-            if value >= 0:
-                return value
-        except ValueError:
-            pass
+        value = _seconds(raw_ms, scale=1000.0)
+        if value is not None:
+            return value
     raw = headers.get("retry-after")
     if raw is not None:
+        value = _seconds(raw)
+        if value is not None:
+            return value
         try:
-            value = float(raw)
-            if value >= 0:
-                return value
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(raw).timestamp()
-                return max(0.0, when - (time.time() if now is None else now))
-            except (TypeError, ValueError, IndexError, OverflowError):
-                pass
+            when = email.utils.parsedate_to_datetime(raw).timestamp()
+            return max(0.0, when - (time.time() if now is None else now))
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
     if message:
         match = _MESSAGE_SECONDS.search(message)
         if match:
-            return float(match.group(1))
+            return _seconds(match.group(1))
     return None
+
+
+def _seconds(raw: str, scale: float = 1.0) -> float | None:
+    try:
+        value = float(raw) / scale
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def _error_code(body: Any) -> str | None:

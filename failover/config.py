@@ -21,6 +21,7 @@ __all__ = [
     "AUTH_METHODS",
     "ConfigError",
     "RegionConfig",
+    "endpoint_problem",
     "is_loopback_host",
     "load_toml",
     "parse_regions",
@@ -62,6 +63,11 @@ class RegionConfig:
     auth: Literal["api-key", "entra"] = "api-key"
     api_key_env: str | None = None
     deployments: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problem = endpoint_problem(self.endpoint)
+        if problem is not None:
+            raise ValueError(f"region {self.name}: endpoint {problem}")
 
     @property
     def base_url(self) -> str:
@@ -217,32 +223,56 @@ def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path) -> Regio
     )
 
 
-def _parse_endpoint(value: Any, fail: Any) -> str:
-    example = '"https://contoso-eastus2.openai.azure.com"'
+_EXAMPLE_ENDPOINT = '"https://contoso-eastus2.openai.azure.com"'
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def endpoint_problem(value: object) -> str | None:
+    """What is wrong with an endpoint, or None when it is one: `https://host[:port]`, or
+    `http://` only to a literal loopback address or `localhost` (a key must never travel in clear
+    text), no credentials, query, fragment or path. The one rule, for config files and for
+    `RegionConfig` built in code."""
+    example = _EXAMPLE_ENDPOINT
     if not isinstance(value, str) or not value:
-        raise fail("endpoint", f"required: the resource URL, e.g. {example}")
+        return f"required: the resource URL, e.g. {example}"
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise fail("endpoint", f"must be an https:// URL such as {example}; got {value!r}")
+        return f"must be an https:// URL such as {example}; got {value!r}"
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise fail(
-            "endpoint", f"must not carry credentials, a query or a fragment; write only scheme and host, e.g. {example}"
-        )
+        return f"must not carry credentials, a query or a fragment; write only scheme and host, e.g. {example}"
     if parts.path not in ("", "/"):
-        raise fail(
-            "endpoint",
+        return (
             f"must not have a path ({parts.path!r}); aoai-watch appends /openai/v1/ "
-            f"itself, so write only scheme and host, e.g. {example}",
+            f"itself, so write only scheme and host, e.g. {example}"
         )
+    if not _valid_host(parts.hostname):
+        return f"has an invalid host name {parts.hostname!r}; e.g. {example}"
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise fail(
-            "endpoint",
-            "plain http:// is only allowed for loopback addresses (the simulator); "
-            "a key must never travel in clear text: use https://",
+        return (
+            "plain http:// is only allowed for loopback addresses (127.0.0.1, ::1, localhost: the simulator); "
+            "a key must never travel in clear text: use https://"
         )
     try:
-        port = parts.port
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
     except ValueError:
-        raise fail("endpoint", f"has an invalid port: {value!r}") from None
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+        return f"has an invalid port: {value!r}"
+    return None
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        labels = host.rstrip(".").split(".")
+        return all(_HOST_LABEL.match(label) for label in labels)
+
+
+def _parse_endpoint(value: Any, fail: Any) -> str:
+    problem = endpoint_problem(value)
+    if problem is not None:
+        raise fail("endpoint", problem)
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    host = host if ":" not in host else f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
