@@ -14,6 +14,7 @@ from aoai_watch.chaos.simulator import SimulatorThread, default_region
 
 KEY = "sim-key-for-tests"  # a simulator key, not a secret: the simulator accepts any string
 BIN = Path(sys.executable).parent
+AOAI = str(BIN / "aoai-watch")  # the installed command, run as a user runs it
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,8 @@ from pathlib import Path
 import openai
 import pytest
 
-from tests.conftest import BIN, cli_env, wait_for_file
+from tests.conftest import AOAI, cli_env, wait_for_file
 
-AOAI = str(BIN / "aoai-watch")
 EXAMPLE = Path(__file__).parents[2] / "data" / "aoai-watch.example.toml"
 REGION = (
     '[[regions]]\nname = "x"\nendpoint = "https://x.openai.azure.com"\napi_key_env = "K"\n'

@@ -11,8 +11,7 @@ from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.probes.schedule import cycle_lock
 from aoai_watch.probes.store import Store
 
-from tests.app.test_cli import AOAI
-from tests.conftest import cli_env
+from tests.conftest import AOAI, cli_env
 from tests.probes.conftest import ENV, sim_server, write_config  # noqa: F401 - the fixture is used
 
 

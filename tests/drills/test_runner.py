@@ -16,8 +16,7 @@ from aoai_watch.chaos.drills.runner import run_drill
 from aoai_watch.chaos.simulator import SimulatorThread, default_region
 from aoai_watch.probes.store import Store
 
-from tests.app.test_cli import AOAI
-from tests.conftest import cli_env
+from tests.conftest import AOAI, cli_env
 
 SUITE = Path(__file__).parents[2] / "data" / "drills"
 

@@ -12,7 +12,7 @@ from aoai_watch.chaos.simulator import LatencyModel, RegionSpec, SimulatorThread
 from aoai_watch.failover import AllRegionsFailed, AsyncFailoverClient, FailoverClient, RegionConfig
 
 from tests.conftest import KEY
-from tests.failover.test_client import MESSAGES, Recorder, make, regions
+from tests.failover.helpers import MESSAGES, Recorder, make, regions
 
 
 def test_stream_fails_over_before_the_first_token(sim: SimulatorThread) -> None:
