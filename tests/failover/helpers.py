@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
+import openai
 from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.failover import AttemptEvent, FailoverClient, RegionConfig
 
@@ -54,3 +56,10 @@ def make(sim: SimulatorThread, recorder: Recorder | None = None, **options: Any)
 
 def ask(client: FailoverClient) -> Any:
     return client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES, max_tokens=4)
+
+
+def status_error(status: int, body: object, headers: dict[str, str] | None = None) -> openai.APIStatusError:
+    request = httpx2.Request("POST", "http://127.0.0.1/openai/v1/chat/completions")
+    response = httpx2.Response(status, json=body, headers=headers or {}, request=request)
+    client = openai.OpenAI(base_url="http://127.0.0.1/openai/v1/", api_key="x")
+    return client._make_status_error_from_response(response)  # the SDK's own mapping

@@ -3,14 +3,16 @@ breakers, deadlines, streams, Responses replay, events."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import openai
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
-from aoai_watch.failover import AllRegionsFailed, BreakerEvent
+from aoai_watch.failover import AllRegionsFailed, AsyncFailoverClient, BreakerEvent
 
-from tests.failover.helpers import MESSAGES, Recorder, ask, make
+from tests.conftest import KEY
+from tests.failover.helpers import MESSAGES, Recorder, ask, make, regions
 
 
 def test_healthy_primary_answers_with_its_deployment(sim: SimulatorThread) -> None:
@@ -171,3 +173,74 @@ def test_embeddings_and_plain_create(sim: SimulatorThread) -> None:
 def test_unknown_model_is_a_clear_error(sim: SimulatorThread) -> None:
     with pytest.raises(ValueError, match="no region deploys model 'gpt-5'"):
         make(sim).chat.completions.create(model="gpt-5", messages=MESSAGES)
+
+
+def test_async_client_has_the_same_behaviour(sim: SimulatorThread) -> None:
+    async def run() -> None:
+        rec = Recorder()
+        client = AsyncFailoverClient(
+            regions(sim), environ={"SIM_KEY": KEY}, on_event=rec, read_timeout_s=0.5, backoff_base_s=0.05, deadline_s=3
+        )
+        sim.add_fault("black_hole", "eastus2")
+        raw = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
+        assert raw.headers["x-ms-region"] == "Sweden Central"
+        stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        assert stream.region == "swedencentral"
+        assert [c async for c in stream]
+        first = await client.responses.create(model="gpt-4o", input="hi")
+        follow = await client.responses.create(model="gpt-4o", input="more", previous_response_id=first.id)
+        assert follow.previous_response_id == first.id
+        sim.add_fault("http_error", "eastus2", {"status": 400})
+        sim.clear_fault(sim.call(_first_fault_id(sim)))
+        results = await asyncio.gather(
+            *[client.embeddings.create(model="text-embedding-3-small", input=str(i)) for i in range(5)]
+        )
+        assert len(results) == 5
+        sim.add_fault("http_error", "swedencentral", {"status": 503})
+        with pytest.raises(AllRegionsFailed):
+            await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        await client.close()
+        assert rec.path()[:2] == [("eastus2", "timeout", "fail_over"), ("swedencentral", "ok", "return")]
+
+    asyncio.run(run())
+
+
+async def _first_fault_id(sim: SimulatorThread) -> str:
+    return sim.simulator.faults.active()[0].id
+
+
+def test_hedging_sends_to_the_next_region_when_the_first_is_slow(sim: SimulatorThread) -> None:
+    sim.add_fault("latency", "eastus2", {"ms": 1500})
+    rec = Recorder()
+    client = make(sim, rec, hedge_after_s=0.2)
+    started = time.monotonic()
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
+    assert raw.headers["x-ms-region"] == "Sweden Central"
+    assert time.monotonic() - started < 1.0
+    winner = next(a for a in rec.attempts if a.outcome == "ok")
+    assert winner.region == "swedencentral" and winner.hedged
+    sim.reset()
+    rec.events.clear()
+    assert (
+        client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES).headers["x-ms-region"]
+        == "East US 2"
+    )
+    assert [a.region for a in rec.attempts] == ["eastus2"]  # a fast answer sends no hedge
+
+
+def test_async_hedging_cancels_the_loser(sim: SimulatorThread) -> None:
+    async def run() -> None:
+        sim.add_fault("latency", "eastus2", {"ms": 3000})
+        rec = Recorder()
+        client = AsyncFailoverClient(regions(sim), environ={"SIM_KEY": KEY}, on_event=rec, hedge_after_s=0.2)
+        started = time.monotonic()
+        stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        assert stream.region == "swedencentral"
+        assert [c async for c in stream]
+        assert time.monotonic() - started < 1.5
+        await asyncio.sleep(0.1)
+        assert [(a.region, a.hedged) for a in rec.attempts] == [("swedencentral", True)]  # eastus2 was cancelled
+        assert client.breaker_states()["eastus2"].state == "closed"
+        await client.close()
+
+    asyncio.run(run())
