@@ -47,7 +47,7 @@ def test_check_config_good_file_exits_0() -> None:
     "text, field",
     [
         ('[[regions]]\nname = "x"\nendpoint = "https://a.openai.azure.com"\napi_key = "abc"\n', "api_key"),
-        ("[[regions]]\nname = \n", ""),
+        ("[[regions]]\nname = \n", "not valid TOML"),
         ("regions = 3\n", "regions"),
         (REGION + '[probes]\nkinds = ["telepathy"]\n', "probes.kinds"),
         (REGION + "[dashboard]\nport = 1\n", "dashboard"),

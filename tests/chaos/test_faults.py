@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from pathlib import Path
 
 import openai
 import pytest
+from aoai_watch.chaos import faults as faults_package
 from aoai_watch.chaos.faults import REGISTRY, FaultParamError, FaultSet, Reply, RequestContext
 from aoai_watch.chaos.simulator import SimulatorThread
 
@@ -311,6 +313,8 @@ def test_probability_is_deterministic_when_seeded() -> None:
 
 def test_every_registered_fault_validates_unknown_params() -> None:
     faults = FaultSet(ManualClock(50.0))
+    modules = {p.stem for p in Path(faults_package.__file__).parent.glob("*.py")} - {"__init__", "base"}
+    assert set(REGISTRY) == modules  # one registered kind per fault module: the loop below sees them all
     for kind in REGISTRY:
         with pytest.raises(FaultParamError, match="unknown params"):
             faults.add(kind, "eastus2", {"no_such_param": 1, "ms": 1, "seconds": 1, "period_s": 1})
