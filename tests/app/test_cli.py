@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -14,7 +15,7 @@ import openai
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.probes.schedule import cycle_lock
-from aoai_watch.probes.store import Store
+from aoai_watch.probes.store import Store, StoreBusy
 
 from tests.conftest import AOAI, cli_env, stop_cleanly, wait_for_file
 from tests.probes.conftest import ENV, sim_server, write_config  # noqa: F401 - the fixture is used
@@ -242,7 +243,14 @@ def test_loop_runs_cycles_until_sigterm(sim: SimulatorThread, tmp_path: Path) ->
         text=True,
         env=cli_env(**ENV),
     )
-    time.sleep(3.5)
+    # until two cycles are stored (a fixed 3.5 s sleep saw fewer on a loaded machine: the command's
+    # start-up alone can take seconds), then SIGTERM
+    store, deadline = Store(config.database), time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(StoreBusy):  # the loop may hold the file for a moment
+            if store.count() >= 4:
+                break
+        time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err

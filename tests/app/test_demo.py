@@ -8,9 +8,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import AOAI, cli_env, stop_cleanly
 
 
+@pytest.mark.timeout(240)  # up to 90 s waiting, 20 s stopping: beyond the suite's 120 s on a loaded machine
 def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path: Path) -> None:
     import socket as socket_module
     import urllib.request
