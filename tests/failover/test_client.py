@@ -1,5 +1,6 @@
 """The failover client against the simulator over real sockets: every row of the decision table,
-breakers, deadlines, streams, Responses replay, events."""
+breakers, deadlines, events, async parity and hedging (streams: test_streams.py; Responses replay:
+test_conversations.py)."""
 
 from __future__ import annotations
 
