@@ -12,8 +12,9 @@ from aoai_watch.probes.result import ProbeResult
 from aoai_watch.probes.store import Store
 
 
-def prepare(path: Path, hours: int = 3) -> dict[str, int]:
-    now = datetime.now(UTC).replace(tzinfo=None)
+def prepare(path: Path, hours: int = 3, now: datetime | None = None) -> dict[str, int]:
+    """Write the database; probes one a minute up to a minute before `now` (default: the present)."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for minute in range(hours * 60):
         ts = now - timedelta(minutes=hours * 60 - minute)

@@ -1,7 +1,9 @@
-"""The installed `aoai-watch` command, run as a user runs it: exit codes, messages, no tracebacks."""
+"""The installed `aoai-watch` command, run as a user runs it: exit codes, messages, no tracebacks;
+`probe` and `prune` as cron and systemd run them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -11,10 +13,13 @@ from pathlib import Path
 
 import openai
 import pytest
+from aoai_watch.chaos.simulator import SimulatorThread
+from aoai_watch.probes.schedule import cycle_lock
+from aoai_watch.probes.store import Store, StoreBusy
 
-from tests.conftest import BIN, cli_env, wait_for_file
+from tests.conftest import AOAI, cli_env, stop_cleanly, wait_for_file
+from tests.probes.conftest import ENV, sim_server, write_config  # noqa: F401 - the fixture is used
 
-AOAI = str(BIN / "aoai-watch")
 EXAMPLE = Path(__file__).parents[2] / "data" / "aoai-watch.example.toml"
 REGION = (
     '[[regions]]\nname = "x"\nendpoint = "https://x.openai.azure.com"\napi_key_env = "K"\n'
@@ -43,7 +48,7 @@ def test_check_config_good_file_exits_0() -> None:
     "text, field",
     [
         ('[[regions]]\nname = "x"\nendpoint = "https://a.openai.azure.com"\napi_key = "abc"\n', "api_key"),
-        ("[[regions]]\nname = \n", ""),
+        ("[[regions]]\nname = \n", "not valid TOML"),
         ("regions = 3\n", "regions"),
         (REGION + '[probes]\nkinds = ["telepathy"]\n', "probes.kinds"),
         (REGION + "[dashboard]\nport = 1\n", "dashboard"),
@@ -114,13 +119,6 @@ def _start(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Popen[str
     return proc, json.loads(ready.read_text())
 
 
-def _stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[str, str]:
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err
-    return out, err
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_simulate_regions_writes_ready_file_serves_and_stops_on_signal(tmp_path: Path, sig: int) -> None:
     proc, info = _start(tmp_path, "--regions", "eastus2,swedencentral", AOAI_SIM_KEY="cli-key")
@@ -133,7 +131,7 @@ def test_simulate_regions_writes_ready_file_serves_and_stops_on_signal(tmp_path:
         reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
         assert reply.model == "gpt-4o-2024-08-06"
     finally:
-        out, _ = _stop(proc, sig)
+        out, _ = stop_cleanly(proc, sig)
     assert "eastus2" in out and info["regions"]["eastus2"] in out and "cli-key" not in out
     assert not (tmp_path / "ready.json").exists()
 
@@ -175,7 +173,7 @@ gpt-4o = "gpt4o-prod"
                 base_url=f"http://127.0.0.1:{ports[1]}/openai/v1/", api_key="key-a", max_retries=0
             ).models.list()
     finally:
-        _stop(proc)
+        stop_cleanly(proc)
 
 
 def test_simulate_config_errors_exit_2(tmp_path: Path) -> None:
@@ -209,47 +207,62 @@ def test_simulate_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1 and "cannot listen" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path: Path) -> None:
-    import socket as socket_module
-    import urllib.request
+def run_with_probe_key(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([AOAI, *args], capture_output=True, text=True, timeout=timeout, env=cli_env(**ENV))
 
-    with socket_module.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+
+def test_one_cycle_stores_rows_and_exits_0_even_when_probes_fail(sim: SimulatorThread, tmp_path: Path) -> None:
+    config = write_config(sim, tmp_path, kinds='["chat", "embeddings", "failover"]')
+    sim.add_fault("http_error", "eastus2", {"status": 503})
+    result = run_with_probe_key("probe", "--config", str(config.path))
+    assert result.returncode == 0, result.stderr
+    assert "server_error" in result.stdout and "5 probes, 2 failed; 5 rows stored" in result.stdout
+    assert Store(config.database).count() == 5
+    other = tmp_path / "other.duckdb"
+    assert run_with_probe_key("probe", "--config", str(config.path), "--db", str(other), "--quiet").returncode == 0
+    assert Store(other).count() == 5
+
+
+def test_overlapping_cycle_skips_without_losing_anything(sim: SimulatorThread, tmp_path: Path) -> None:
+    config = write_config(sim, tmp_path, kinds='["chat"]')
+    with cycle_lock(config.database):
+        result = run_with_probe_key("probe", "--config", str(config.path))
+    assert result.returncode == 0
+    assert "a probe cycle is still running" in result.stderr and "skipping" in result.stderr
+    assert Store(config.database).count() == 0
+    assert run_with_probe_key("probe", "--config", str(config.path)).returncode == 0
+    assert Store(config.database).count() == 2
+
+
+def test_loop_runs_cycles_until_sigterm(sim: SimulatorThread, tmp_path: Path) -> None:
+    config = write_config(sim, tmp_path, kinds='["chat"]')
     proc = subprocess.Popen(
-        [AOAI, "demo", "--port", str(port), "--seed", "3"],
+        [AOAI, "probe", "--config", str(config.path), "--every", "1", "--quiet"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=cli_env(),
-        cwd=tmp_path,
+        env=cli_env(**ENV),
     )
-    from aoai_watch.probes.store import Store
+    # until two cycles are stored (a fixed 3.5 s sleep saw fewer on a loaded machine: the command's
+    # start-up alone can take seconds), then SIGTERM
+    store, deadline = Store(config.database), time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(StoreBusy):  # the loop may hold the file for a moment
+            if store.count() >= 4:
+                break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    cycles = out.count("2 probes, 0 failed")
+    assert cycles >= 2 and Store(config.database).count() == 2 * cycles
 
-    store = Store(tmp_path / "data" / "demo.duckdb")
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if (
-                    store.count() >= 6
-                    and store.query("SELECT count(*) FROM drills")[1][0][0] == 1
-                    and store.query("SELECT count(*) FROM monitor_imports")[1][0][0] >= 2  # one per region
-                ):
-                    break
-            except Exception:
-                pass
-            time.sleep(1)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
-            assert page.status == 200
-        assert store.count() >= 6
-    finally:
-        out, err = _stop(proc, signal.SIGINT)
-    assert f"open http://127.0.0.1:{port}" in out and "demo stopped" in out, err
-    _, rows = store.query("SELECT DISTINCT region FROM probe_results ORDER BY region")
-    assert [r[0] for r in rows] == ["eastus2", "failover", "swedencentral"]
-    # Azure Monitor's view of both regions, imported from the simulator: requests it served
-    _, rows = store.query(
-        "SELECT region, sum(value) FROM monitor_metrics WHERE metric = 'AzureOpenAIRequests' GROUP BY region"
-    )
-    assert {region for region, requests in rows if requests > 0} == {"eastus2", "swedencentral"}, err
+
+def test_bad_kinds_and_prune(sim: SimulatorThread, tmp_path: Path) -> None:
+    config = write_config(sim, tmp_path, kinds='["chat"]')
+    bad = run_with_probe_key("probe", "--config", str(config.path), "--kinds", "chat,telepathy")
+    assert bad.returncode == 2 and "unknown probe kind(s) telepathy" in bad.stderr
+    assert run_with_probe_key("probe", "--config", str(config.path)).returncode == 0
+    pruned = run_with_probe_key("prune", "--older-than", "90d", "--config", str(config.path))
+    assert pruned.returncode == 0 and "deleted 0 probe rows" in pruned.stdout
+    assert run_with_probe_key("prune", "--older-than", "3 months", "--db", str(config.database)).returncode == 2

@@ -1,20 +1,17 @@
-"""Every dashboard page in AppTest, with data and with an empty database; queries and figures as
-plain functions."""
+"""Every dashboard page in AppTest, with data (the prepared database of tests/app/conftest.py) and
+with an empty database. Queries and figures as plain functions: test_queries.py, test_figures.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import base64
+import json
 from pathlib import Path
 
-import pandas as pd
-import plotly.graph_objects as go
+import numpy as np
 import pytest
-from aoai_watch.app import figures, queries
 from aoai_watch.failover.outcomes import GOOD, sql_list
 from aoai_watch.probes.store import Store
 from streamlit.testing.v1 import AppTest
-
-from tests.app.dashboard_data import prepare
 
 APP = str(Path(__file__).parents[2] / "app" / "dashboard.py")
 PAGES = [
@@ -26,13 +23,6 @@ PAGES = [
     "views/models.py",
     "views/monitor.py",
 ]
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dash") / "dash.duckdb"
-    prepare(path)
-    return path
 
 
 def run_page(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
@@ -50,7 +40,32 @@ def run_page(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_data(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> None:
     at = run_page(monkeypatch, db, page)
-    assert (at.title and not at.info) or page == "views/drills.py"
+    assert at.title and not at.info, [i.value for i in at.info]
+
+
+def test_drills_page_shows_the_stored_run_its_expectations_and_its_timeline(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    at = run_page(monkeypatch, db, "views/drills.py")
+    assert at.title[0].value == "Drills"
+    runs = at.dataframe[0].value
+    assert list(runs["drill"]) == ["01-eastus2-outage"] and list(runs["passed"]) == [True]
+    (run,) = at.selectbox(key="drill_run").options
+    assert run.endswith(" 01-eastus2-outage (pass)")
+    assert [m.value for m in at.markdown] == ["\u2705 success_ratio >= 0.99 \u2014 measured 1.0"]
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    points = {t["name"]: len(plotly_values(t["x"])) for t in spec["data"]}
+    assert points == {"eastus2 ok": 20, "swedencentral ok": 40}  # the 60 drill requests, by region
+    (fault,) = spec["layout"]["shapes"]
+    assert (fault["x0"], fault["x1"]) == (2.0, 4.0)  # the http_error fault, 2 s to 4 s into the drill
+
+
+def plotly_values(array: list | dict) -> np.ndarray:
+    """A trace's values as Plotly's JSON carries them: a list, or base64 with a dtype."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -77,58 +92,6 @@ def test_filters_are_mirrored_into_the_url(monkeypatch: pytest.MonkeyPatch, db: 
     at.sidebar.multiselect(key="regions").set_value(["eastus2"]).run()
     assert at.query_params["range"] in ("6h", ["6h"]) and at.query_params["regions"] in ("eastus2", ["eastus2"])
     assert list(at.dataframe[0].value["region"]) == ["eastus2"]
-
-
-def test_queries_and_figures_as_plain_functions(db: Path) -> None:
-    store = Store(db)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    f = queries.Filters(now - timedelta(days=1), now + timedelta(minutes=1))
-    overview = queries.overview(store, f, 2000)
-    assert set(overview["region"]) == {"eastus2", "swedencentral", "failover"}
-    chart = figures.availability(overview, 0.999)
-    shown = chart.data.set_index("region")
-    ratios = (overview["good"] / overview["valid"] * 100).set_axis(overview["region"])
-    assert shown["availability_pct"].to_dict() == pytest.approx(ratios.to_dict(), abs=1e-3)
-    # eastus2 (an outage every 30 min) is red, the others green; the dashed target line sits at 99.9
-    assert shown.loc["eastus2", "colour"] == "#d62728" and shown.loc["swedencentral", "colour"] == "#2ca02c"
-    assert chart.spec["layer"][2]["encoding"]["y"]["datum"] == pytest.approx(99.9)
-    assert chart.spec["layer"][0]["encoding"]["y"]["scale"]["domain"][0] < ratios.min()  # the lowest bar shows
-    history = queries.status_history(store, f, "15 minutes")
-    faults = queries.fault_windows(store, f)
-    drawn = figures.status_history(history, pd.Timedelta("15 minutes"), faults).data
-    cells, shaded = drawn[drawn["layer"] == "cell"], drawn[drawn["layer"] == "fault"]
-    assert len(faults) >= 1 and list(shaded["region"]) == list(faults["region"])  # each fault on its region's row
-    # the 2-second fault darkens exactly the 15-minute bucket it ran in; its tooltip keeps the real times
-    bucket = history[history["region"] == "eastus2"]["bucket"]
-    inside = bucket[
-        (bucket <= faults["start_ts"].iloc[0]) & (faults["start_ts"].iloc[0] < bucket + pd.Timedelta("15 min"))
-    ]
-    assert list(shaded["bucket"]) == list(inside) and list(shaded["bucket_end"]) == [
-        inside.iloc[0] + pd.Timedelta("15 min")
-    ]
-    assert list(shaded["fault_until"]) == [f"{faults['recorded_end_ts'].iloc[0]:%Y-%m-%d %H:%M:%S}"]
-    unrecorded = figures.status_history(history, pd.Timedelta("15 minutes"), faults.assign(recorded_end_ts=pd.NaT))
-    assert list(unrecorded.data["fault_until"].dropna()) == ["not recorded"]
-    # a fault for a region the chart does not show adds no row
-    other = faults.assign(region="westus")
-    assert "westus" not in set(figures.status_history(history, pd.Timedelta("15 minutes"), other).data["region"])
-    assert len(cells) == len(history) and ((cells["bucket_end"] - cells["bucket"]) == pd.Timedelta("15 min")).all()
-    east = cells[cells["region"] == "eastus2"]
-    assert east["bad_share"].between(0, 1).all() and (east["bad_share"] > 0).any()
-    assert (cells.loc[cells["region"] == "swedencentral", "bad_share"] == 0).all()
-    limits = queries.rate_limits(store, f)
-    assert len(limits) == 4 and (limits["retry_after_s"] == 10).all()
-    assert limits["recovered_after_s"].notna().all() and (limits["recovered_after_s"] > 0).all()
-    assert isinstance(figures.rate_limits(limits), go.Figure)
-    latency = queries.latency_over_time(store, f, "15 minutes")
-    fig = figures.latency_over_time(latency, 2000, queries.fault_windows(store, f))
-    assert any(t.name == "eastus2 p99" for t in fig.data) and fig.layout.shapes  # 2 s line and a shaded fault
-    spent, projected = queries.month_to_date(store, now)
-    assert spent > 0 and projected >= spent
-    assert len(queries.model_changes(store)) == 1
-    counts = queries.window_counts(store, now, [300, 3600])
-    east = counts[counts["region"] == "eastus2"].iloc[0]
-    assert 59 <= east["valid_3600"] <= 60 and 4 <= east["valid_300"] <= 6
 
 
 def test_monitor_page_flags_the_bucket_where_azure_saw_errors_the_probes_missed(

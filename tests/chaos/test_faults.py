@@ -1,15 +1,21 @@
-"""Every fault of the catalogue, checked from the client side with the real openai SDK:
-status, body shape, headers, and timing (with tolerance)."""
+"""The chaos.faults package. Every fault of the catalogue, checked from the client side with the real
+openai SDK: status, body shape, headers, and timing (with tolerance). The fault wrapper and set as
+plain objects, with an injected clock: scope, expiry, odds."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
+from pathlib import Path
 
 import openai
 import pytest
+from aoai_watch.chaos import faults as faults_package
+from aoai_watch.chaos.faults import REGISTRY, FaultParamError, FaultSet, Reply, RequestContext
 from aoai_watch.chaos.simulator import SimulatorThread
 
+from tests.clock import ManualClock
 from tests.conftest import chat, sdk, within
 
 
@@ -41,12 +47,15 @@ def test_fault_scoped_to_one_deployment(sim: SimulatorThread) -> None:
     assert chat(sdk(sim), model="gpt-4o-mini").choices
 
 
-def test_fault_duration_ends_the_outage(sim: SimulatorThread) -> None:
-    sim.add_fault("http_error", "eastus2", {"status": 503}, duration_s=0.4)
+def test_fault_duration_ends_the_outage(clocked_sim: SimulatorThread, sim_clock: ManualClock) -> None:
+    clocked_sim.add_fault("http_error", "eastus2", {"status": 503}, duration_s=0.4)
     with pytest.raises(openai.InternalServerError):
-        chat(sdk(sim))
-    time.sleep(0.5)
-    assert chat(sdk(sim)).choices
+        chat(sdk(clocked_sim))
+    sim_clock.advance(0.3)
+    with pytest.raises(openai.InternalServerError):  # not over before its duration
+        chat(sdk(clocked_sim))
+    sim_clock.advance(0.2)
+    assert chat(sdk(clocked_sim)).choices
 
 
 def test_probability_lets_some_requests_through(sim: SimulatorThread) -> None:
@@ -76,10 +85,14 @@ def test_refuse_closes_the_port_and_it_comes_back(sim: SimulatorThread) -> None:
 
 
 def test_refuse_with_duration_reopens_by_itself(sim: SimulatorThread) -> None:
+    # a region-wide fault: the listener reopens on the event loop's real timer, so this one runs on
+    # real time (a ManualClock would not fire the timer)
     sim.add_fault("refuse", "eastus2", duration_s=1.5)  # wide enough for a loaded machine to call inside it
     with pytest.raises(openai.APIConnectionError):
         chat(sdk(sim))
-    time.sleep(2.0)
+    deadline = time.monotonic() + 15  # due after 1.5 s; a loaded machine may run the timer late
+    while not sim.simulator.listeners["eastus2"].listening and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert chat(sdk(sim)).choices
 
 
@@ -119,14 +132,16 @@ def _rate_limited(sim: SimulatorThread) -> openai.RateLimitError:
     return err.value
 
 
-def test_rate_limit_honest_retry_after_is_time_left(sim: SimulatorThread) -> None:
-    sim.add_fault("rate_limit", "eastus2", duration_s=8)
-    err = _rate_limited(sim)
-    assert err.response.headers["retry-after"] in ("8", "7")
+def test_rate_limit_honest_retry_after_is_time_left(clocked_sim: SimulatorThread, sim_clock: ManualClock) -> None:
+    clocked_sim.add_fault("rate_limit", "eastus2", duration_s=8)
+    err = _rate_limited(clocked_sim)
+    assert err.response.headers["retry-after"] == "8"
     assert "retry-after-ms" not in err.response.headers
     assert err.body["code"] == "429"
     assert f"Please retry after {err.response.headers['retry-after']} seconds" in err.body["message"]
     assert "exceeded token rate limit" in err.body["message"]
+    sim_clock.advance(2.5)
+    assert _rate_limited(clocked_sim).response.headers["retry-after"] == "6"  # ceil(5.5 s left)
 
 
 def test_rate_limit_lying_huge_ms_and_flavours(sim: SimulatorThread) -> None:
@@ -157,7 +172,10 @@ def test_rate_limit_message_flavours(sim: SimulatorThread, flavour: str, phrase:
     assert phrase in _rate_limited(sim).body["message"]
 
 
-def test_rbac_propagation_denies_for_n_seconds_then_allows(sim: SimulatorThread) -> None:
+def test_rbac_propagation_denies_for_n_seconds_then_allows(
+    clocked_sim: SimulatorThread, sim_clock: ManualClock
+) -> None:
+    sim = clocked_sim
     fault = sim.add_fault("rbac_propagation", "eastus2", {"seconds": 0.6})
     assert fault.duration_s == 0.6
     with pytest.raises(openai.AuthenticationError) as err:
@@ -167,7 +185,10 @@ def test_rbac_propagation_denies_for_n_seconds_then_allows(sim: SimulatorThread)
     with pytest.raises(openai.AuthenticationError) as bad_key:
         chat(sdk(sim, api_key="wrong"))
     assert bad_key.value.body["code"] == "401"  # a wrong key still gets the key 401 first
-    time.sleep(0.7)
+    sim_clock.advance(0.5)
+    with pytest.raises(openai.AuthenticationError):  # still propagating
+        chat(sdk(sim))
+    sim_clock.advance(0.2)
     assert chat(sdk(sim)).choices
 
 
@@ -232,9 +253,10 @@ def test_silent_model_version_change(sim: SimulatorThread) -> None:
     assert chat(sdk(sim, "swedencentral")).model == "gpt-4o-2024-08-06"
 
 
-def test_flapping_alternates_down_and_up(sim: SimulatorThread) -> None:
-    sim.add_fault("flapping", "eastus2", {"period_s": 0.6, "down_s": 0.3})
-    client = sdk(sim)
+def test_flapping_alternates_down_and_up(clocked_sim: SimulatorThread, sim_clock: ManualClock) -> None:
+    # steps of 1/8 s on a 1/2 s period: exact in binary, so no phase lands a rounding error off
+    clocked_sim.add_fault("flapping", "eastus2", {"period_s": 0.5, "down_s": 0.25})
+    client = sdk(clocked_sim)
     pattern = []
     for _ in range(12):
         try:
@@ -242,9 +264,10 @@ def test_flapping_alternates_down_and_up(sim: SimulatorThread) -> None:
             pattern.append("up")
         except openai.InternalServerError:
             pattern.append("down")
-        time.sleep(0.1)
+        sim_clock.advance(0.125)
     assert pattern[0] == "down" and "up" in pattern
     assert pattern.count("down") >= 3 and pattern.count("up") >= 3
+    assert pattern == ["down", "down", "up", "up"] * 3  # down for the first half of every period
 
 
 def test_capacity_429(sim: SimulatorThread) -> None:
@@ -254,16 +277,17 @@ def test_capacity_429(sim: SimulatorThread) -> None:
     assert err.body["message"].startswith("The system is currently experiencing high demand")
 
 
-def test_state_loss_lag_mode_only_hides_fresh_responses(sim: SimulatorThread) -> None:
+def test_state_loss_lag_mode_only_hides_fresh_responses(clocked_sim: SimulatorThread, sim_clock: ManualClock) -> None:
+    sim = clocked_sim
     client = sdk(sim)
     old = client.responses.create(model="gpt-4o", input="old")
-    time.sleep(0.5)
+    sim_clock.advance(0.5)
     sim.add_fault("state_loss", "eastus2", {"mode": "lag", "lag_s": 0.4})
     fresh = client.responses.create(model="gpt-4o", input="fresh")
     with pytest.raises(openai.BadRequestError):
         client.responses.create(model="gpt-4o", input="go on", previous_response_id=fresh.id)
     assert client.responses.create(model="gpt-4o", input="go on", previous_response_id=old.id).output_text
-    time.sleep(0.45)
+    sim_clock.advance(0.45)
     assert client.responses.create(model="gpt-4o", input="go on", previous_response_id=fresh.id).output_text
 
 
@@ -276,3 +300,67 @@ def test_ws_drop_cuts_realtime_sockets_after_n_seconds(sim: SimulatorThread) -> 
             conn.recv()
     assert within(time.monotonic() - started, 0.3)
     assert "ConnectionClosed" in type(err.value).__name__
+
+
+def test_expiry_scope_and_stage() -> None:
+    clock = ManualClock(50.0)
+    faults = FaultSet(clock, seed=3)
+    faults.add("http_error", "eastus2", {"status": 500}, deployment="gpt-4o", duration_s=10)
+    faults.add("rbac_propagation", "eastus2", {"seconds": 5})
+    assert [f.fault.name for f in faults.firing("eastus2", "gpt-4o", "before_auth")] == ["http_error"]
+    assert faults.firing("eastus2", "gpt-4o-mini", "before_auth") == []
+    assert faults.firing("swedencentral", "gpt-4o", "before_auth") == []
+    assert [f.fault.name for f in faults.firing("eastus2", None, "after_auth")] == ["rbac_propagation"]
+    clock.now += 5
+    assert faults.firing("eastus2", None, "after_auth") == []  # `seconds` was its duration
+    clock.now += 5
+    assert faults.firing("eastus2", "gpt-4o", "before_auth") == []
+    assert faults.active() == []
+
+
+def test_probability_is_deterministic_when_seeded() -> None:
+    def pattern() -> list[bool]:
+        faults = FaultSet(ManualClock(50.0), seed=42)
+        faults.add("reset", "eastus2", probability=0.3)
+        return [bool(faults.firing("eastus2", None, "before_auth")) for _ in range(200)]
+
+    first = pattern()
+    assert first == pattern()
+    assert 30 <= sum(first) <= 90
+
+
+def test_every_registered_fault_validates_unknown_params() -> None:
+    faults = FaultSet(ManualClock(50.0))
+    modules = {p.stem for p in Path(faults_package.__file__).parent.glob("*.py")} - {"__init__", "base"}
+    assert set(REGISTRY) == modules  # one registered kind per fault module: the loop below sees them all
+    for kind in REGISTRY:
+        with pytest.raises(FaultParamError, match="unknown params"):
+            faults.add(kind, "eastus2", {"no_such_param": 1, "ms": 1, "seconds": 1, "period_s": 1})
+
+
+def test_rate_limit_honest_default_uses_time_left() -> None:
+    clock = ManualClock(50.0)
+    faults = FaultSet(clock)
+    active = faults.add("rate_limit", "eastus2", duration_s=30)
+    clock.now += 12.5
+
+    async def sleep(_: float) -> None:
+        return None
+
+    ctx = RequestContext("eastus2", "gpt-4o", "gpt-4o", "/openai/v1/chat/completions", "rid", clock.now, sleep)
+    reply = asyncio.run(active.fault.intercept(ctx, active))
+    assert isinstance(reply, Reply) and reply.status == 429
+    assert reply.headers["retry-after"] == "18"  # ceil(17.5)
+
+
+def test_latency_fault_sleeps_through_the_injected_sleep() -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    faults = FaultSet(ManualClock(50.0))
+    active = faults.add("latency", "eastus2", {"ms": 1500})
+    ctx = RequestContext("eastus2", None, None, "/", "rid", 0.0, sleep)
+    assert asyncio.run(active.fault.intercept(ctx, active)) is None
+    assert slept == [1.5]

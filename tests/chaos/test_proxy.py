@@ -13,8 +13,7 @@ import pytest
 from aoai_watch.chaos.proxy import ProxyApp
 from aoai_watch.chaos.simulator import RegionSpec, SimulatorThread
 
-from tests.app.test_cli import AOAI
-from tests.conftest import KEY, cli_env, wait_for_file
+from tests.conftest import AOAI, KEY, cli_env, wait_for_file
 
 
 @pytest.fixture

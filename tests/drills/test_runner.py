@@ -16,12 +16,12 @@ from aoai_watch.chaos.drills.runner import run_drill
 from aoai_watch.chaos.simulator import SimulatorThread, default_region
 from aoai_watch.probes.store import Store
 
-from tests.app.test_cli import AOAI
-from tests.conftest import cli_env
+from tests.conftest import AOAI, cli_env
 
 SUITE = Path(__file__).parents[2] / "data" / "drills"
 
 
+@pytest.mark.timeout(330)  # ~60 s idle; the subprocess's timeout=300, not the suite's 120 s, bounds it
 def test_default_suite_passes_with_the_bundled_client(tmp_path: Path) -> None:
     junit, journal, db = tmp_path / "j.xml", tmp_path / "j.json", tmp_path / "d.duckdb"
     result = subprocess.run(
@@ -47,6 +47,7 @@ def test_default_suite_passes_with_the_bundled_client(tmp_path: Path) -> None:
     assert "progress" not in result.stdout  # progress goes to stderr, results to stdout
 
 
+@pytest.mark.timeout(330)  # as above
 def test_default_suite_fails_the_naive_client_for_the_expected_reasons(tmp_path: Path) -> None:
     result = subprocess.run(
         [AOAI, "drill", "run", str(SUITE), "--client", "naive", "--quiet", "--json", str(tmp_path / "n.json")],

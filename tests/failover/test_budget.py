@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from aoai_watch.failover import budget
 from aoai_watch.failover.budget import TokenEstimateWarning, count_tokens, trim_to_budget
 
 
@@ -48,7 +51,19 @@ def test_system_messages_over_budget_is_an_error() -> None:
         trim_to_budget(CONVERSATION, 9, counter=words)
 
 
-def test_without_tiktoken_counts_are_estimates_with_a_warning(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def fresh_vocabulary_lookup():  # type: ignore[no-untyped-def]
+    """budget._exact_counter is lru_cached per process: without a clear, an encoder found (or not) by
+    an earlier test, under another TIKTOKEN_CACHE_DIR, would answer here, and this test's empty cache
+    would stay remembered for later ones."""
+    budget._exact_counter.cache_clear()
+    yield
+    budget._exact_counter.cache_clear()
+
+
+def test_without_tiktoken_counts_are_estimates_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fresh_vocabulary_lookup: None
+) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # an empty cache: no vocabulary here
     with pytest.warns(TokenEstimateWarning):
         estimate = count_tokens([{"role": "user", "content": "x" * 400}], model="gpt-4o")

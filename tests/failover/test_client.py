@@ -1,62 +1,20 @@
 """The failover client against the simulator over real sockets: every row of the decision table,
-breakers, deadlines, streams, Responses replay, events."""
+breakers, deadlines, events, async parity and hedging (streams: test_streams.py; Responses replay:
+test_conversations.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Any
 
 import openai
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
-from aoai_watch.failover import AllRegionsFailed, AttemptEvent, BreakerEvent, FailoverClient, RegionConfig
+from aoai_watch.failover import AllRegionsFailed, AsyncFailoverClient, BreakerEvent
 
+from tests.clock import ManualClock
 from tests.conftest import KEY
-
-DEFAULT_DEPLOYMENTS = {"gpt-4o": "gpt-4o", "text-embedding-3-small": "text-embedding-3-small"}
-MESSAGES = [{"role": "user", "content": "ping"}]
-
-
-def regions(sim: SimulatorThread, **deployments: dict[str, str]) -> list[RegionConfig]:
-    return [
-        RegionConfig(
-            name,
-            sim.urls[name],
-            priority,
-            "api-key",
-            "SIM_KEY",
-            deployments.get(name, {"gpt-4o": "gpt-4o", "text-embedding-3-small": "text-embedding-3-small"}),
-        )
-        for priority, name in enumerate(("eastus2", "swedencentral"), start=1)
-    ]
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-
-    def __call__(self, event: Any) -> None:
-        self.events.append(event)
-
-    @property
-    def attempts(self) -> list[AttemptEvent]:
-        return [e for e in self.events if isinstance(e, AttemptEvent)]
-
-    def path(self) -> list[tuple[str, str, str]]:
-        return [(a.region, a.outcome, a.decision) for a in self.attempts]
-
-
-def make(sim: SimulatorThread, recorder: Recorder | None = None, **options: Any) -> FailoverClient:
-    options.setdefault("read_timeout_s", 2)
-    options.setdefault("deadline_s", 8)
-    options.setdefault("backoff_base_s", 0.05)
-    options.setdefault("backoff_max_s", 0.2)
-    deployments = options.pop("deployments", {})
-    return FailoverClient(regions(sim, **deployments), environ={"SIM_KEY": KEY}, on_event=recorder, seed=1, **options)
-
-
-def ask(client: FailoverClient) -> Any:
-    return client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES, max_tokens=4)
+from tests.failover.helpers import MESSAGES, Recorder, ask, make, regions
 
 
 def test_healthy_primary_answers_with_its_deployment(sim: SimulatorThread) -> None:
@@ -106,11 +64,13 @@ def test_failures_another_region_can_fix_fail_over_at_once(
 ) -> None:
     sim.add_fault(fault, "eastus2", params)
     rec = Recorder()
+    clock = ManualClock()
     started = time.monotonic()
-    raw = ask(make(sim, rec, read_timeout_s=0.5))
+    raw = ask(make(sim, rec, read_timeout_s=0.5, clock=clock, sleep=clock.sleep))
     assert raw.headers["x-ms-region"] == "Sweden Central"
     assert rec.path() == [("eastus2", outcome, "fail_over"), ("swedencentral", "ok", "return")]
-    assert time.monotonic() - started < 0.5 + 1.5  # at most one read timeout, no backoff before failing over
+    assert clock.slept == []  # no backoff before failing over
+    assert time.monotonic() - started < 0.5 + 4.5  # at most one (real) read timeout; generous for a loaded machine
     if outcome == "auth_error":
         assert rec.attempts[0].status == 401 or rec.attempts[0].status == 403
 
@@ -118,44 +78,53 @@ def test_failures_another_region_can_fix_fail_over_at_once(
 def test_429_fails_over_at_once_and_opens_the_breaker_for_retry_after(sim: SimulatorThread) -> None:
     sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 20})
     rec = Recorder()
-    client = make(sim, rec)
+    clock = ManualClock()
+    client = make(sim, rec, clock=clock, sleep=clock.sleep)
     assert ask(client).headers["x-ms-region"] == "Sweden Central"
     state = client.breaker_states()["eastus2"]
     assert state.state == "open" and 19 <= state.retry_in_s <= 20
+    assert state.retry_in_s == 20  # no time passes on the injected clock
     assert ask(client).headers["x-ms-region"] == "Sweden Central"
     assert [a.region for a in rec.attempts] == ["eastus2", "swedencentral", "swedencentral"]  # open costs nothing
     opened = [e for e in rec.events if isinstance(e, BreakerEvent) and e.new_state == "open"]
     assert opened[0].region == "eastus2" and 19 <= opened[0].open_for_s <= 20
+    assert opened[0].open_for_s == 20
 
 
 def test_retry_after_ms_wins_and_huge_retry_after_is_capped(sim: SimulatorThread) -> None:
     sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 86400})
-    client = make(sim, max_retry_after_s=300)
+    clock = ManualClock()
+    client = make(sim, max_retry_after_s=300, clock=clock, sleep=clock.sleep)
     ask(client)
     assert 299 <= client.breaker_states()["eastus2"].retry_in_s <= 300
+    assert client.breaker_states()["eastus2"].retry_in_s == 300
     sim.reset()
     sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 60, "retry_after_ms": 1500})
-    client = make(sim)
+    client = make(sim, clock=clock, sleep=clock.sleep)
     ask(client)
     assert client.breaker_states()["eastus2"].retry_in_s <= 1.5
+    assert client.breaker_states()["eastus2"].retry_in_s == 1.5
 
 
 def test_breaker_opens_after_consecutive_failures_then_half_opens_and_closes(sim: SimulatorThread) -> None:
     fault = sim.add_fault("http_error", "eastus2", {"status": 503})
     rec = Recorder()
-    client = make(sim, rec, breaker_failures=2, breaker_open_s=0.4)
+    clock = ManualClock()
+    client = make(sim, rec, breaker_failures=2, breaker_open_s=30, clock=clock, sleep=clock.sleep)
     for _ in range(2):
         assert ask(client).headers["x-ms-region"] == "Sweden Central"
     assert client.breaker_states()["eastus2"].state == "open"
     ask(client)
     assert [a.region for a in rec.attempts[-1:]] == ["swedencentral"]  # skipped while open
     assert len([a for a in rec.attempts if a.region == "eastus2"]) == 2
-    time.sleep(0.45)
+    clock.advance(29.9)
+    assert client.breaker_states()["eastus2"].state == "open"  # not before breaker_open_s
+    clock.advance(0.1)
     assert client.breaker_states()["eastus2"].state == "half_open"
     ask(client)  # the trial fails: open again
     assert client.breaker_states()["eastus2"].state == "open"
     sim.clear_fault(fault.id)
-    time.sleep(0.45)
+    clock.advance(30)
     assert ask(client).headers["x-ms-region"] == "East US 2"  # the trial succeeds
     assert client.breaker_states()["eastus2"].state == "closed"
     changes = [(e.region, e.new_state) for e in rec.events if isinstance(e, BreakerEvent)]
@@ -171,38 +140,48 @@ def test_breaker_opens_after_consecutive_failures_then_half_opens_and_closes(sim
 def test_all_regions_down_raises_within_the_deadline_naming_each_region(sim: SimulatorThread) -> None:
     sim.add_fault("http_error", "eastus2", {"status": 503})
     sim.add_fault("refuse", "swedencentral")
-    client = make(sim, deadline_s=1.5)
-    started = time.monotonic()
+    clock = ManualClock()
+    client = make(sim, deadline_s=1.5, clock=clock, sleep=clock.sleep)
+    started, clock_started = time.monotonic(), clock.now
     with pytest.raises(AllRegionsFailed) as err:
         ask(client)
-    elapsed = time.monotonic() - started
+    elapsed = clock.now - clock_started  # on the injected clock: the backoffs it slept through
     assert elapsed < 1.5 + 0.5
+    assert clock.slept and elapsed <= 1.5 and err.value.waited_s <= 1.5  # it backed off, and stopped at the deadline
+    assert time.monotonic() - started < 5  # real time: requests only, the backoff cost none
     message = str(err.value)
     assert "eastus2: HTTP 503" in message and "swedencentral: connection failed" in message
     assert set(err.value.failures) == {"eastus2", "swedencentral"}
     assert all(f.retry_in_s >= 0 for f in err.value.failures.values())
 
 
-def test_every_region_open_waits_for_the_earliest_when_it_fits(sim: SimulatorThread) -> None:
+def test_every_region_open_waits_for_the_earliest_when_it_fits(
+    clocked_sim: SimulatorThread, sim_clock: ManualClock
+) -> None:
+    # the client sleeps on the simulator's clock: its 1 s wait is what ends the 0.9 s fault
+    sim = clocked_sim
     sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 1}, duration_s=0.9)
     sim.add_fault("http_error", "swedencentral", {"status": 503})
     rec = Recorder()
-    client = make(sim, rec, deadline_s=5, breaker_failures=1)
-    started = time.monotonic()
+    client = make(sim, rec, deadline_s=5, breaker_failures=1, clock=sim_clock, sleep=sim_clock.sleep)
+    started = sim_clock.now
     raw = ask(client)
     assert raw.headers["x-ms-region"] == "East US 2"
-    assert 0.9 <= time.monotonic() - started < 3
+    assert 0.9 <= sim_clock.now - started < 3
+    assert sim_clock.slept == [pytest.approx(1.0)]  # one wait, for eastus2's Retry-After
     assert rec.path()[-1] == ("eastus2", "ok", "return")
 
 
 def test_every_region_open_beyond_the_deadline_raises_at_once(sim: SimulatorThread) -> None:
     sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 60})
     sim.add_fault("rate_limit", "swedencentral", {"retry_after_s": 60})
-    client = make(sim, deadline_s=5)
+    clock = ManualClock()
+    client = make(sim, deadline_s=5, clock=clock, sleep=clock.sleep)
     started = time.monotonic()
     with pytest.raises(AllRegionsFailed, match="may be tried again in 60"):
         ask(client)
-    assert time.monotonic() - started < 1
+    assert clock.slept == []  # no wait at all
+    assert time.monotonic() - started < 3  # two requests; generous for a loaded machine
 
 
 def test_embeddings_and_plain_create(sim: SimulatorThread) -> None:
@@ -217,3 +196,76 @@ def test_embeddings_and_plain_create(sim: SimulatorThread) -> None:
 def test_unknown_model_is_a_clear_error(sim: SimulatorThread) -> None:
     with pytest.raises(ValueError, match="no region deploys model 'gpt-5'"):
         make(sim).chat.completions.create(model="gpt-5", messages=MESSAGES)
+
+
+def test_async_client_has_the_same_behaviour(sim: SimulatorThread) -> None:
+    async def run() -> None:
+        rec = Recorder()
+        client = AsyncFailoverClient(
+            regions(sim), environ={"SIM_KEY": KEY}, on_event=rec, read_timeout_s=0.5, backoff_base_s=0.05, deadline_s=3
+        )
+        sim.add_fault("black_hole", "eastus2")
+        raw = await client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
+        assert raw.headers["x-ms-region"] == "Sweden Central"
+        stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        assert stream.region == "swedencentral"
+        assert [c async for c in stream]
+        first = await client.responses.create(model="gpt-4o", input="hi")
+        follow = await client.responses.create(model="gpt-4o", input="more", previous_response_id=first.id)
+        assert follow.previous_response_id == first.id
+        sim.add_fault("http_error", "eastus2", {"status": 400})
+        sim.clear_fault(sim.call(_first_fault_id(sim)))
+        results = await asyncio.gather(
+            *[client.embeddings.create(model="text-embedding-3-small", input=str(i)) for i in range(5)]
+        )
+        assert len(results) == 5
+        sim.add_fault("http_error", "swedencentral", {"status": 503})
+        with pytest.raises(AllRegionsFailed):
+            await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        await client.close()
+        assert rec.path()[:2] == [("eastus2", "timeout", "fail_over"), ("swedencentral", "ok", "return")]
+
+    asyncio.run(run())
+
+
+async def _first_fault_id(sim: SimulatorThread) -> str:
+    return sim.simulator.faults.active()[0].id
+
+
+def test_hedging_sends_to_the_next_region_when_the_first_is_slow(sim: SimulatorThread) -> None:
+    # hedging waits on real threads (no clock to inject): eastus2 is 6 s slow, so an answer within 3 s
+    # can only be the hedge's, with room for a loaded machine
+    sim.add_fault("latency", "eastus2", {"ms": 6000})
+    rec = Recorder()
+    client = make(sim, rec, hedge_after_s=0.2)
+    started = time.monotonic()
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
+    assert raw.headers["x-ms-region"] == "Sweden Central"
+    assert time.monotonic() - started < 3.0
+    winner = next(a for a in rec.attempts if a.outcome == "ok")
+    assert winner.region == "swedencentral" and winner.hedged
+    sim.reset()
+    rec.events.clear()
+    assert (
+        client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES).headers["x-ms-region"]
+        == "East US 2"
+    )
+    assert [a.region for a in rec.attempts] == ["eastus2"]  # a fast answer sends no hedge
+
+
+def test_async_hedging_cancels_the_loser(sim: SimulatorThread) -> None:
+    async def run() -> None:
+        sim.add_fault("latency", "eastus2", {"ms": 10_000})  # an answer within 5 s is the hedge's
+        rec = Recorder()
+        client = AsyncFailoverClient(regions(sim), environ={"SIM_KEY": KEY}, on_event=rec, hedge_after_s=0.2)
+        started = time.monotonic()
+        stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        assert stream.region == "swedencentral"
+        assert [c async for c in stream]
+        assert time.monotonic() - started < 5
+        await asyncio.sleep(0.1)
+        assert [(a.region, a.hedged) for a in rec.attempts] == [("swedencentral", True)]  # eastus2 was cancelled
+        assert client.breaker_states()["eastus2"].state == "closed"
+        await client.close()
+
+    asyncio.run(run())

@@ -71,13 +71,15 @@ def test_outages_are_classified_for_every_kind(
 def test_black_hole_is_a_timeout_at_the_probe_timeout(sim: SimulatorThread, tmp_path: Path) -> None:
     sim.add_fault("black_hole", "eastus2")
     results = by_key(
-        run_cycle(write_config(sim, tmp_path, kinds='["chat", "realtime", "embeddings"]', timeout_s=0.6), environ=ENV)
+        run_cycle(write_config(sim, tmp_path, kinds='["chat", "realtime", "embeddings"]', timeout_s=1.5), environ=ENV)
     )
+    # a 1.5 s timeout (was 0.6): room for swedencentral's answers on a loaded machine to stay under it
     for kind in ("chat", "realtime", "embeddings"):
         row = results[("eastus2", kind)]
         assert row.outcome == "timeout", (kind, row.error)
-        assert 550 <= row.latency_ms <= 2500
-        assert results[("swedencentral", kind)].latency_ms < 550  # one slow region never delays the others
+        assert 1450 <= row.latency_ms <= 4500, (kind, row.latency_ms)
+        # one slow region never delays the others
+        assert results[("swedencentral", kind)].latency_ms < 1450, (kind, results[("swedencentral", kind)].latency_ms)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +113,7 @@ def test_slow_probe_is_ok_but_slow(sim: SimulatorThread, tmp_path: Path) -> None
     sim.add_fault("latency", "eastus2", {"ms": 400})
     extra = "\n[slo.latency]\nthreshold_s = 0.3\n"
     row = by_key(run_cycle(write_config(sim, tmp_path, extra, kinds='["chat"]'), environ=ENV))[("eastus2", "chat")]
-    assert row.outcome == "slow" and 400 <= row.latency_ms < 1500
+    assert row.outcome == "slow" and 400 <= row.latency_ms < 3000  # 400 ms fault; generous for a loaded machine
 
 
 def test_all_regions_down_is_a_failed_composite(sim: SimulatorThread, tmp_path: Path) -> None:

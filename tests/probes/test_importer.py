@@ -169,20 +169,26 @@ def test_reimport_of_the_same_window_is_idempotent(sim: SimulatorThread, tmp_pat
 
 
 def test_points_inside_the_ingestion_lag_are_provisional_and_the_next_import_completes_them(
-    sim: SimulatorThread, tmp_path: Path
+    sim: SimulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the last two chats must still be inside the (wall-clock) lag when the import asks: with 1 s an
+    # import on a loaded machine came too late and saw them; 4 s leaves room
+    lag_s = 4.0
+    monkeypatch.setattr(sim.simulator.monitor, "lag_s", lag_s)
     config = write_config(tmp_path, sim, ingestion_lag_s=600)
     db = tmp_path / "watch.duckdb"
     east = sdk(sim, "eastus2")
     for _ in range(3):
         chat(east)
-    time.sleep(LAG_S + 0.2)
+    time.sleep(lag_s + 0.2)
     for _ in range(2):
         chat(east)  # not visible to Azure Monitor yet
+    asked = time.time()
     assert main(["import-metrics", "--config", str(config), "--since", "1h", "--quiet"]) == 0
+    assert time.time() - asked < lag_s, "the import took longer than the lag: the check below means nothing"
     assert request_counts(db)[("eastus2", "gpt-4o", "200")] == 3
     assert imported(db, "SELECT bool_or(settled) FROM monitor_metrics")[0][0] is False
-    time.sleep(LAG_S + 0.2)
+    time.sleep(lag_s + 0.2)
     assert main(["import-metrics", "--config", str(config), "--since", "1h", "--quiet"]) == 0
     assert request_counts(db)[("eastus2", "gpt-4o", "200")] == 5
 

@@ -9,7 +9,7 @@ from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.failover import AllRegionsFailed, AttemptEvent, RealtimeSession
 
 from tests.conftest import KEY
-from tests.failover.test_client import Recorder, regions
+from tests.failover.helpers import Recorder, regions
 
 
 def session(sim: SimulatorThread, rec: Recorder | None = None, **options: object) -> RealtimeSession:
