@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 from .. import wire
-from ..faults import BlackHole, Reply, ResetConnection
+from ..faults import BlackHole, Effects, Reply, ResetConnection, reply_headers, run_faults
 from . import asgi, auth, tokens
-from .region import RegionState, reply_headers, run_faults
+from .region import RegionState
 
 
 async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
@@ -30,7 +30,7 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
         await _refuse(send, 404, wire.RESOURCE_NOT_FOUND)
         return
     request_id = state.new_id()
-    effects: dict[str, Any] = {}
+    effects = Effects()
     if await _faults(state, scope, receive, send, deployment_name, request_id, "before_auth", effects):
         return
     denied = auth.check(
@@ -61,16 +61,16 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
     session = RealtimeSession(
         state,
         deployment.name,
-        effects.get("model_version", deployment.model_version),
+        effects.model_version or deployment.model_version,
         preview,
         request_id,
         send,
-        jitter_s=effects.get("ws_jitter_s", 0.0),
+        jitter_s=effects.ws_jitter_s,
     )
     drop = None
-    if effects.get("ws_drop_after_s") is not None:  # the ws_drop fault: the socket dies after N seconds
+    if effects.ws_drop_after_s is not None:  # the ws_drop fault: the socket dies after N seconds
         drop = asyncio.get_running_loop().call_later(
-            effects["ws_drop_after_s"], state.reset_connection, scope.get("client")
+            effects.ws_drop_after_s, state.reset_connection, scope.get("client")
         )
     try:
         await session.run(receive)
@@ -106,7 +106,7 @@ async def _faults(
     deployment: str | None,
     request_id: str,
     stage: str,
-    effects: dict[str, Any],
+    effects: Effects,
 ) -> bool:
     verdict = await run_faults(state, deployment, scope["path"], request_id, stage, "GET", None, effects)
     if verdict is None:

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from .. import wire
-from ..faults import BlackHole, FaultSet, Reply, RequestContext, ResetConnection
+from ..faults import BlackHole, Effects, FaultSet, Reply, ResetConnection, reply_headers, run_faults
 from . import asgi, auth
 from .model import DeploymentSpec, RegionSpec
 from .quota import Admission, QuotaTracker
@@ -115,6 +115,14 @@ class RegionState:
         h = f"{self.rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def model_of(self, deployment: str | None) -> str | None:
+        spec = self.spec.deployment(deployment)
+        return spec.model if spec else None
+
     def response_age_s(self, response_id: str) -> float | None:
         record = self.responses.get(response_id)
         return None if record is None else self.clock() - record["stored_at"]
@@ -156,7 +164,7 @@ class Call:
         self.request_id = region.new_id()
         self.arrived = time.time()
         self.body: Any = None
-        self.effects: dict[str, Any] = {}  # what faults changed about the answer (see RequestContext)
+        self.effects = Effects()  # what faults changed about the answer, for the handler to honour
         self.operation: str | None = None
         self.usage = (0, 0)  # (prompt, completion) tokens, set by the handler that answers
         self.deployment_name: str | None = None
@@ -374,50 +382,3 @@ class RegionApp:
             assert isinstance(verdict, Reply)
             await call.reply(verdict.status, verdict.body, reply_headers(verdict))
         return True
-
-
-FaultVerdict = Reply | type[ResetConnection] | type[BlackHole] | None
-
-
-async def run_faults(
-    state: RegionState,
-    deployment: str | None,
-    path: str,
-    request_id: str,
-    stage: str,
-    method: str = "POST",
-    body: Any = None,
-    effects: dict[str, Any] | None = None,
-) -> FaultVerdict:
-    """Let the faults firing for one request act, in the order they were set: None when all let it
-    through, else the first Reply, or ResetConnection / BlackHole when one breaks the connection."""
-    firing = state.faults.firing(state.spec.name, deployment, stage)
-    if not firing:
-        return None
-    spec = state.spec.deployment(deployment)
-    ctx = RequestContext(
-        region=state.spec.name,
-        deployment=deployment,
-        model=spec.model if spec else None,
-        path=path,
-        request_id=request_id,
-        now=state.clock(),
-        sleep=state.sleep,
-        method=method,
-        body=body,
-        effects=effects if effects is not None else {},
-        stored_age_s=state.response_age_s,
-    )
-    for active in firing:
-        try:
-            reply = await active.fault.intercept(ctx, active)
-        except (ResetConnection, BlackHole) as signal:
-            return type(signal)
-        if reply is not None:
-            return reply
-        ctx.now = state.clock()
-    return None
-
-
-def reply_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]
