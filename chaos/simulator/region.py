@@ -24,6 +24,7 @@ import orjson
 from .. import wire
 from ..faults import BlackHole, Effects, FaultSet, Reply, ResetConnection, reply_headers, run_faults
 from . import asgi, auth
+from .answer import Answer
 from .model import DeploymentSpec, RegionSpec
 from .quota import Admission, QuotaTracker
 
@@ -32,9 +33,6 @@ _VARIANT = {c: "89ab"[int(c, 16) % 4] for c in "0123456789abcdef"}
 Handler = Callable[["Call"], Awaitable[None]]
 MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded stand-in for 30 days
 LOG_SIZE = 200_000  # answers remembered per region (drills, /requests, the Azure Monitor endpoints)
-# One answer: arrived (epoch s), deployment, status, x-ms-client-request-id, apim-request-id,
-# operation (route name), prompt tokens, completion tokens, time to response (ms), streamed?
-Answer = tuple[float, str | None, int, str | None, str | None, str | None, int, int, float, bool]
 
 
 class Refusal(Exception):
@@ -96,17 +94,17 @@ class RegionState:
         arrived = arrived or now
         self.served[(deployment, status)] += 1
         self.log.append(
-            (
-                arrived,
-                deployment,
-                status,
-                client_request_id,
-                request_id,
-                operation,
-                usage[0],
-                usage[1],
-                (now - arrived) * 1000.0,
-                stream,
+            Answer(
+                arrived=arrived,
+                deployment=deployment,
+                status=status,
+                client_request_id=client_request_id,
+                request_id=request_id,
+                operation=operation,
+                prompt_tokens=usage[0],
+                completion_tokens=usage[1],
+                response_ms=(now - arrived) * 1000.0,
+                stream=stream,
             )
         )
 
@@ -206,8 +204,9 @@ class Call:
         prompt, completion = self.usage if status == 200 else (0, 0)
         client_rid = self.request_headers.get(b"x-ms-client-request-id")
         region.served[(deployment, status)] += 1
+        # positional, in Answer's field order: keywords cost measurably on this path
         region.log.append(
-            (
+            Answer(
                 arrived,
                 deployment,
                 status,

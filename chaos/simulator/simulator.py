@@ -110,9 +110,15 @@ class Simulator:
 
     def request_log(self) -> list[dict[str, Any]]:
         entries = [
-            {"t": t, "region": name, "deployment": d, "status": s, "client_request_id": c}
+            {
+                "t": a.arrived,
+                "region": name,
+                "deployment": a.deployment,
+                "status": a.status,
+                "client_request_id": a.client_request_id,
+            }
             for name, state in self.regions.items()
-            for t, d, s, c, *_ in list(state.log)
+            for a in list(state.log)
         ]
         return sorted(entries, key=lambda e: e["t"])
 
