@@ -204,19 +204,22 @@ class Call:
         prompt, completion = self.usage if status == 200 else (0, 0)
         client_rid = self.request_headers.get(b"x-ms-client-request-id")
         region.served[(deployment, status)] += 1
-        # positional, in Answer's field order: keywords cost measurably on this path
+        # in Answer's field order: _make (tuple.__new__) skips the Python-level __new__ a call
+        # to Answer(...) runs, which costs measurably on this path
         region.log.append(
-            Answer(
-                arrived,
-                deployment,
-                status,
-                client_rid.decode("latin-1") if client_rid else None,
-                self.request_id,
-                self.operation,
-                prompt,
-                completion,
-                (time.time() - arrived) * 1000.0,
-                stream,
+            Answer._make(
+                (
+                    arrived,
+                    deployment,
+                    status,
+                    client_rid.decode("latin-1") if client_rid else None,
+                    self.request_id,
+                    self.operation,
+                    prompt,
+                    completion,
+                    (time.time() - arrived) * 1000.0,
+                    stream,
+                )
             )
         )
 
