@@ -126,7 +126,7 @@ def check(
         raise ValueError(e.metric)
     if measured is None:
         return ExpectationResult(e, False, None, "no calls to measure")
-    passed = measured >= e.bound if e.kind == "min" else measured <= e.bound
+    passed = measured >= e.bound if e.direction == "min" else measured <= e.bound
     return ExpectationResult(e, passed, measured, detail)
 
 

@@ -91,7 +91,7 @@ def write_journal(results: Sequence[DrillResult], path: str | Path) -> None:
             ],
             "faults": [
                 {
-                    "kind": f.kind,
+                    "kind": f.fault,  # the journal keeps the control API's word
                     "region": f.region,
                     "params": f.params,
                     "start_s": round(f.started_s, 3),
@@ -156,7 +156,7 @@ def store_records(results: Sequence[DrillResult]) -> DrillRecords:
         faults += [
             FaultRow(
                 run_id=r.run_id,
-                kind=f.kind,
+                kind=f.fault,
                 region=f.region,
                 params=json.dumps(f.params),
                 start_ts=load_start + timedelta(seconds=f.started_s),

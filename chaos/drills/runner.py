@@ -54,7 +54,9 @@ class JournalStep:
 
 @dataclass
 class FaultRecord:
-    kind: str
+    """One fault a drill set: times are seconds from the load's start (ended_s: None = not recorded)."""
+
+    fault: str  # the fault's name, as the drill step's `fault` gives it
     region: str
     params: dict[str, Any]
     started_s: float

@@ -184,7 +184,7 @@ class Fault:
 
 @dataclass
 class ActiveFault:
-    """A fault in force: its scope, timing and odds, applied the same way to every fault kind."""
+    """A fault in force: its scope, timing and odds, applied the same way to every fault."""
 
     id: str
     fault: Fault
@@ -234,16 +234,18 @@ class FaultSet:
 
     def add(
         self,
-        kind: str,
+        fault_name: str,
         region: str,
         params: Mapping[str, Any] | None = None,
         deployment: str | None = None,
         duration_s: float | None = None,
         probability: float = 1.0,
     ) -> ActiveFault:
-        cls = REGISTRY.get(kind)
+        """Put the fault registered as `fault_name` in force; FaultParamError says what is wrong."""
+        cls = REGISTRY.get(fault_name)
         if cls is None:
-            raise FaultParamError(f"unknown fault kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}")
+            # "kind" as the control API's field calls it: the words a caller sees stay the same
+            raise FaultParamError(f"unknown fault kind {fault_name!r}; known kinds: {', '.join(sorted(REGISTRY))}")
         if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 < probability <= 1:
             raise FaultParamError(f"probability must be a number in (0, 1]; got {probability!r}")
         if duration_s is not None and (
@@ -251,7 +253,7 @@ class FaultSet:
         ):
             raise FaultParamError(f"duration_s must be a positive number of seconds; got {duration_s!r}")
         if cls.region_wide and (deployment is not None or probability != 1):
-            raise FaultParamError(f"{kind} acts on a whole region's listener: omit deployment and probability")
+            raise FaultParamError(f"{fault_name} acts on a whole region's listener: omit deployment and probability")
         fault = cls(params)
         if duration_s is None:
             duration_s = fault.implied_duration_s()

@@ -93,7 +93,7 @@ METRICS = {
 
 
 class BadQuery(ValueError):
-    """A query Azure would refuse with 400 BadRequest; the message is Azure's kind of message."""
+    """A query Azure would refuse with 400 BadRequest; the message is worded as Azure words it."""
 
 
 def parse_filter(text: str | None) -> dict[str, str | None]:

@@ -195,12 +195,12 @@ class RealtimeSession:
             await self.handle(event)
 
     async def handle(self, event: dict[str, Any]) -> None:
-        kind, event_id = event["type"], event.get("event_id")
-        if kind == "session.update":
+        event_type, event_id = event["type"], event.get("event_id")
+        if event_type == "session.update":
             if isinstance(event.get("session"), dict):
                 self.session.update({k: v for k, v in event["session"].items() if k not in ("id", "object")})
             await self.emit({"type": "session.updated", "session": self.session})
-        elif kind == "conversation.item.create":
+        elif event_type == "conversation.item.create":
             item = event.get("item") if isinstance(event.get("item"), dict) else {}
             item = {
                 "id": item.get("id") or f"item_{len(self.items) + 1:06d}",
@@ -218,9 +218,9 @@ class RealtimeSession:
             )
             if not self.preview:
                 await self.emit({"type": "conversation.item.done", "previous_item_id": None, "item": item})
-        elif kind == "response.create":
+        elif event_type == "response.create":
             await self.respond()
-        elif kind in (
+        elif event_type in (
             "input_audio_buffer.append",
             "input_audio_buffer.clear",
             "input_audio_buffer.commit",
@@ -228,7 +228,7 @@ class RealtimeSession:
         ):
             pass  # accepted silently: audio is not simulated
         else:
-            await self.error("unknown_event", f"Unknown event type '{kind}'.", event_id)
+            await self.error("unknown_event", f"Unknown event type '{event_type}'.", event_id)
 
     async def respond(self) -> None:
         state = self.state
