@@ -145,7 +145,7 @@ def _prune(args: argparse.Namespace) -> int:
 
 def _drill_run(args: argparse.Namespace) -> int:
     from ..chaos.drills.model import DrillError, load_drills
-    from ..chaos.drills.report import print_table, store_rows, write_journal, write_junit
+    from ..chaos.drills.report import print_table, store_records, write_journal, write_junit
     from ..chaos.drills.runner import run_drill
 
     try:
@@ -167,7 +167,7 @@ def _drill_run(args: argparse.Namespace) -> int:
         from ..probes.store import Store, StoreBusy
 
         try:
-            Store(args.db).write_tables(store_rows(results))
+            Store(args.db).write_drills(store_records(results))
         except StoreBusy as exc:
             print(f"aoai-watch drill run: results not stored: {exc}", file=sys.stderr)
     passed = sum(r.passed for r in results)

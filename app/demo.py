@@ -45,7 +45,7 @@ def _config(urls: dict[str, str], folder: Path, monitor_tables: list[str]) -> Pa
 
 def run(port: int = 8501, seed: int | None = None) -> int:
     from ..chaos.drills.model import load_drill
-    from ..chaos.drills.report import store_rows
+    from ..chaos.drills.report import store_records
     from ..chaos.drills.runner import run_drill
     from ..chaos.simulator.cli import monitor_tables
     from ..probes.config import load_config
@@ -82,7 +82,7 @@ def run(port: int = 8501, seed: int | None = None) -> int:
             if stop.wait(8):
                 return
             result = run_drill(load_drill(DRILL), "bundled", progress=None)
-            Store(DEMO_DB).write_tables(store_rows([result]))
+            Store(DEMO_DB).write_drills(store_records([result]))
             print(
                 f"drill {result.drill.name}: {'passed' if result.passed else 'FAILED'} ({len(result.calls)} calls)",
                 flush=True,

@@ -20,9 +20,9 @@ import httpx2
 import orjson
 
 from . import wire
-from .faults import BlackHole, Reply, ResetConnection
+from .faults import BlackHole, Effects, FaultVerdict, Reply, ResetConnection, reply_headers, run_faults
 from .simulator import asgi
-from .simulator.region import RegionState, reply_headers, run_faults
+from .simulator.region import RegionState
 
 __all__ = ["ProxyApp"]
 
@@ -72,7 +72,7 @@ class ProxyApp:
                 parsed = None
         deployment = _deployment(scope["path"], parsed)
         request_id = self.state.new_id()
-        effects: dict[str, Any] = {}
+        effects = Effects()
         for stage in ("before_auth", "after_auth"):
             verdict = await run_faults(
                 self.state, deployment, scope["path"], request_id, stage, scope["method"], parsed, effects
@@ -84,7 +84,7 @@ class ProxyApp:
 
     async def _fault_answer(
         self,
-        verdict: Any,
+        verdict: FaultVerdict,
         scope: asgi.Scope,
         receive: asgi.Receive,
         send: asgi.Send,
@@ -105,7 +105,7 @@ class ProxyApp:
             )
 
     async def _forward(
-        self, scope: asgi.Scope, send: asgi.Send, body: bytes, deployment: str | None, effects: dict[str, Any]
+        self, scope: asgi.Scope, send: asgi.Send, body: bytes, deployment: str | None, effects: Effects
     ) -> None:
         query = scope.get("query_string", b"").decode("latin-1")
         url = self.upstream + scope["path"] + (f"?{query}" if query else "")
@@ -133,8 +133,8 @@ class ProxyApp:
             if k.lower() not in _DROP_RESPONSE
         ]
         await send({"type": "http.response.start", "status": response.status_code, "headers": out_headers})
-        delay = effects.get("chunk_delay_s", 0.0)
-        stop_after = effects.get("stop_after_chunks")
+        delay = effects.chunk_delay_s
+        stop_after = effects.stop_after_chunks
         try:
             chunks = 0
             async for chunk in response.aiter_raw():

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from ..failover.outcomes import GOOD, SUCCESSFUL, sql_list
+from .records import DrillRecords, DrillRequestRow, DrillRow, FaultRow, as_row
 from .result import ProbeResult, is_composite
 
 __all__ = ["MIGRATIONS", "Store", "StoreBusy", "WriteReport"]
@@ -226,6 +227,18 @@ class Store:
                 written += len(rows)
             con.execute("COMMIT")
         return written
+
+    def write_drills(self, records: DrillRecords) -> int:
+        """Insert drill runs, the calls they made and the faults they set (see probes/records.py) in
+        one short transaction; the rows written. Raises StoreBusy when the lock stays held (these
+        rows are not spooled)."""
+        return self.write_tables(
+            {
+                DrillRow.TABLE: [as_row(r) for r in records.drills],
+                DrillRequestRow.TABLE: [as_row(r) for r in records.requests],
+                FaultRow.TABLE: [as_row(r) for r in records.faults],
+            }
+        )
 
     def _spool(self, rows: list[dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

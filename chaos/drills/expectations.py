@@ -13,9 +13,10 @@ from .model import Drill, Expectation, Step
 __all__ = ["CallRecord", "ExpectationResult", "ServerRecord", "check", "check_all"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CallRecord:
-    """One logical call the load made. Times are seconds from the start of the load."""
+    """One logical call the load made. Times are seconds from the start of the load. Keyword-only:
+    ten fields, several of one type, are too easy to pass in the wrong order."""
 
     call_id: str
     started_s: float
@@ -125,7 +126,7 @@ def check(
         raise ValueError(e.metric)
     if measured is None:
         return ExpectationResult(e, False, None, "no calls to measure")
-    passed = measured >= e.bound if e.kind == "min" else measured <= e.bound
+    passed = measured >= e.bound if e.direction == "min" else measured <= e.bound
     return ExpectationResult(e, passed, measured, detail)
 
 

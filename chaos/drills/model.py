@@ -16,7 +16,7 @@
 
     [[timeline]]
     at_s = 1                  # offset from the start of the load
-    fault = "http_error"      # any simulator fault kind
+    fault = "http_error"      # any simulator fault (GET /kinds lists them)
     region = "eastus2"
     params = { status = 503 }
     duration_s = 2            # omit: until the drill ends
@@ -111,7 +111,9 @@ class Expectation:
     to_s: float | None = None
 
     @property
-    def kind(self) -> str:
+    def direction(self) -> str:
+        """ "min" (passes when measured >= bound) or "max" (when measured <= bound): the drill-file
+        key this metric's bound is given under."""
         return METRICS[self.metric][0]
 
     def describe(self) -> str:
@@ -120,7 +122,7 @@ class Expectation:
             where = (
                 f" for calls started in [{self.from_s or 0:g}, {'end' if self.to_s is None else f'{self.to_s:g}'}) s"
             )
-        sign = ">=" if self.kind == "min" else "<="
+        sign = ">=" if self.direction == "min" else "<="
         return f"{self.metric} {sign} {self.bound:g}{where}"
 
 
@@ -228,8 +230,8 @@ def _number(
         or value < minimum
         or (integer and value != int(value))
     ):
-        kind = "a whole number" if integer else "a number"
-        raise DrillError(path, f"{where}.{key}", f"must be {kind} >= {minimum:g}; got {value!r}")
+        wanted = "a whole number" if integer else "a number"
+        raise DrillError(path, f"{where}.{key}", f"must be {wanted} >= {minimum:g}; got {value!r}")
     return int(value) if integer else float(value)
 
 

@@ -1,4 +1,5 @@
-"""What a drill run leaves behind: a readable table, JUnit XML for CI, a JSON journal."""
+"""What a drill run leaves behind: a readable table, JUnit XML for CI, a JSON journal, and the
+store's rows (`store_records`, written with `Store.write_drills`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from ...probes.records import DrillRecords, DrillRequestRow, DrillRow, FaultRow
 from .runner import DrillResult
 
-__all__ = ["print_table", "write_journal", "write_junit"]
+__all__ = ["print_table", "store_records", "write_journal", "write_junit"]
 
 
 def print_table(result: DrillResult, out: TextIO) -> None:
@@ -88,7 +91,7 @@ def write_journal(results: Sequence[DrillResult], path: str | Path) -> None:
             ],
             "faults": [
                 {
-                    "kind": f.kind,
+                    "kind": f.fault,  # the journal keeps the control API's word
                     "region": f.region,
                     "params": f.params,
                     "start_s": round(f.started_s, 3),
@@ -104,24 +107,24 @@ def write_journal(results: Sequence[DrillResult], path: str | Path) -> None:
     Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
-def store_rows(results: Sequence[DrillResult]) -> dict[str, list[dict[str, object]]]:
-    """Rows for the store's drills, drill_requests and faults tables."""
-    from datetime import UTC, datetime, timedelta
-
-    drills, requests, faults = [], [], []
+def store_records(results: Sequence[DrillResult]) -> DrillRecords:
+    """The store's rows for these runs: one per run, per call the load made, per fault it set."""
+    drills: list[DrillRow] = []
+    requests: list[DrillRequestRow] = []
+    faults: list[FaultRow] = []
     for r in results:
         started = datetime.fromtimestamp(r.started, UTC).replace(tzinfo=None)
         drills.append(
-            {
-                "run_id": r.run_id,
-                "drill": r.drill.name,
-                "title": r.drill.title,
-                "client": r.client,
-                "started": started,
-                "duration_s": r.duration_s,
-                "passed": r.passed,
-                "error": r.error,
-                "expectations": json.dumps(
+            DrillRow(
+                run_id=r.run_id,
+                drill=r.drill.name,
+                title=r.drill.title,
+                client=r.client,
+                started=started,
+                duration_s=r.duration_s,
+                passed=r.passed,
+                error=r.error,
+                expectations=json.dumps(
                     [
                         {
                             "expect": e.expectation.describe(),
@@ -131,34 +134,34 @@ def store_rows(results: Sequence[DrillResult]) -> dict[str, list[dict[str, objec
                         for e in r.results
                     ]
                 ),
-            }
+            )
         )
         requests += [
-            {
-                "run_id": r.run_id,
-                "call_id": c.call_id,
-                "shape": c.shape,
-                "started_s": c.started_s,
-                "latency_s": c.latency_s,
-                "ok": c.ok,
-                "region": c.region,
-                "error": c.error,
-                "tokens": c.tokens,
-            }
+            DrillRequestRow(
+                run_id=r.run_id,
+                call_id=c.call_id,
+                shape=c.shape,
+                started_s=c.started_s,
+                latency_s=c.latency_s,
+                ok=c.ok,
+                region=c.region,
+                error=c.error,
+                tokens=c.tokens,
+            )
             for c in r.calls
         ]
         load_start = started + timedelta(
             seconds=next((s.started - r.started for s in r.journal if s.name.startswith("load")), 0.0)
         )
         faults += [
-            {
-                "run_id": r.run_id,
-                "kind": f.kind,
-                "region": f.region,
-                "params": json.dumps(f.params),
-                "start_ts": load_start + timedelta(seconds=f.started_s),
-                "end_ts": None if f.ended_s is None else load_start + timedelta(seconds=f.ended_s),
-            }
+            FaultRow(
+                run_id=r.run_id,
+                kind=f.fault,
+                region=f.region,
+                params=json.dumps(f.params),
+                start_ts=load_start + timedelta(seconds=f.started_s),
+                end_ts=None if f.ended_s is None else load_start + timedelta(seconds=f.ended_s),
+            )
             for f in r.faults
         ]
-    return {"drills": drills, "drill_requests": requests, "faults": faults}
+    return DrillRecords(drills=drills, requests=requests, faults=faults)

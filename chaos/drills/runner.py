@@ -54,7 +54,9 @@ class JournalStep:
 
 @dataclass
 class FaultRecord:
-    kind: str
+    """One fault a drill set: times are seconds from the load's start (ended_s: None = not recorded)."""
+
+    fault: str  # the fault's name, as the drill step's `fault` gives it
     region: str
     params: dict[str, Any]
     started_s: float
@@ -199,31 +201,28 @@ async def _one_call(
             conversations[conversation] = response_id
         calls.append(
             CallRecord(
-                call_id,
-                begin - started_at,
-                time.monotonic() - begin,
-                True,
-                shape,
-                outcome.region,
-                None,
-                outcome.tokens,
-                conversation,
-                turn,
+                call_id=call_id,
+                started_s=begin - started_at,
+                latency_s=time.monotonic() - begin,
+                ok=True,
+                shape=shape,
+                region=outcome.region,
+                tokens=outcome.tokens,
+                conversation=conversation,
+                turn=turn,
             )
         )
     except Exception as exc:
         calls.append(
             CallRecord(
-                call_id,
-                begin - started_at,
-                time.monotonic() - begin,
-                False,
-                shape,
-                None,
-                f"{type(exc).__name__}: {str(exc)[:160]}",
-                0,
-                conversation,
-                turn,
+                call_id=call_id,
+                started_s=begin - started_at,
+                latency_s=time.monotonic() - begin,
+                ok=False,
+                shape=shape,
+                error=f"{type(exc).__name__}: {str(exc)[:160]}",
+                conversation=conversation,
+                turn=turn,
             )
         )
 
@@ -418,19 +417,6 @@ def _attribute_regions(result: DrillResult) -> None:
     """The region that answered each call, from the server's log (a 200 with its id)."""
     answered = {s.call_id: s.region for s in result.served if s.call_id and s.status == 200}
     result.calls[:] = [
-        c
-        if c.region or c.call_id not in answered
-        else CallRecord(
-            c.call_id,
-            c.started_s,
-            c.latency_s,
-            c.ok,
-            c.shape,
-            answered[c.call_id],
-            c.error,
-            c.tokens,
-            c.conversation,
-            c.turn,
-        )
+        c if c.region or c.call_id not in answered else dataclasses.replace(c, region=answered[c.call_id])
         for c in result.calls
     ]

@@ -1,4 +1,5 @@
-"""The fault catalogue: one module per fault, registered by name in `REGISTRY`.
+"""The fault catalogue: one module per fault, registered by name in `REGISTRY`, and the wrapper
+that runs the ones firing for a request (`run_faults`).
 
 To add a fault: a new module with a `Fault` subclass decorated with `@register`, imported below,
 and a test in tests/chaos/test_faults.py that checks it from the client side.
@@ -20,10 +21,12 @@ from . import (  # noqa: F401 - importing registers each fault
     state_loss,
     ws_drop,
 )
+from .apply import FaultSite, FaultVerdict, reply_headers, run_faults
 from .base import (
     REGISTRY,
     ActiveFault,
     BlackHole,
+    Effects,
     Fault,
     FaultParamError,
     FaultSet,
@@ -38,12 +41,17 @@ __all__ = [
     "REGISTRY",
     "ActiveFault",
     "BlackHole",
+    "Effects",
     "Fault",
     "FaultParamError",
     "FaultSet",
+    "FaultSite",
+    "FaultVerdict",
     "Params",
     "Reply",
     "RequestContext",
     "ResetConnection",
     "register",
+    "reply_headers",
+    "run_faults",
 ]

@@ -42,8 +42,35 @@ class Reply:
 
 
 @dataclass(slots=True)
+class Effects:
+    """What faults change about an answer instead of replacing it. Faults write these fields; the
+    simulator's handlers (and the proxy, for the stream fields) read them. Every default means "no
+    change", so a request no fault touched is answered as normal.
+
+    - `chunk_delay_s` (slow_stream): seconds added between a stream's content chunks; >= 0.
+    - `stop_after_chunks` (slow_stream): cut the connection after this many content chunks (no
+      finish, no usage); None lets the stream finish.
+    - `model_version` (model_version): the `model` answers report instead of the deployment's;
+      never empty when set; None keeps the deployment's.
+    - `ws_drop_after_s` (ws_drop): reset a realtime socket this many seconds after it opens; None
+      keeps it open.
+    - `ws_jitter_s` (ws_drop): a random pause of up to this many seconds before each realtime
+      server event; >= 0.
+    """
+
+    chunk_delay_s: float = 0.0
+    stop_after_chunks: int | None = None
+    model_version: str | None = None
+    ws_drop_after_s: float | None = None
+    ws_jitter_s: float = 0.0
+
+
+@dataclass(slots=True)
 class RequestContext:
-    """One request as a fault sees it. `now` is the simulator's clock; `sleep` its sleep."""
+    """One request as a fault sees it. `now` is the simulator's clock; `sleep` its sleep.
+
+    `effects` is shared by both fault stages of one request and read by whatever answers it: a
+    fault that changes the answer rather than replacing it writes there (see `Effects`)."""
 
     region: str
     deployment: str | None
@@ -54,9 +81,7 @@ class RequestContext:
     sleep: Callable[[float], Awaitable[None]]
     method: str = "POST"
     body: Any = None  # the parsed JSON body, when there is one
-    # what a fault may change about the answer instead of replacing it: chunk_delay_s,
-    # stop_after_chunks, model_version, ws_drop_after_s, ws_jitter_s (read by the handlers)
-    effects: dict[str, Any] = field(default_factory=dict)
+    effects: Effects = field(default_factory=Effects)
     stored_age_s: Callable[[str], float | None] = lambda _id: None  # seconds since a response was stored
 
 
@@ -159,7 +184,7 @@ class Fault:
 
 @dataclass
 class ActiveFault:
-    """A fault in force: its scope, timing and odds, applied the same way to every fault kind."""
+    """A fault in force: its scope, timing and odds, applied the same way to every fault."""
 
     id: str
     fault: Fault
@@ -209,16 +234,18 @@ class FaultSet:
 
     def add(
         self,
-        kind: str,
+        fault_name: str,
         region: str,
         params: Mapping[str, Any] | None = None,
         deployment: str | None = None,
         duration_s: float | None = None,
         probability: float = 1.0,
     ) -> ActiveFault:
-        cls = REGISTRY.get(kind)
+        """Put the fault registered as `fault_name` in force; FaultParamError says what is wrong."""
+        cls = REGISTRY.get(fault_name)
         if cls is None:
-            raise FaultParamError(f"unknown fault kind {kind!r}; known kinds: {', '.join(sorted(REGISTRY))}")
+            # "kind" as the control API's field calls it: the words a caller sees stay the same
+            raise FaultParamError(f"unknown fault kind {fault_name!r}; known kinds: {', '.join(sorted(REGISTRY))}")
         if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 < probability <= 1:
             raise FaultParamError(f"probability must be a number in (0, 1]; got {probability!r}")
         if duration_s is not None and (
@@ -226,7 +253,7 @@ class FaultSet:
         ):
             raise FaultParamError(f"duration_s must be a positive number of seconds; got {duration_s!r}")
         if cls.region_wide and (deployment is not None or probability != 1):
-            raise FaultParamError(f"{kind} acts on a whole region's listener: omit deployment and probability")
+            raise FaultParamError(f"{fault_name} acts on a whole region's listener: omit deployment and probability")
         fault = cls(params)
         if duration_s is None:
             duration_s = fault.implied_duration_s()

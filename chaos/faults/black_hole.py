@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .base import BlackHole, Fault, register
+from .base import ActiveFault, BlackHole, Fault, Reply, RequestContext, register
 
 
 @register
 class BlackHoleFault(Fault):
     name = "black_hole"
 
-    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
         raise BlackHole

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import wire
-from .base import Fault, Params, Reply, register
+from .base import ActiveFault, Fault, Params, Reply, RequestContext, register
 
 
 @register
@@ -18,7 +18,7 @@ class Capacity(Fault):
         self.retry_after_s = p.integer("retry_after_s", 20, minimum=0, maximum=86_400)
         p.done()
 
-    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
         return Reply(
             429, wire.rate_limited("capacity", self.retry_after_s or 0), {"retry-after": str(self.retry_after_s)}
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Fault, FaultParamError, Params, register
+from .base import ActiveFault, Fault, FaultParamError, Params, Reply, RequestContext, register
 
 
 @register
@@ -20,6 +20,6 @@ class ModelVersion(Fault):
         if not isinstance(self.version, str) or not self.version:
             raise FaultParamError('model_version: params.version is required, e.g. "gpt-4o-2024-11-20"')
 
-    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
-        ctx.effects["model_version"] = self.version
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
+        ctx.effects.model_version = self.version
         return None

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from .. import wire
-from .base import Fault, Params, Reply, register
+from .base import ActiveFault, Fault, Params, Reply, RequestContext, register
 
 
 @register
@@ -30,7 +30,7 @@ class RateLimit(Fault):
         self.flavour = p.choice("flavour", tuple(wire.RATE_LIMIT_FLAVOURS), "tokens")
         p.done()
 
-    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
         seconds = self.retry_after_s
         if seconds is None:
             left = active.remaining_s(ctx.now)

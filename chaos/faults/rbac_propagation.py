@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import wire
-from .base import Fault, Params, Reply, register
+from .base import ActiveFault, Fault, Params, Reply, RequestContext, register
 
 
 @register
@@ -23,5 +23,5 @@ class RbacPropagation(Fault):
     def implied_duration_s(self) -> float | None:
         return self.seconds
 
-    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
         return Reply(401, wire.PERMISSION_DENIED)

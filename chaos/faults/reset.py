@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .base import Fault, ResetConnection, register
+from .base import ActiveFault, Fault, Reply, RequestContext, ResetConnection, register
 
 
 @register
 class Reset(Fault):
     name = "reset"
 
-    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
         raise ResetConnection

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Fault, FaultParamError, Params, register
+from .base import ActiveFault, Fault, FaultParamError, Params, Reply, RequestContext, register
 
 
 @register
@@ -21,9 +21,9 @@ class SlowStream(Fault):
         if not self.chunk_delay_ms and self.stop_after_chunks is None:
             raise FaultParamError("slow_stream: give chunk_delay_ms, stop_after_chunks, or both")
 
-    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
         if self.chunk_delay_ms:
-            ctx.effects["chunk_delay_s"] = self.chunk_delay_ms / 1000.0
+            ctx.effects.chunk_delay_s = self.chunk_delay_ms / 1000.0
         if self.stop_after_chunks is not None:
-            ctx.effects["stop_after_chunks"] = self.stop_after_chunks
+            ctx.effects.stop_after_chunks = self.stop_after_chunks
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Fault, FaultParamError, Params, register
+from .base import ActiveFault, Fault, FaultParamError, Params, Reply, RequestContext, register
 
 
 @register
@@ -21,11 +21,11 @@ class WsDrop(Fault):
         if self.after_s is None and not self.jitter_ms:
             raise FaultParamError("ws_drop: give after_s, jitter_ms, or both")
 
-    async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
+    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
         if not ctx.path.endswith("/realtime"):
             return None
         if self.after_s is not None:
-            ctx.effects["ws_drop_after_s"] = self.after_s
+            ctx.effects.ws_drop_after_s = self.after_s
         if self.jitter_ms:
-            ctx.effects["ws_jitter_s"] = self.jitter_ms / 1000.0
+            ctx.effects.ws_jitter_s = self.jitter_ms / 1000.0
         return None

@@ -69,8 +69,8 @@ def encode(body: Any) -> tuple[bytes, tuple[bytes, bytes]]:
     if isinstance(body, bytes):
         return body, (b"content-type", b"application/octet-stream")
     if isinstance(body, str):
-        kind = b"text/html; charset=utf-8" if body.lstrip().startswith("<") else b"text/plain; charset=utf-8"
-        return body.encode(), (b"content-type", kind)
+        content_type = b"text/html; charset=utf-8" if body.lstrip().startswith("<") else b"text/plain; charset=utf-8"
+        return body.encode(), (b"content-type", content_type)
     return json.dumps(body, separators=(",", ":")).encode(), JSON_TYPE
 
 

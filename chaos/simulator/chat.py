@@ -138,7 +138,7 @@ async def chat(call: Call) -> None:
         body_bytes = render_completion(
             completion_id,
             created,
-            call.effects.get("model_version", deployment.model_version),
+            call.effects.model_version or deployment.model_version,
             finish,
             "".join(words),
             prompt_tokens,
@@ -149,7 +149,7 @@ async def chat(call: Call) -> None:
     base = {
         "id": completion_id,
         "created": created,
-        "model": call.effects.get("model_version", deployment.model_version),
+        "model": call.effects.model_version or deployment.model_version,
         "system_fingerprint": FINGERPRINT,
     }
     usage = None
@@ -195,8 +195,8 @@ async def _stream(
 
     await asgi.send_event(send, chunk({"role": "assistant", "content": "", "refusal": None}))
     # the slow_stream fault: extra delay between chunks, or a stream that stops mid-way
-    delay_s = per_token_s + call.effects.get("chunk_delay_s", 0.0)
-    stop_after = call.effects.get("stop_after_chunks")
+    delay_s = per_token_s + call.effects.chunk_delay_s
+    stop_after = call.effects.stop_after_chunks
     for i, word in enumerate(words):
         if i and delay_s > 0:
             await sleep(delay_s)

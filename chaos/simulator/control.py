@@ -58,7 +58,7 @@ class ControlApp:
             ("POST", "/faults"): self.add_fault,
             ("POST", "/reset"): self.reset,
             ("GET", "/regions"): self.regions,
-            ("GET", "/kinds"): self.kinds,
+            ("GET", "/kinds"): self.catalogue,
             ("GET", "/health"): self.health,
             ("GET", "/requests"): self.requests,
             ("GET", "/monitor"): self.monitor,
@@ -102,7 +102,7 @@ class ControlApp:
     async def health(self, raw: bytes) -> tuple[int, Any]:
         return 200, {"status": "ok"}
 
-    async def kinds(self, raw: bytes) -> tuple[int, Any]:
+    async def catalogue(self, raw: bytes) -> tuple[int, Any]:
         return 200, {"kinds": {name: _module_doc(cls.__module__) for name, cls in sorted(REGISTRY.items())}}
 
     async def regions(self, raw: bytes) -> tuple[int, Any]:

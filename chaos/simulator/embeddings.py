@@ -66,7 +66,7 @@ async def embeddings(call: Call) -> None:
         {
             "object": "list",
             "data": data,
-            "model": call.effects.get("model_version", deployment.model_version),
+            "model": call.effects.model_version or deployment.model_version,
             "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
         },
     )

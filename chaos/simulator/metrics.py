@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .answer import Answer
 from .model import DeploymentSpec
 
 NAMESPACE = "microsoft.cognitiveservices/accounts"
@@ -92,7 +93,7 @@ METRICS = {
 
 
 class BadQuery(ValueError):
-    """A query Azure would refuse with 400 BadRequest; the message is Azure's kind of message."""
+    """A query Azure would refuse with 400 BadRequest; the message is worded as Azure words it."""
 
 
 def parse_filter(text: str | None) -> dict[str, str | None]:
@@ -112,26 +113,37 @@ def parse_filter(text: str | None) -> dict[str, str | None]:
 
 
 def samples(
-    log: Iterable[tuple[Any, ...]], deployments: Sequence[DeploymentSpec], region: str, visible_before: float
+    log: Iterable[Answer], deployments: Sequence[DeploymentSpec], region: str, visible_before: float
 ) -> list[Sample]:
     """The region's answers that Azure Monitor has ingested by now (arrived before `visible_before`)."""
     by_name = {d.name: d for d in deployments}
     out = []
-    for t, deployment, status, _client_rid, request_id, operation, prompt, completion, response_ms, stream in log:
-        if status == 0 or t >= visible_before:
+    for a in log:
+        if a.status == 0 or a.arrived >= visible_before:
             continue
-        spec = by_name.get(deployment or "")
+        spec = by_name.get(a.deployment or "")
         dims = {
-            "ModelDeploymentName": deployment or "",
+            "ModelDeploymentName": a.deployment or "",
             "ModelName": spec.model if spec else "",
             "ModelVersion": spec.model_version if spec else "",
-            "StatusCode": str(status),
-            "StreamType": "Streaming" if stream else "Non-Streaming",
+            "StatusCode": str(a.status),
+            "StreamType": "Streaming" if a.stream else "Non-Streaming",
             "Region": region,
-            "OperationName": operation or "",
+            "OperationName": a.operation or "",
         }
         provisioned = bool(spec and spec.sku.lower().endswith("provisionedmanaged"))
-        out.append(Sample(t, dims, status, prompt, completion, response_ms, provisioned, request_id))
+        out.append(
+            Sample(
+                a.arrived,
+                dims,
+                a.status,
+                a.prompt_tokens,
+                a.completion_tokens,
+                a.response_ms,
+                provisioned,
+                a.request_id,
+            )
+        )
     return out
 
 

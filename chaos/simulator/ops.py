@@ -1,4 +1,4 @@
-"""Checks every operation shares: a JSON object body, a known deployment of the right kind,
+"""Checks every operation shares: a JSON object body, a known deployment of the right type,
 integer fields in range. A failed check raises `Refusal` with Azure's error; the region app
 sends it, so handlers read as the happy path."""
 
@@ -19,7 +19,7 @@ def body_object(call: Call) -> dict[str, Any]:
 
 def deployment(call: Call, operation: str, embedding: bool) -> DeploymentSpec:
     """The deployment this call targets; 400 without a model, 404 DeploymentNotFound, 400
-    OperationNotSupported for the wrong kind of model."""
+    OperationNotSupported for the wrong type of model."""
     if call.deployment_name is None:
         raise Refusal(
             400,

@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 from .. import wire
-from ..faults import BlackHole, Reply, ResetConnection
+from ..faults import BlackHole, Effects, Reply, ResetConnection, reply_headers, run_faults
 from . import asgi, auth, tokens
-from .region import RegionState, reply_headers, run_faults
+from .region import RegionState
 
 
 async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
@@ -30,7 +30,7 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
         await _refuse(send, 404, wire.RESOURCE_NOT_FOUND)
         return
     request_id = state.new_id()
-    effects: dict[str, Any] = {}
+    effects = Effects()
     if await _faults(state, scope, receive, send, deployment_name, request_id, "before_auth", effects):
         return
     denied = auth.check(
@@ -61,16 +61,16 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
     session = RealtimeSession(
         state,
         deployment.name,
-        effects.get("model_version", deployment.model_version),
+        effects.model_version or deployment.model_version,
         preview,
         request_id,
         send,
-        jitter_s=effects.get("ws_jitter_s", 0.0),
+        jitter_s=effects.ws_jitter_s,
     )
     drop = None
-    if effects.get("ws_drop_after_s") is not None:  # the ws_drop fault: the socket dies after N seconds
+    if effects.ws_drop_after_s is not None:  # the ws_drop fault: the socket dies after N seconds
         drop = asyncio.get_running_loop().call_later(
-            effects["ws_drop_after_s"], state.reset_connection, scope.get("client")
+            effects.ws_drop_after_s, state.reset_connection, scope.get("client")
         )
     try:
         await session.run(receive)
@@ -106,7 +106,7 @@ async def _faults(
     deployment: str | None,
     request_id: str,
     stage: str,
-    effects: dict[str, Any],
+    effects: Effects,
 ) -> bool:
     verdict = await run_faults(state, deployment, scope["path"], request_id, stage, "GET", None, effects)
     if verdict is None:
@@ -195,12 +195,12 @@ class RealtimeSession:
             await self.handle(event)
 
     async def handle(self, event: dict[str, Any]) -> None:
-        kind, event_id = event["type"], event.get("event_id")
-        if kind == "session.update":
+        event_type, event_id = event["type"], event.get("event_id")
+        if event_type == "session.update":
             if isinstance(event.get("session"), dict):
                 self.session.update({k: v for k, v in event["session"].items() if k not in ("id", "object")})
             await self.emit({"type": "session.updated", "session": self.session})
-        elif kind == "conversation.item.create":
+        elif event_type == "conversation.item.create":
             item = event.get("item") if isinstance(event.get("item"), dict) else {}
             item = {
                 "id": item.get("id") or f"item_{len(self.items) + 1:06d}",
@@ -218,9 +218,9 @@ class RealtimeSession:
             )
             if not self.preview:
                 await self.emit({"type": "conversation.item.done", "previous_item_id": None, "item": item})
-        elif kind == "response.create":
+        elif event_type == "response.create":
             await self.respond()
-        elif kind in (
+        elif event_type in (
             "input_audio_buffer.append",
             "input_audio_buffer.clear",
             "input_audio_buffer.commit",
@@ -228,7 +228,7 @@ class RealtimeSession:
         ):
             pass  # accepted silently: audio is not simulated
         else:
-            await self.error("unknown_event", f"Unknown event type '{kind}'.", event_id)
+            await self.error("unknown_event", f"Unknown event type '{event_type}'.", event_id)
 
     async def respond(self) -> None:
         state = self.state

@@ -22,8 +22,9 @@ from urllib.parse import parse_qs
 import orjson
 
 from .. import wire
-from ..faults import BlackHole, FaultSet, Reply, RequestContext, ResetConnection
+from ..faults import BlackHole, Effects, FaultSet, Reply, ResetConnection, reply_headers, run_faults
 from . import asgi, auth
+from .answer import Answer
 from .model import DeploymentSpec, RegionSpec
 from .quota import Admission, QuotaTracker
 
@@ -32,9 +33,6 @@ _VARIANT = {c: "89ab"[int(c, 16) % 4] for c in "0123456789abcdef"}
 Handler = Callable[["Call"], Awaitable[None]]
 MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded stand-in for 30 days
 LOG_SIZE = 200_000  # answers remembered per region (drills, /requests, the Azure Monitor endpoints)
-# One answer: arrived (epoch s), deployment, status, x-ms-client-request-id, apim-request-id,
-# operation (route name), prompt tokens, completion tokens, time to response (ms), streamed?
-Answer = tuple[float, str | None, int, str | None, str | None, str | None, int, int, float, bool]
 
 
 class Refusal(Exception):
@@ -96,17 +94,17 @@ class RegionState:
         arrived = arrived or now
         self.served[(deployment, status)] += 1
         self.log.append(
-            (
-                arrived,
-                deployment,
-                status,
-                client_request_id,
-                request_id,
-                operation,
-                usage[0],
-                usage[1],
-                (now - arrived) * 1000.0,
-                stream,
+            Answer(
+                arrived=arrived,
+                deployment=deployment,
+                status=status,
+                client_request_id=client_request_id,
+                request_id=request_id,
+                operation=operation,
+                prompt_tokens=usage[0],
+                completion_tokens=usage[1],
+                response_ms=(now - arrived) * 1000.0,
+                stream=stream,
             )
         )
 
@@ -114,6 +112,14 @@ class RegionState:
         """A version-4 UUID drawn from the region's seeded generator (repeatable when seeded)."""
         h = f"{self.rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def model_of(self, deployment: str | None) -> str | None:
+        spec = self.spec.deployment(deployment)
+        return spec.model if spec else None
 
     def response_age_s(self, response_id: str) -> float | None:
         record = self.responses.get(response_id)
@@ -156,7 +162,7 @@ class Call:
         self.request_id = region.new_id()
         self.arrived = time.time()
         self.body: Any = None
-        self.effects: dict[str, Any] = {}  # what faults changed about the answer (see RequestContext)
+        self.effects = Effects()  # what faults changed about the answer, for the handler to honour
         self.operation: str | None = None
         self.usage = (0, 0)  # (prompt, completion) tokens, set by the handler that answers
         self.deployment_name: str | None = None
@@ -198,18 +204,22 @@ class Call:
         prompt, completion = self.usage if status == 200 else (0, 0)
         client_rid = self.request_headers.get(b"x-ms-client-request-id")
         region.served[(deployment, status)] += 1
+        # in Answer's field order: _make (tuple.__new__) skips the Python-level __new__ a call
+        # to Answer(...) runs, which costs measurably on this path
         region.log.append(
-            (
-                arrived,
-                deployment,
-                status,
-                client_rid.decode("latin-1") if client_rid else None,
-                self.request_id,
-                self.operation,
-                prompt,
-                completion,
-                (time.time() - arrived) * 1000.0,
-                stream,
+            Answer._make(
+                (
+                    arrived,
+                    deployment,
+                    status,
+                    client_rid.decode("latin-1") if client_rid else None,
+                    self.request_id,
+                    self.operation,
+                    prompt,
+                    completion,
+                    (time.time() - arrived) * 1000.0,
+                    stream,
+                )
             )
         )
 
@@ -374,50 +384,3 @@ class RegionApp:
             assert isinstance(verdict, Reply)
             await call.reply(verdict.status, verdict.body, reply_headers(verdict))
         return True
-
-
-FaultVerdict = Reply | type[ResetConnection] | type[BlackHole] | None
-
-
-async def run_faults(
-    state: RegionState,
-    deployment: str | None,
-    path: str,
-    request_id: str,
-    stage: str,
-    method: str = "POST",
-    body: Any = None,
-    effects: dict[str, Any] | None = None,
-) -> FaultVerdict:
-    """Let the faults firing for one request act, in the order they were set: None when all let it
-    through, else the first Reply, or ResetConnection / BlackHole when one breaks the connection."""
-    firing = state.faults.firing(state.spec.name, deployment, stage)
-    if not firing:
-        return None
-    spec = state.spec.deployment(deployment)
-    ctx = RequestContext(
-        region=state.spec.name,
-        deployment=deployment,
-        model=spec.model if spec else None,
-        path=path,
-        request_id=request_id,
-        now=state.clock(),
-        sleep=state.sleep,
-        method=method,
-        body=body,
-        effects=effects if effects is not None else {},
-        stored_age_s=state.response_age_s,
-    )
-    for active in firing:
-        try:
-            reply = await active.fault.intercept(ctx, active)
-        except (ResetConnection, BlackHole) as signal:
-            return type(signal)
-        if reply is not None:
-            return reply
-        ctx.now = state.clock()
-    return None
-
-
-def reply_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode(), str(v).encode()) for k, v in reply.headers.items()]

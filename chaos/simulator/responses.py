@@ -66,7 +66,7 @@ async def create(call: Call) -> None:
         "incomplete_details": None,
         "instructions": instructions,
         "max_output_tokens": max_tokens,
-        "model": call.effects.get("model_version", deployment.model_version),
+        "model": call.effects.model_version or deployment.model_version,
         "output": [output],
         "parallel_tool_calls": True,
         "previous_response_id": parent_id,
@@ -132,9 +132,9 @@ async def _stream(
     )
     empty_part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
     await emit({"type": "response.content_part.added", **ids, "part": empty_part})
-    stop_after = call.effects.get("stop_after_chunks")
+    stop_after = call.effects.stop_after_chunks
     for i, word in enumerate(words):
-        pause = ttft_s if i == 0 else per_token_s + call.effects.get("chunk_delay_s", 0.0)
+        pause = ttft_s if i == 0 else per_token_s + call.effects.chunk_delay_s
         if pause > 0:
             await region.sleep(pause)
         if stop_after is not None and i >= stop_after:

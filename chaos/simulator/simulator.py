@@ -110,9 +110,15 @@ class Simulator:
 
     def request_log(self) -> list[dict[str, Any]]:
         entries = [
-            {"t": t, "region": name, "deployment": d, "status": s, "client_request_id": c}
+            {
+                "t": a.arrived,
+                "region": name,
+                "deployment": a.deployment,
+                "status": a.status,
+                "client_request_id": a.client_request_id,
+            }
             for name, state in self.regions.items()
-            for t, d, s, c, *_ in list(state.log)
+            for a in list(state.log)
         ]
         return sorted(entries, key=lambda e: e["t"])
 
@@ -148,6 +154,8 @@ class Simulator:
         duration_s: float | None = None,
         probability: float = 1.0,
     ) -> ActiveFault:
+        """Put a fault in force on a region. `kind` is the fault's name, as the control API's
+        `"kind"` field gives it (the parameter keeps that word: callers pass it by keyword)."""
         state = self.regions.get(region)
         if state is None:
             raise FaultParamError(f"unknown region {region!r}; regions: {', '.join(self.regions)}")
@@ -243,6 +251,7 @@ class SimulatorThread:
         return f"{self.simulator.urls[region]}/openai/v1/"
 
     def add_fault(self, kind: str, region: str, params: Mapping[str, Any] | None = None, **options: Any) -> ActiveFault:
+        """Simulator.add_fault from this thread: `kind` is the fault's name (`"http_error"`, ...)."""
         return self.call(self.simulator.add_fault(kind, region, params, **options))
 
     def clear_fault(self, fault_id: str) -> bool:

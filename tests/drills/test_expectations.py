@@ -24,7 +24,7 @@ DRILL = Drill(
 def call(
     i: int, started: float, ok: bool = True, latency: float = 0.1, region: str | None = "eastus2", tokens: int = 10
 ) -> CallRecord:
-    return CallRecord(f"c{i}", started, latency, ok, region=region, tokens=tokens)
+    return CallRecord(call_id=f"c{i}", started_s=started, latency_s=latency, ok=ok, region=region, tokens=tokens)
 
 
 def test_success_ratio_and_slices() -> None:
@@ -62,8 +62,10 @@ def test_retries_over_deadline_tokens_and_continuity() -> None:
     calls = [
         call(0, 1, latency=3.0),
         call(1, 2),
-        CallRecord("c2", 3, 0.1, False, "responses", conversation=0, turn=1),
-        CallRecord("c3", 3, 0.1, True, "responses", conversation=0, turn=0, tokens=5),
+        CallRecord(call_id="c2", started_s=3, latency_s=0.1, ok=False, shape="responses", conversation=0, turn=1),
+        CallRecord(
+            call_id="c3", started_s=3, latency_s=0.1, ok=True, shape="responses", conversation=0, turn=0, tokens=5
+        ),
     ]
     served = [
         ServerRecord(1, "eastus2", 503, "c0"),

@@ -136,7 +136,7 @@ def test_import_counts_match_what_the_simulator_served(sim: SimulatorThread, tmp
     assert expected[("eastus2", "gpt-4o", "503")] == 3 and expected[("eastus2", "gpt-4o", "429")] == 2
     assert request_counts(db) == expected
     # tokens: what the simulator charged for the successful calls
-    prompt = sum(a[6] for state in sim.simulator.regions.values() for a in state.log)
+    prompt = sum(a.prompt_tokens for state in sim.simulator.regions.values() for a in state.log)
     ((imported_prompt,),) = imported(
         db, "SELECT sum(value) FROM monitor_metrics WHERE metric = 'ProcessedPromptTokens'"
     )

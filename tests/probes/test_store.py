@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
+from aoai_watch.probes.records import DrillRecords, DrillRequestRow, DrillRow, FaultRow
 from aoai_watch.probes.result import ProbeResult
 from aoai_watch.probes.store import MIGRATIONS, Store, StoreBusy
 
@@ -242,3 +243,51 @@ def test_sigkill_mid_write_twenty_times_keeps_every_committed_row(tmp_path: Path
     assert len(present) - len(committed) <= 20 * 50  # at most one unreported batch per kill
     # and the file still takes writes
     assert Store(path).write([]).written == 0
+
+
+def test_drill_records_are_written_to_their_tables(tmp_path: Path) -> None:
+    store = Store(tmp_path / "p.duckdb")
+    started = datetime(2026, 1, 1, 12, 0, 0)
+    records = DrillRecords(
+        drills=[
+            DrillRow(
+                run_id="r1",
+                drill="outage",
+                title="An outage",
+                client="bundled",
+                started=started,
+                duration_s=4.5,
+                passed=True,
+                error=None,
+                expectations="[]",
+            )
+        ],
+        requests=[
+            DrillRequestRow(
+                run_id="r1",
+                call_id=f"c{i}",
+                shape="chat",
+                started_s=i * 0.1,
+                latency_s=0.05,
+                ok=i != 1,
+                region="eastus2",
+                error=None if i != 1 else "APIStatusError: 503",
+                tokens=10,
+            )
+            for i in range(3)
+        ],
+        faults=[
+            FaultRow(
+                run_id="r1",
+                kind="http_error",
+                region="eastus2",
+                params='{"status": 503}',
+                start_ts=started + timedelta(seconds=1),
+                end_ts=None,
+            )
+        ],
+    )
+    assert store.write_drills(records) == 5
+    assert store.query("SELECT drill, passed, error FROM drills")[1] == [("outage", True, None)]
+    assert store.query("SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM drill_requests")[1] == [(3, 1)]
+    assert store.query("SELECT kind, region, end_ts FROM faults")[1] == [("http_error", "eastus2", None)]
