@@ -13,6 +13,8 @@ except the one number Azure sometimes hides in a 429 message).
      │     409, 5xx .......... server_error  -> fail over, counts toward the breaker
      ├── APITimeoutError ..... timeout
      └── APIConnectionError .. connect_error (refused, reset, DNS, TLS)
+    guard.ResponseRejected .. bad_response (not Azure's answer: content type, size, shape)
+    httpx2.TimeoutException . timeout (a stream's body, read after the SDK returned)
     anything else from parsing a reply: bad_response -> fail over
 
 The words are failover.outcomes' vocabulary; `effect` says what each failure means for routing.
@@ -27,8 +29,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import openai
 
+from .guard import ResponseRejected
 from .outcomes import Outcome
 
 __all__ = ["Failure", "classify", "outcome_for_status", "retry_after_s"]
@@ -63,8 +67,10 @@ def classify(exc: BaseException) -> Failure:
         cause = exc.__cause__
         detail = type(cause).__name__ if cause is not None else "connection error"
         return Failure(Outcome.CONNECT_ERROR, FAULTY, summary=f"connection failed ({detail})")
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError | httpx2.TimeoutException):  # the latter: a stream's body, read later
         return Failure(Outcome.TIMEOUT, FAULTY, summary="timed out")
+    if isinstance(exc, ResponseRejected):
+        return Failure(Outcome.BAD_RESPONSE, FAULTY, summary=str(exc))
     if isinstance(exc, CredentialError):
         return Failure(Outcome.AUTH_ERROR, MISCONFIGURED, summary=str(exc))
     return Failure(Outcome.BAD_RESPONSE, FAULTY, summary=f"unreadable response ({type(exc).__name__})")

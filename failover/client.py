@@ -28,11 +28,12 @@ from .classify import classify
 from .config import RegionConfig, load_toml, parse_regions
 from .conversations import Conversations, input_items
 from .events import AttemptEvent, Event
+from .guard import attempt_deadline
 from .options import FailoverOptions, parse_failover_options
 from .outcomes import Outcome
 from .plan import CallPlan
 from .router import RegionRuntime, Router
-from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_token, read_to_first_token
+from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_token, check_answer, read_to_first_token
 
 __all__ = ["AsyncFailoverClient", "FailoverClient"]
 
@@ -288,20 +289,23 @@ class FailoverClient(_Base):
 
     def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
         resource = _resource(region.sync_client(), request.operation, request.raw)
-        result = resource.create(
-            **request.arguments(region),
-            model=region.deployment(request.model),
-            timeout=request.timeout(plan, self.options),
-        )
-        if request.raw:
-            result.parse()  # an unreadable body is this attempt's failure, not the caller's
-        if request.stream:
-            try:
-                buffered = read_to_first_token(result)
-            except BaseException:
-                result.close()
-                raise
-            return FailoverStream(result, buffered, region.name, request.stream_observer(region))
+        with attempt_deadline(plan.deadline, plan.clock):  # the body too, up to the first output
+            result = resource.create(
+                **request.arguments(region),
+                model=region.deployment(request.model),
+                timeout=request.timeout(plan, self.options),
+            )
+            if request.raw:
+                check_answer(request.operation, result.parse())  # this attempt's failure, not the caller's
+            elif not request.stream:
+                check_answer(request.operation, result)
+            if request.stream:
+                try:
+                    buffered = read_to_first_token(result)
+                except BaseException:
+                    result.close()
+                    raise
+                return FailoverStream(result, buffered, region.name, request.stream_observer(region))
         return result
 
     def close(self) -> None:
@@ -384,20 +388,23 @@ class AsyncFailoverClient(_Base):
 
     async def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
         resource = _resource(region.async_client(), request.operation, request.raw)
-        result = await resource.create(
-            **request.arguments(region),
-            model=region.deployment(request.model),
-            timeout=request.timeout(plan, self.options),
-        )
-        if request.raw:
-            result.parse()
-        if request.stream:
-            try:
-                buffered = await aread_to_first_token(result)
-            except BaseException:
-                await result.close()
-                raise
-            return AsyncFailoverStream(result, buffered, region.name, request.stream_observer(region))
+        with attempt_deadline(plan.deadline, plan.clock):
+            result = await resource.create(
+                **request.arguments(region),
+                model=region.deployment(request.model),
+                timeout=request.timeout(plan, self.options),
+            )
+            if request.raw:
+                check_answer(request.operation, result.parse())
+            elif not request.stream:
+                check_answer(request.operation, result)
+            if request.stream:
+                try:
+                    buffered = await aread_to_first_token(result)
+                except BaseException:
+                    await result.close()
+                    raise
+                return AsyncFailoverStream(result, buffered, region.name, request.stream_observer(region))
         return result
 
     async def close(self) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError
+from .guard import DEFAULT_MAX_RESPONSE_BYTES
 
 __all__ = ["FailoverOptions", "parse_failover_options"]
 
@@ -32,6 +33,7 @@ class FailoverOptions:
     hedge_after_s: float | None = None
     credential_timeout_s: float = 10.0  # bound on one Entra token request
     conversations_kept: int = 10_000  # Responses conversations remembered for replay (oldest dropped)
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # largest decoded body accepted (32 MiB)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -40,7 +42,7 @@ class FailoverOptions:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
                 raise ValueError(f"{f.name} must be a number; got {value!r}")
-            if f.name in ("breaker_failures", "breaker_min_calls", "conversations_kept"):
+            if f.name in ("breaker_failures", "breaker_min_calls", "conversations_kept", "max_response_bytes"):
                 if value != int(value) or value < 1:
                     raise ValueError(f"{f.name} must be a whole number >= 1; got {value!r}")
             elif f.name == "breaker_failure_ratio":

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import httpx2
 import openai
 
 from .auth import api_key_for, async_token_provider, default_entra_provider, sync_token_provider
@@ -18,6 +19,7 @@ from .breaker import Breaker, BreakerState
 from .classify import FAULTY, MISCONFIGURED, THROTTLED, CredentialError, Failure
 from .config import RegionConfig
 from .events import BreakerEvent, Event
+from .guard import AsyncGuardedTransport, GuardedTransport
 from .options import FailoverOptions
 from .outcomes import Outcome
 
@@ -73,8 +75,6 @@ class RegionRuntime:
         return self.config.deployments.get(model)
 
     def _timeout(self) -> Any:
-        import httpx2
-
         return httpx2.Timeout(self.options.read_timeout_s, connect=self.options.connect_timeout_s)
 
     async def auth_header(self) -> tuple[str, str]:
@@ -95,8 +95,13 @@ class RegionRuntime:
                 api_key = sync_token_provider(
                     self._token_provider or default_entra_provider(), self.options.credential_timeout_s, self.name
                 )
+            transport = GuardedTransport(httpx2.HTTPTransport(), self.options.max_response_bytes)
             self._sync = openai.OpenAI(
-                base_url=self.config.base_url, api_key=api_key, max_retries=0, timeout=self._timeout()
+                base_url=self.config.base_url,
+                api_key=api_key,
+                max_retries=0,
+                timeout=self._timeout(),
+                http_client=openai.DefaultHttpx2Client(transport=transport, timeout=self._timeout()),
             )
         return self._sync
 
@@ -108,8 +113,13 @@ class RegionRuntime:
                 api_key = async_token_provider(
                     self._token_provider or default_entra_provider(), self.options.credential_timeout_s, self.name
                 )
+            transport = AsyncGuardedTransport(httpx2.AsyncHTTPTransport(), self.options.max_response_bytes)
             self._async = openai.AsyncOpenAI(
-                base_url=self.config.base_url, api_key=api_key, max_retries=0, timeout=self._timeout()
+                base_url=self.config.base_url,
+                api_key=api_key,
+                max_retries=0,
+                timeout=self._timeout(),
+                http_client=openai.DefaultAsyncHttpx2Client(transport=transport, timeout=self._timeout()),
             )
         return self._async
 

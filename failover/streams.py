@@ -5,6 +5,10 @@ chunk and the role chunk come earlier and do not count), or for Responses its fi
 `response.output_text.delta` event. A failure before that point is an ordinary
 failed attempt, and the next region starts the answer afresh; after it, the stream belongs to the
 caller and an error is raised to them: text from two regions is never spliced together.
+
+A stream that ends before any output (no chunk at all, a truncated event, or no content and no
+finish) is not an answer: `ResponseRejected`, a `bad_response` that fails over like a 5xx.
+`check_answer` does the same for a non-streamed answer whose shape is not the operation's.
 """
 
 from __future__ import annotations
@@ -12,7 +16,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-__all__ = ["AsyncFailoverStream", "FailoverStream", "has_content"]
+from openai.types import CreateEmbeddingResponse
+from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
+
+from .guard import ResponseRejected
+
+__all__ = ["AsyncFailoverStream", "FailoverStream", "check_answer", "has_content"]
+
+_TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 
 def has_content(chunk: Any) -> bool:
@@ -26,14 +38,22 @@ def has_content(chunk: Any) -> bool:
     return bool(getattr(delta, "content", None))
 
 
+def finishes(chunk: Any) -> bool:
+    """A chat chunk with a `finish_reason`, or a Responses event that ends the response."""
+    if getattr(chunk, "type", None) in _TERMINAL_EVENTS:
+        return True
+    return any(getattr(c, "finish_reason", None) for c in getattr(chunk, "choices", None) or ())
+
+
 def read_to_first_token(stream: Any) -> list[Any]:
-    """Chunks up to and including the first content token (all of them if the stream ends first)."""
+    """Chunks up to and including the first content token (all of them if the stream ends first,
+    which must then have finished: else ResponseRejected)."""
     buffered = []
     for chunk in stream:
         buffered.append(chunk)
         if has_content(chunk):
-            break
-    return buffered
+            return buffered
+    return _ended(buffered)
 
 
 async def aread_to_first_token(stream: Any) -> list[Any]:
@@ -41,8 +61,31 @@ async def aread_to_first_token(stream: Any) -> list[Any]:
     async for chunk in stream:
         buffered.append(chunk)
         if has_content(chunk):
-            break
+            return buffered
+    return _ended(buffered)
+
+
+def _ended(buffered: list[Any]) -> list[Any]:
+    if not any(finishes(chunk) for chunk in buffered):
+        raise ResponseRejected(f"the stream ended after {len(buffered)} chunk(s) without output or a finish")
     return buffered
+
+
+_SHAPES: dict[str, tuple[type, str]] = {
+    "chat.completions": (ChatCompletion, "choices"),
+    "responses": (Response, "output"),
+    "embeddings": (CreateEmbeddingResponse, "data"),
+}
+
+
+def check_answer(operation: str, answer: Any) -> None:
+    """A non-streamed answer must be the operation's object with its list present (choices,
+    output, data); anything else (a bare string, `{}`) is ResponseRejected."""
+    expected, field = _SHAPES[operation]
+    if not isinstance(answer, expected) or not isinstance(getattr(answer, field, None), list):
+        raise ResponseRejected(f"the answer is not a {expected.__name__} ({type(answer).__name__} instead)")
+    if operation != "responses" and not getattr(answer, field):
+        raise ResponseRejected(f"the answer's {field} is empty")
 
 
 def _ignore(_: Any) -> None:

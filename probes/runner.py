@@ -13,6 +13,7 @@ import openai
 
 from ..failover.auth import async_token_provider, default_entra_provider
 from ..failover.config import RegionConfig
+from ..failover.guard import AsyncGuardedTransport
 from ..failover.outcomes import Outcome
 from .config import AppConfig
 from .context import ProbeContext, Target, record_headers
@@ -97,10 +98,12 @@ async def _probe(ctx: ProbeContext, secrets: list[str]) -> ProbeResult:
     return result
 
 
-def _pool(pools: list[httpx2.AsyncClient], tls: Any, timeout: float) -> httpx2.AsyncClient:
-    pool = httpx2.AsyncClient(
-        verify=tls, timeout=timeout, limits=httpx2.Limits(max_connections=None, max_keepalive_connections=32)
-    )
+def _pool(pools: list[httpx2.AsyncClient], tls: Any, timeout: float, max_bytes: int) -> httpx2.AsyncClient:
+    """A connection pool whose answers are screened as the failover client's are (content type,
+    decoded size): a hostile answer is the probe's `bad_response`, not the prober's memory."""
+    limits = httpx2.Limits(max_connections=None, max_keepalive_connections=32)
+    transport = AsyncGuardedTransport(httpx2.AsyncHTTPTransport(verify=tls, limits=limits), max_bytes)
+    pool = httpx2.AsyncClient(transport=transport, timeout=timeout)
     pools.append(pool)
     return pool
 
@@ -130,7 +133,7 @@ async def run_cycle_async(
                 api_key=credentials.sdk_key(region),
                 max_retries=0,
                 timeout=timeout,
-                http_client=_pool(pools, tls, timeout),
+                http_client=_pool(pools, tls, timeout, config.failover.max_response_bytes),
             )
         result = ProbeResult(
             region=region.name,

@@ -51,3 +51,10 @@ def test_retry_after_precedence_ms_then_seconds_then_message() -> None:
         )
     )
     assert failure.retry_after_s == 1.5
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-5", "Infinity"])
+def test_a_retry_after_that_is_not_a_finite_pause_counts_as_none(value: str) -> None:
+    assert retry_after_s({"retry-after": value}) is None
+    assert retry_after_s({"retry-after-ms": value}) is None
+    assert retry_after_s({"retry-after": value, "retry-after-ms": "1500"}) == 1.5  # the sane one still counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aoai_watch.failover.config import ConfigError, load_toml, parse_regions
+from aoai_watch.failover.config import ConfigError, RegionConfig, load_toml, parse_regions
 
 EXAMPLE = Path(__file__).parents[2] / "data" / "aoai-watch.example.toml"
 
@@ -111,3 +111,18 @@ def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
         load(tmp_path, "[[regions]]\nname = \n")
     with pytest.raises(ConfigError, match=r"no such file"):
         load_toml(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "problem"),
+    [
+        ("http://aoai-loopback.internal:8080", "plain http:// is only allowed for loopback"),
+        ("https://ex ample.com", "invalid host name"),
+        ("https://contoso.openai.azure.com/openai/v1", "must not have a path"),
+    ],
+)
+def test_a_region_built_in_code_obeys_the_same_endpoint_rule(endpoint: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        RegionConfig("eastus2", endpoint, 1, "api-key", "K", {"gpt-4o": "gpt-4o"})
+    for fine in ("http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2", "https://contoso.openai.azure.com"):
+        assert RegionConfig("eastus2", fine).endpoint == fine

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.failover.outcomes import OUTCOMES
+from aoai_watch.probes.config import load_config
 from aoai_watch.probes.result import ProbeResult
 from aoai_watch.probes.runner import run_cycle
 from aoai_watch.probes.store import Store
@@ -179,3 +180,27 @@ def test_the_kind_registry_is_the_one_list_config_and_runner_read() -> None:
         "failover": "chat_model",
     }
     assert [k.name for k in REGISTRY.values() if k.composite] == [COMPOSITE] == [failover_kind.NAME]
+
+
+def test_hostile_answers_are_bad_response_rows_and_the_healthy_region_still_measured(
+    sim: SimulatorThread, tmp_path: Path
+) -> None:
+    from tests.failover import hostile
+
+    with hostile.hostile_server(hostile.html_page) as page, hostile.hostile_server(hostile.gzip_bomb(64)) as bomb:
+        text = (
+            write_config(
+                sim, tmp_path, kinds='["chat", "embeddings"]', extra="[failover]\nmax_response_bytes = 1048576\n"
+            )
+            .path.read_text()
+            .replace(sim.urls["eastus2"], page, 1)
+        )
+        text += f'\n[[regions]]\nname = "westus3"\nendpoint = "{bomb}"\napi_key_env = "PROBE_KEY"\n'
+        text += '[regions.deployments]\ngpt-4o = "gpt-4o"\n'
+        path = tmp_path / "hostile.toml"
+        path.write_text(text)
+        rows = run_cycle(load_config(path), environ=ENV)
+    chat = {r.region: r for r in rows if r.kind == "chat"}
+    assert chat["eastus2"].outcome == "bad_response" and "content type text/html" in (chat["eastus2"].error or "")
+    assert chat["westus3"].outcome == "bad_response" and "max_response_bytes" in (chat["westus3"].error or "")
+    assert chat["swedencentral"].outcome in ("ok", "slow")
