@@ -28,7 +28,8 @@ TokenProvider = Callable[[], str] | Callable[[], Awaitable[str]]
 
 def api_key_for(region: RegionConfig, environ: Mapping[str, str] = os.environ) -> str:
     assert region.api_key_env is not None
-    key = environ.get(region.api_key_env)
+    # a key read from a file often keeps its trailing newline; no key has whitespace around it
+    key = (environ.get(region.api_key_env) or "").strip()
     if not key:
         raise CredentialError(
             f"region {region.name}: the environment variable {region.api_key_env} that should hold its key is not set"

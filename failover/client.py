@@ -14,6 +14,7 @@ import abc
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ import httpx2
 
 from . import events as ev
 from .breaker import BreakerState
-from .classify import classify
+from .classify import Failure, classify
 from .config import RegionConfig, load_toml, parse_regions
 from .conversations import Conversations, input_items
 from .events import AttemptEvent, Event
@@ -32,6 +33,7 @@ from .guard import attempt_deadline
 from .options import FailoverOptions, parse_failover_options
 from .outcomes import Outcome
 from .plan import CallPlan
+from .redact import Redactor
 from .router import RegionRuntime, Router
 from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_token, check_answer, read_to_first_token
 
@@ -120,6 +122,21 @@ def _close_losing_stream(future: concurrent.futures.Future[tuple[bool, Any]]) ->
             result.close()
 
 
+def _masked(failure: Failure, redact: Redactor) -> Failure:
+    """The failure with every secret the server may have echoed masked (summary, code)."""
+    code = redact(failure.code) if failure.code is not None else None
+    return dataclasses.replace(failure, summary=redact(failure.summary), code=code)
+
+
+def _mask_exception(exc: Exception, redact: Redactor) -> None:
+    """The SDK's exception, raised to the caller as it is, but with echoed secrets masked in its
+    message (its `body` keeps the server's JSON for callers who inspect it)."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        setattr(exc, "message", redact(message))  # noqa: B010 - not every exception declares it
+    exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
+
+
 def _resource(client: Any, operation: str, raw: bool) -> Any:
     resource = {
         CHAT: lambda: client.chat.completions,
@@ -183,8 +200,10 @@ class _Base(abc.ABC):
 
     def _after_failure(self, call: _Call, region: RegionRuntime, started: float, exc: Exception, hedged: bool) -> bool:
         """Record a failed attempt; True when the caller must get the exception now."""
-        failure = classify(exc)
+        failure = _masked(classify(exc), self._router.redact)
         decision = call.plan.record_failure(region, failure, call.request.can_replay)
+        if decision == ev.RAISE:
+            _mask_exception(exc, self._router.redact)
         if decision == ev.REPLAY:
             call.request.replay_on.add(region.name)
         self._report(call, region, started, failure.outcome, failure.status, decision, failure.summary, hedged)

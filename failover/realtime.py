@@ -25,7 +25,9 @@ from typing import Any
 from urllib.parse import quote
 
 import websockets
+import websockets.asyncio.client
 import websockets.exceptions
+import websockets.uri
 
 from . import events as ev
 from .classify import CredentialError, outcome_for_status
@@ -113,7 +115,7 @@ class RealtimeSession:
                 await self._open(region)
             except Exception as exc:
                 outcome, status = _classify(exc)
-                region.record_failure_outcome(outcome, status, str(exc)[:200])
+                region.record_failure_outcome(outcome, status, self._router.redact(str(exc))[:200])
                 failures[region.name] = RegionFailure(
                     region.name, outcome, f"{outcome} ({type(exc).__name__})", region.breaker.snapshot().retry_in_s
                 )
@@ -136,13 +138,14 @@ class RealtimeSession:
         if self.preview:
             headers["OpenAI-Beta"] = "realtime=v1"
         ws = await asyncio.wait_for(
-            websockets.connect(self._url(region), additional_headers=headers, open_timeout=None, max_size=2**24),
+            connect_websocket(self._url(region), additional_headers=headers, open_timeout=None, max_size=2**24),
             self.options.connect_timeout_s,
         )
         try:
             first = _event(await asyncio.wait_for(ws.recv(), self.options.read_timeout_s))
             if first.get("type") != "session.created":
-                raise websockets.exceptions.InvalidMessage(f"expected session.created, got {first.get('type')}")
+                shown = self._router.redact(str(first.get("type")))[:100]
+                raise websockets.exceptions.InvalidMessage(f"expected session.created, got {shown}")
             if self._session_config is not None:  # what the caller configured survives the drop
                 await ws.send(json.dumps({"type": "session.update", "session": self._session_config}))
         except BaseException:
@@ -224,15 +227,17 @@ class RealtimeSession:
             parts: list[str] = []
             while True:
                 event = await asyncio.wait_for(self.recv(), timeout_s or self.options.read_timeout_s)
-                kind = event.get("type")
-                if kind == RECONNECTED:
+                event_type = event.get("type")
+                if event_type == RECONNECTED:
                     break
-                if kind in ("response.output_text.delta", "response.text.delta"):
+                if event_type in ("response.output_text.delta", "response.text.delta"):
                     parts.append(event.get("delta", ""))
-                elif kind == "response.done":
+                elif event_type == "response.done":
                     return "".join(parts)
-                elif kind == "error":
-                    raise RuntimeError(f"realtime error event: {event.get('error', {}).get('code')}")
+                elif event_type == "error":
+                    error = event.get("error")
+                    code = error.get("code") if isinstance(error, dict) else None
+                    raise RuntimeError(f"realtime error event: {self._router.redact(str(code))[:200]}")
             if attempt == 1:
                 break
         raise ConnectionError("the realtime socket dropped twice during one request")
@@ -251,6 +256,22 @@ class RealtimeSession:
 
     def breaker_states(self) -> dict[str, Any]:
         return self._router.breaker_states()
+
+
+class connect_websocket(websockets.asyncio.client.connect):
+    """`websockets.connect`, except that a redirect to another origin is refused, not followed:
+    websockets strips only `Authorization` and cookies there, so our `api-key` header would reach a
+    host nobody configured. Azure never redirects a realtime upgrade."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        target = super().process_redirect(exc)
+        if isinstance(target, str):
+            old, new = self.ws_uri, websockets.uri.parse_uri(target)
+            if (old.secure, old.host, old.port) != (new.secure, new.host, new.port):
+                return websockets.exceptions.SecurityError(
+                    f"refused a redirect to another origin ({new.host}:{new.port}): credentials never go there"
+                )
+        return target
 
 
 def _event(frame: str | bytes) -> dict[str, Any]:

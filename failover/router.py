@@ -22,6 +22,7 @@ from .events import BreakerEvent, Event
 from .guard import AsyncGuardedTransport, GuardedTransport
 from .options import FailoverOptions
 from .outcomes import Outcome
+from .redact import Redactor
 
 log = logging.getLogger("aoai_watch.failover")
 
@@ -66,6 +67,11 @@ class RegionRuntime:
             except CredentialError as exc:
                 self.unusable_reason = str(exc)
                 log.warning("%s; it will not be used", exc)
+
+    @property
+    def key(self) -> str | None:
+        """The region's API key (None for Entra), for masking it in server text."""
+        return self._key
 
     @property
     def usable(self) -> bool:
@@ -176,6 +182,8 @@ class Router:
             RegionRuntime(r, options, clock, self.emit, _provider_for(token_provider, r.name), env)
             for r in sorted(regions, key=lambda r: r.priority)
         ]
+        # every key this client holds: masked in whatever a server sends back
+        self.redact = Redactor(r.key for r in self.regions if r.key)
 
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         self._listeners.append(listener)

@@ -13,7 +13,7 @@ from .result import ProbeResult
 if TYPE_CHECKING:  # config imports the kinds, which import this module
     from .config import AppConfig
 
-__all__ = ["ProbeContext", "Target", "record_headers"]
+__all__ = ["ProbeContext", "Target", "header_value", "record_headers"]
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,25 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def header_value(headers: Any, name: str) -> str | None:
+    """One header's value; the first when a server sent it twice (websockets' `get` raises then)."""
+    try:
+        value = headers.get(name)
+    except Exception:
+        values = headers.get_all(name) if hasattr(headers, "get_all") else []
+        value = values[0] if values else None
+    return value if isinstance(value, str) else None
+
+
 def record_headers(result: ProbeResult, headers: Any) -> None:
     """Copy what Azure's headers tell: request id and the rate-limit counters (untrusted, optional)."""
     if headers is None:
         return
-    result.request_id = headers.get("apim-request-id") or headers.get("x-request-id") or result.request_id
-    remaining_requests = _int(headers.get("x-ratelimit-remaining-requests"))
-    remaining_tokens = _int(headers.get("x-ratelimit-remaining-tokens"))
+    result.request_id = (
+        header_value(headers, "apim-request-id") or header_value(headers, "x-request-id") or result.request_id
+    )
+    remaining_requests = _int(header_value(headers, "x-ratelimit-remaining-requests"))
+    remaining_tokens = _int(header_value(headers, "x-ratelimit-remaining-tokens"))
     if remaining_requests is not None:
         result.ratelimit_remaining_requests = remaining_requests
     if remaining_tokens is not None:

@@ -4,7 +4,6 @@ error text with secrets removed."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ import websockets.exceptions as ws_errors
 from ..failover.classify import classify, outcome_for_status, retry_after_s
 from ..failover.errors import AllRegionsFailed
 from ..failover.outcomes import Outcome
+from ..failover.redact import redact
 
-__all__ = ["ProbeFailure", "classify_failure", "redact"]
+__all__ = ["ProbeFailure", "classify_failure", "error_text", "redact"]
 
 
 @dataclass(frozen=True)
@@ -50,23 +50,6 @@ def classify_failure(exc: BaseException) -> ProbeFailure:
         outcomes = Counter(f.outcome for f in exc.failures.values() if f.outcome is not None)
         return ProbeFailure(outcomes.most_common(1)[0][0] if outcomes else Outcome.SERVER_ERROR)
     return ProbeFailure(classify(exc).outcome)
-
-
-_PATTERNS = (
-    re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),  # a JWT
-    re.compile(r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
-)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every known secret and anything shaped like a key or token replaced by ***."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _PATTERNS[0].sub("Bearer ***", text)
-    text = _PATTERNS[1].sub("***", text)
-    return _PATTERNS[2].sub(lambda m: m.group(1) + "***", text)
 
 
 def error_text(exc: BaseException, secrets: Iterable[str], limit: int = 500) -> str:

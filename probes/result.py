@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from ..failover.outcomes import Outcome
 
-__all__ = ["COMPOSITE", "ProbeResult", "is_composite"]
+__all__ = ["COMPOSITE", "MAX_TEXT_CHARS", "ProbeResult", "is_composite"]
+
+MAX_TEXT_CHARS = 500  # the longest text column a server can fill (error text, model version, request id)
+_SERVER_TEXT = ("model_version", "request_id", "served_by", "error")
 
 # The failover composite: the probe kind that calls through the bundled failover client, and the
 # region its rows carry (the number the 99.9% promise is about; the real regions explain it).
@@ -53,6 +57,15 @@ class ProbeResult:
     request_id: str | None = None  # apim-request-id: joins Azure's own logs
     error: str | None = None  # failures only, secrets removed
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def mask_text(self, redact: Callable[[str], str]) -> None:
+        """Mask secrets in, and bound, every text the server could have put in this row (model
+        version, request id, error text): a server that echoes a key or sends 5 MB of "version"
+        must not get either into the database."""
+        for name in _SERVER_TEXT:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, redact(value)[:MAX_TEXT_CHARS])
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)

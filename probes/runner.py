@@ -15,6 +15,7 @@ from ..failover.auth import async_token_provider, default_entra_provider
 from ..failover.config import RegionConfig
 from ..failover.guard import AsyncGuardedTransport
 from ..failover.outcomes import Outcome
+from ..failover.redact import Redactor
 from .config import AppConfig
 from .context import ProbeContext, Target, record_headers
 from .kinds import REGISTRY
@@ -56,7 +57,7 @@ class _Credentials:
 
     def sdk_key(self, region: RegionConfig) -> Any:
         if region.auth == "api-key":
-            return self.environ.get(region.api_key_env or "") or "missing-key"
+            return (self.environ.get(region.api_key_env or "") or "").strip() or "missing-key"
         return self._provider(region)
 
     def _provider(self, region: RegionConfig) -> Callable[[], Any]:
@@ -69,33 +70,45 @@ class _Credentials:
     def realtime(self, region: RegionConfig) -> Callable[[], Any]:
         async def credential() -> tuple[str, str]:
             if region.auth == "api-key":
-                return self.environ.get(region.api_key_env or "", ""), "api-key"
+                return (self.environ.get(region.api_key_env or "") or "").strip(), "api-key"
             return f"Bearer {await self._provider(region)()}", "Authorization"
 
         return credential
 
 
 async def _probe(ctx: ProbeContext, secrets: list[str]) -> ProbeResult:
+    """Measure one target and fill its row. Never raises: a failure of any kind, even one while
+    recording a failure (a header sent twice, a body that will not decode), is this probe's row
+    and never costs another probe its row."""
     result, config = ctx.result, ctx.config
     ctx.started = ctx.clock()
     try:
         await asyncio.wait_for(REGISTRY[ctx.target.kind].run(ctx), config.probes.timeout_s)
     except Exception as exc:  # every failure is data
-        failure = classify_failure(exc)
-        result.outcome = failure.outcome
-        result.status_code = failure.status_code
-        result.retry_after_s = failure.retry_after_s
-        record_headers(result, failure.headers)
-        result.error = error_text(exc, secrets)
+        try:
+            _record_failure(result, exc, secrets)
+        except Exception as while_recording:  # the failure itself would not be read: still a row
+            result.outcome, result.status_code = Outcome.BAD_RESPONSE, None
+            result.error = error_text(while_recording, secrets)
     else:
         result.status_code = 200
         slow = ctx.elapsed_ms() > config.slo.latency_threshold_s * 1000.0
         result.outcome = Outcome.SLOW if slow else Outcome.OK
     result.latency_ms = ctx.elapsed_ms()
+    result.mask_text(Redactor(secrets))
     result.cost_usd = config.prices.cost_usd(
         ctx.target.model, result.prompt_tokens, result.completion_tokens, result.cached_tokens
     )
     return result
+
+
+def _record_failure(result: ProbeResult, exc: Exception, secrets: list[str]) -> None:
+    failure = classify_failure(exc)
+    result.outcome = failure.outcome
+    result.status_code = failure.status_code
+    result.retry_after_s = failure.retry_after_s
+    result.error = error_text(exc, secrets)
+    record_headers(result, failure.headers)
 
 
 def _pool(pools: list[httpx2.AsyncClient], tls: Any, timeout: float, max_bytes: int) -> httpx2.AsyncClient:

@@ -8,9 +8,8 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-import websockets
-
-from ..context import ProbeContext
+from ...failover.realtime import connect_websocket
+from ..context import ProbeContext, header_value
 
 NAME = "realtime"
 MODEL_SETTING = "realtime_model"
@@ -38,13 +37,13 @@ async def _next(ws: Any) -> dict[str, Any]:
 
 async def run(ctx: ProbeContext) -> None:
     key_or_token, header = await ctx.credential()
-    async with websockets.connect(
+    async with connect_websocket(
         url(ctx.target.region.endpoint, ctx.target.deployment),
         additional_headers={header: key_or_token},
         open_timeout=None,
         max_size=2**22,
     ) as ws:
-        ctx.result.request_id = ws.response.headers.get("apim-request-id") if ws.response else None
+        ctx.result.request_id = header_value(ws.response.headers, "apim-request-id") if ws.response else None
         event = await _next(ws)
         if event.get("type") != "session.created":
             raise RealtimeError(f"expected session.created first, got {event.get('type')}")

@@ -4,6 +4,7 @@ failover client to survive."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -35,8 +36,9 @@ def _read_request(conn: socket.socket) -> None:
 
 
 @contextmanager
-def hostile_server(reply: Reply) -> Iterator[str]:
-    """Serve `reply` to every request on a fresh port; yields the endpoint `http://127.0.0.1:P`."""
+def hostile_server(reply: Reply, read_request: bool = True) -> Iterator[str]:
+    """Serve `reply` to every request on a fresh port; yields the endpoint `http://127.0.0.1:P`.
+    With `read_request` False, `reply` reads the request itself (to record it)."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
@@ -44,7 +46,8 @@ def hostile_server(reply: Reply) -> Iterator[str]:
     def serve_one(conn: socket.socket) -> None:
         with conn:
             try:
-                _read_request(conn)
+                if read_request:
+                    _read_request(conn)
                 reply(conn)
             except OSError:
                 pass  # the client gave up: that is what these tests provoke
@@ -111,3 +114,49 @@ def event_stream(events: list[bytes]) -> Reply:
         conn.sendall(head("200 OK", {"Content-Type": "text/event-stream"}) + b"".join(events))
 
     return reply
+
+
+def echo_key_error(key: str) -> Reply:
+    """A 500 whose error `code`, message and `apim-request-id` all echo the key it was sent."""
+
+    def reply(conn: socket.socket) -> None:
+        body = json.dumps({"error": {"code": f"Bad{key}", "message": f"key {key} rejected"}}).encode()
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(body)), "apim-request-id": key}
+        conn.sendall(head("500 Internal Server Error", headers) + body)
+
+    return reply
+
+
+def upgrade_refused_with_repeated_header(conn: socket.socket) -> None:
+    """A realtime upgrade answered 401 with `apim-request-id` twice."""
+    body = b'{"error": {"code": "401", "message": "Unauthorized"}}'
+    conn.sendall(
+        b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\napim-request-id: first-id\r\n"
+        b"apim-request-id: second-id\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+
+
+def redirect_to(location: str) -> Reply:
+    """Answers an upgrade with 307 to `location`."""
+
+    def reply(conn: socket.socket) -> None:
+        conn.sendall(head("307 Temporary Redirect", {"Location": location, "Content-Length": "0"}))
+
+    return reply
+
+
+class HeaderRecorder:
+    """A listener that records the raw request head of everything that reaches it."""
+
+    def __init__(self) -> None:
+        self.heads: list[bytes] = []
+
+    def __call__(self, conn: socket.socket) -> None:
+        data = b""
+        conn.settimeout(2)
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        self.heads.append(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.failover import AllRegionsFailed, AttemptEvent, RealtimeSession
 
@@ -88,3 +89,26 @@ def test_every_region_down_raises_all_regions_failed(sim: SimulatorThread) -> No
         assert "eastus2" in str(exc) and "swedencentral" in str(exc)
     else:
         raise AssertionError("expected AllRegionsFailed")
+
+
+def test_a_redirect_to_another_origin_is_refused_and_the_key_never_goes_there() -> None:
+    import asyncio
+
+    from aoai_watch.failover import AllRegionsFailed, RealtimeSession, RegionConfig
+
+    from tests.failover import hostile
+
+    seen = hostile.HeaderRecorder()
+    with hostile.hostile_server(seen, read_request=False) as elsewhere:
+        target = elsewhere.replace("http://", "ws://") + "/openai/v1/realtime"
+        with hostile.hostile_server(hostile.redirect_to(target)) as first:
+            region = RegionConfig("eastus2", first, 1, "api-key", "K", {"gpt-realtime": "gpt-realtime"})
+            session = RealtimeSession([region], "gpt-realtime", environ={"K": "canary-key-0a1b2c"}, deadline_s=2)
+
+            async def run() -> None:
+                async with session:
+                    pass
+
+            with pytest.raises(AllRegionsFailed):
+                asyncio.run(run())
+    assert all(b"canary-key-0a1b2c" not in head for head in seen.heads) and seen.heads == []

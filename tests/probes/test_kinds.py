@@ -204,3 +204,42 @@ def test_hostile_answers_are_bad_response_rows_and_the_healthy_region_still_meas
     assert chat["eastus2"].outcome == "bad_response" and "content type text/html" in (chat["eastus2"].error or "")
     assert chat["westus3"].outcome == "bad_response" and "max_response_bytes" in (chat["westus3"].error or "")
     assert chat["swedencentral"].outcome in ("ok", "slow")
+
+
+def test_a_server_echoing_the_key_or_sending_megabytes_gets_neither_into_the_row(tmp_path: Path) -> None:
+    from tests.failover import hostile
+
+    key = ENV["PROBE_KEY"]
+    with hostile.hostile_server(hostile.echo_key_error(key)) as bad:
+        path = tmp_path / "echo.toml"
+        path.write_text(
+            f'database = "{tmp_path / "p.duckdb"}"\n[[regions]]\nname = "eastus2"\nendpoint = "{bad}"\n'
+            'api_key_env = "PROBE_KEY"\n[regions.deployments]\ngpt-4o = "gpt-4o"\n[probes]\nkinds = ["chat"]\n'
+        )
+        (row,) = run_cycle(load_config(path), environ=ENV)
+    assert row.outcome == "server_error"
+    assert key not in (row.error or "") and key not in (row.request_id or "") and row.request_id == "***"
+    huge = ProbeResult(region="eastus2", deployment="d", kind="chat", model_version="v" * 5_000_000)
+    huge.mask_text(lambda text: text)
+    assert len(huge.model_version or "") == 500
+
+
+def test_a_realtime_refusal_with_a_repeated_header_is_its_own_row_and_loses_no_other(
+    sim: SimulatorThread, tmp_path: Path
+) -> None:
+    from tests.failover import hostile
+
+    with hostile.hostile_server(hostile.upgrade_refused_with_repeated_header) as bad:
+        text = write_config(sim, tmp_path, kinds='["chat", "realtime"]').path.read_text()
+        text += f'\n[[regions]]\nname = "westus3"\nendpoint = "{bad}"\napi_key_env = "PROBE_KEY"\n'
+        text += '[regions.deployments]\ngpt-4o = "gpt-4o"\ngpt-realtime = "gpt-4o"\n'
+        path = tmp_path / "repeated.toml"
+        path.write_text(text)
+        rows = run_cycle(load_config(path), environ=ENV)
+    by = {(r.region, r.kind): r for r in rows}
+    assert len(rows) == 6  # 3 regions x 2 kinds: not one row lost
+    assert by[("westus3", "realtime")].outcome == "auth_error" and by[("westus3", "realtime")].request_id == "first-id"
+    assert by[("eastus2", "realtime")].outcome in ("ok", "slow") and by[("swedencentral", "chat")].outcome in (
+        "ok",
+        "slow",
+    )
