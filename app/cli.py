@@ -90,7 +90,7 @@ def _probe(args: argparse.Namespace) -> int:
         report(busy)
         return 0  # the running cycle stores its own rows; skipping is the right thing
     report(outcome)
-    return 0
+    return 1 if outcome.stored.problem else 0
 
 
 def _print_cycle(cycle: object, database: object, quiet: bool) -> None:
@@ -106,6 +106,9 @@ def _print_cycle(cycle: object, database: object, quiet: bool) -> None:
                 + (f"  {r.error[:80]}" if r.error else "")
             )
     stored = cycle.stored
+    if stored.problem:  # the database cannot be used: the one line that says which and what to do
+        print(f"aoai-watch probe: {stored.problem}", file=sys.stderr, flush=True)
+        return
     bad = sum(r.outcome not in SUCCESSFUL for r in cycle.results)
     where = (
         f"stored in {database}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..probes.config import SloTargets
-from ..probes.store import Store
+from ..probes.store import Store, StoreUnusable
 from . import cached, queries
 
 RANGES = {
@@ -99,10 +99,21 @@ def context() -> Context | None:
 def page(title: str, body: Callable[[Context], None]) -> None:
     """Lay out a page: title, controls, then `body`, refreshed every 30 s when asked."""
     st.title(title)
-    ctx = context()
+    try:
+        ctx = context()
+    except StoreUnusable as exc:  # a directory, a corrupt file: say which and what to do, once
+        st.error(str(exc))
+        return
     if ctx is None:
         return
+
+    def guarded() -> None:  # the same for a file that goes bad between two refreshes
+        try:
+            body(ctx)
+        except StoreUnusable as exc:
+            st.error(str(exc))
+
     if st.session_state.get("refresh"):
-        st.fragment(run_every="30s")(lambda: body(ctx))()
+        st.fragment(run_every="30s")(guarded)()
     else:
-        body(ctx)
+        guarded()

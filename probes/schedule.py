@@ -17,12 +17,12 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .config import AppConfig
 from .result import ProbeResult
 from .runner import run_cycle
-from .store import Store, WriteReport
+from .store import Store, StoreUnusable, WriteReport, fallback_path
 
 __all__ = ["CycleReport", "cycle_lock", "run_loop", "run_once"]
 
@@ -37,11 +37,22 @@ class CycleReport:
     stored: WriteReport
 
 
+def _open_lock(database: Path) -> IO[str]:
+    """The cycle lock file beside the database, else (that folder cannot be written) in the
+    fallback folder, so an unusable database still gets its cycle and its rows spooled."""
+    beside = database.with_name(database.name + ".cycle.lock")
+    for path in (beside, fallback_path(database, ".cycle.lock")):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return open(path, "a+")
+        except OSError:
+            continue
+    raise StoreUnusable(f"no cycle lock could be created beside {database} or in {fallback_path(database, '')}")
+
+
 @contextlib.contextmanager
 def cycle_lock(database: Path) -> Iterator[None]:
-    path = database.with_name(database.name + ".cycle.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
+    with _open_lock(database) as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

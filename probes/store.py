@@ -10,11 +10,18 @@ DuckDB lets one process write *or* several read, never both (docs/design.md, "Th
 - a writer that still cannot get in appends its rows to a spool file beside the database
   (`<db>.spool.jsonl`, fsynced) and the next write ingests it: a probe measured is a probe stored.
 Rows carry a unique id, so ingesting a spool twice (a crash between commit and truncate) adds nothing.
+
+A database that cannot be used at all (the path is a directory, its folder cannot be written, the
+file is corrupt) is `StoreUnusable`: one line naming the file and the fix. A write then keeps its
+rows in the spool beside the database, or, where that folder cannot be written either, in
+`fallback_dir()` (`$XDG_CACHE_HOME/aoai-watch`, default `~/.cache/aoai-watch`); the next write
+that gets in ingests both. A corrupt file is never modified.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -31,7 +38,7 @@ from ..failover.outcomes import GOOD, SUCCESSFUL, sql_list
 from .records import DrillRecords, DrillRequestRow, DrillRow, FaultRow, as_row
 from .result import ProbeResult, is_composite
 
-__all__ = ["MIGRATIONS", "Store", "StoreBusy", "WriteReport"]
+__all__ = ["MIGRATIONS", "Store", "StoreBusy", "StoreUnusable", "WriteReport", "fallback_dir"]
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: probe results, model versions and their changes
@@ -113,11 +120,46 @@ class StoreBusy(Exception):
     """The database stayed locked by another process past the retry bound."""
 
 
+class StoreUnusable(Exception):
+    """The database cannot be used at all; the message is one line naming the file and the fix."""
+
+
+def fallback_dir() -> Path:
+    """Where rows and locks go when the database's own folder cannot be written."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "aoai-watch"
+
+
+def fallback_path(database: Path, suffix: str) -> Path:
+    """`database`'s own file of `suffix` in `fallback_dir()` (named after the database's full path)."""
+    digest = hashlib.sha1(str(database.absolute()).encode()).hexdigest()[:10]
+    return fallback_dir() / f"{database.name}-{digest}{suffix}"
+
+
+def _unusable(path: Path, exc: BaseException) -> StoreUnusable:
+    if path.is_dir():
+        return StoreUnusable(
+            f"{path} is a directory, not a DuckDB file. Fix: point `database` (or --db) at a file, "
+            f"e.g. {path / 'aoai-watch.duckdb'}"
+        )
+    if "not a valid DuckDB database" in str(exc):
+        return StoreUnusable(
+            f"{path} is not a DuckDB database (corrupt, or another kind of file); it was left untouched. "
+            "Fix: move it aside (the next probe starts a new one) or point `database` (or --db) elsewhere"
+        )
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    return StoreUnusable(
+        f"{path} cannot be opened for writing ({reason}). Fix: make its folder writable or point "
+        "`database` (or --db) at a writable place"
+    )
+
+
 @dataclass(frozen=True)
 class WriteReport:
     written: int  # rows committed now (spooled rows from earlier included)
-    spooled: int  # rows set aside in the spool file because the database stayed locked
+    spooled: int  # rows set aside in a spool file because the database stayed locked or is unusable
     model_changes: int = 0
+    problem: str | None = None  # the database is unusable: one line naming it, the fix, where rows went
 
 
 def _is_lock_conflict(exc: BaseException) -> bool:
@@ -148,7 +190,11 @@ class Store:
         deadline = time.monotonic() + bound
         delay = 0.01
         if not read_only:
-            self.intent_path.touch()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.intent_path.touch()
+            except OSError as exc:
+                raise _unusable(self.path, exc) from None
         try:
             while True:
                 if read_only and self._writer_waiting() and time.monotonic() < deadline:
@@ -159,7 +205,7 @@ class Store:
                     break
                 except duckdb.Error as exc:
                     if not _is_lock_conflict(exc):
-                        raise
+                        raise _unusable(self.path, exc) from None
                     if time.monotonic() >= deadline:
                         raise StoreBusy(
                             f"{self.path} stayed locked by another process for {bound:g} s "
@@ -189,7 +235,6 @@ class Store:
         rows = [r.as_row() for r in results]
         spooled = self._read_spool()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect(read_only=False) as con:
                 migrate(con)
                 con.execute("BEGIN TRANSACTION")
@@ -199,15 +244,18 @@ class Store:
         except StoreBusy:
             self._spool(rows)
             return WriteReport(0, len(rows) + len(spooled))
+        except StoreUnusable as exc:
+            where = self._spool(rows)
+            return WriteReport(0, len(rows) + len(spooled), problem=f"{exc}. The rows are kept in {where}")
         if spooled:
-            self.spool_path.unlink(missing_ok=True)
+            for path in self._spool_paths():
+                path.unlink(missing_ok=True)
         return WriteReport(len(rows) + len(spooled), 0, changes)
 
     def write_tables(self, tables: dict[str, list[dict[str, Any]]], replace: bool = False) -> int:
         """Insert rows into other tables (drills, monitor_metrics, ...) in one short transaction;
         `replace`: a row whose primary key exists replaces it (idempotent re-imports). Raises
         StoreBusy when the lock stays held (these rows are not spooled)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         written = 0
         with self._connect(read_only=False) as con:
             migrate(con)
@@ -240,25 +288,38 @@ class Store:
             }
         )
 
-    def _spool(self, rows: list[dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.spool_path, "a", encoding="utf-8") as spool:
-            for row in rows:
-                spool.write(json.dumps(row, default=_json_default) + "\n")
-            spool.flush()
-            os.fsync(spool.fileno())
+    def _spool_paths(self) -> tuple[Path, Path]:
+        return self.spool_path, fallback_path(self.path, ".spool.jsonl")
+
+    def _spool(self, rows: list[dict[str, Any]]) -> Path:
+        """Append `rows` to the spool beside the database, else to the fallback one; where they went."""
+        text = "".join(json.dumps(row, default=_json_default) + "\n" for row in rows)
+        for path in self._spool_paths():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(path, "a", encoding="utf-8") as spool:
+                    spool.write(text)
+                    spool.flush()
+                    os.fsync(spool.fileno())
+                return path
+            except OSError:
+                continue
+        raise StoreUnusable(f"no spool file could be written beside {self.path} or in {fallback_dir()}")
 
     def _read_spool(self) -> list[dict[str, Any]]:
-        if not self.spool_path.exists():
-            return []
         rows = []
-        for line in self.spool_path.read_text(encoding="utf-8").splitlines():
+        for path in self._spool_paths():
             try:
-                row = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a crash mid-append
-            row["ts"] = datetime.fromisoformat(row["ts"])
-            rows.append(row)
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by a crash mid-append
+                row["ts"] = datetime.fromisoformat(row["ts"])
+                rows.append(row)
         return rows
 
     # --- reading -----------------------------------------------------------------------------

@@ -266,3 +266,25 @@ def test_bad_kinds_and_prune(sim: SimulatorThread, tmp_path: Path) -> None:
     pruned = run_with_probe_key("prune", "--older-than", "90d", "--config", str(config.path))
     assert pruned.returncode == 0 and "deleted 0 probe rows" in pruned.stdout
     assert run_with_probe_key("prune", "--older-than", "3 months", "--db", str(config.database)).returncode == 2
+
+
+def test_probe_into_a_corrupt_database_exits_1_with_one_line_and_keeps_the_rows(
+    sim: SimulatorThread, tmp_path: Path
+) -> None:
+    config = write_config(sim, tmp_path, kinds='["chat"]')
+    config.database.write_bytes(b"not a database\n" * 50)
+    before = config.database.read_bytes()
+    result = subprocess.run(
+        [AOAI, "probe", "--config", str(config.path), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cli_env(XDG_CACHE_HOME=str(tmp_path / "cache"), **ENV),
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert str(config.database) in lines[0] and "not a DuckDB database" in lines[0] and "Fix:" in lines[0]
+    assert config.database.read_bytes() == before
+    spool = config.database.with_name(config.database.name + ".spool.jsonl")
+    assert len(spool.read_text().splitlines()) == 2  # both regions' rows, kept for the next write

@@ -115,3 +115,20 @@ def test_monitor_page_without_imported_metrics_explains_the_import(
     Store(db).write([ProbeResult(region="eastus2", deployment="gpt-4o", kind="chat", outcome="ok", prober="t")])
     at = run_page(monkeypatch, db, "views/monitor.py")
     assert "aoai-watch import-metrics" in at.info[0].value and "Monitoring Reader" in at.info[0].value
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_explains_a_corrupt_database_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str
+) -> None:
+    corrupt = tmp_path / "corrupt.duckdb"
+    corrupt.write_bytes(b"not a database\n" * 50)
+    at = AppTest.from_file(APP, default_timeout=30)
+    monkeypatch.setenv("AOAI_WATCH_DB", str(corrupt))
+    at.query_params["refresh"] = "0"
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "not a DuckDB database" in at.error[0].value and "Fix:" in at.error[0].value

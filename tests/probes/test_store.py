@@ -21,7 +21,7 @@ import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
 from aoai_watch.probes.records import DrillRecords, DrillRequestRow, DrillRow, FaultRow
 from aoai_watch.probes.result import ProbeResult
-from aoai_watch.probes.store import MIGRATIONS, Store, StoreBusy
+from aoai_watch.probes.store import MIGRATIONS, Store, StoreBusy, StoreUnusable
 
 from tests.probes.conftest import ENV, write_config
 
@@ -291,3 +291,42 @@ def test_drill_records_are_written_to_their_tables(tmp_path: Path) -> None:
     assert store.query("SELECT drill, passed, error FROM drills")[1] == [("outage", True, None)]
     assert store.query("SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM drill_requests")[1] == [(3, 1)]
     assert store.query("SELECT kind, region, end_ts FROM faults")[1] == [("http_error", "eastus2", None)]
+
+
+def unusable_paths(tmp_path: Path) -> dict[str, Path]:
+    """A directory where the file should be, a path under a regular file (its folder cannot be
+    created: what a read-only folder does for a non-root user), and a corrupt file."""
+    (tmp_path / "isdir.duckdb").mkdir()
+    (tmp_path / "plainfile").write_text("not a folder")
+    corrupt = tmp_path / "corrupt.duckdb"
+    corrupt.write_bytes(b"this is not a DuckDB database file\n" * 100)
+    return {
+        "directory": tmp_path / "isdir.duckdb",
+        "unwritable folder": tmp_path / "plainfile" / "x.duckdb",
+        "corrupt": corrupt,
+    }
+
+
+@pytest.mark.parametrize("case", ["directory", "unwritable folder", "corrupt"])
+def test_an_unusable_database_keeps_the_rows_says_why_in_one_line_and_leaves_the_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = unusable_paths(tmp_path)[case]
+    before = path.read_bytes() if path.is_file() else None
+    rows = [ProbeResult(region="eastus2", deployment="gpt-4o", kind="chat", latency_ms=5.0) for _ in range(3)]
+    report = Store(path).write(rows)
+    assert report.written == 0 and report.spooled == 3 and report.problem is not None
+    assert "\n" not in report.problem and str(path) in report.problem and "Fix:" in report.problem
+    assert (path.read_bytes() if path.is_file() else None) == before  # a corrupt file is never modified
+    if case != "unwritable folder":  # there nothing exists to read: no rows, no error
+        with pytest.raises(StoreUnusable, match="Fix:"):
+            Store(path).query("SELECT count(*) FROM probe_results")
+    # the user follows the fix; the next write ingests the kept rows, wherever they were kept
+    if case == "directory":
+        path.rmdir()
+    elif case == "corrupt":
+        path.rename(tmp_path / "corrupt.moved-aside")
+    else:
+        (tmp_path / "plainfile").unlink()
+    assert Store(path).write([]).written == 3 and Store(path).count() == 3
