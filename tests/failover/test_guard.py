@@ -113,3 +113,31 @@ def test_a_stream_that_ends_before_any_output_fails_over(sim: SimulatorThread, e
         text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     assert stream.region == "swedencentral" and text
     assert rec.path()[0][:2] == ("eastus2", "bad_response")
+
+
+def test_the_async_client_is_held_to_the_same_deadline_and_screening(sim: SimulatorThread) -> None:
+    import asyncio
+
+    from aoai_watch.failover import AsyncFailoverClient
+
+    body = json.dumps({"id": "x", "object": "chat.completion", "choices": [], "padding": "." * 200}).encode()
+    rec = Recorder()
+
+    async def call(endpoint: str) -> object:
+        async_client = AsyncFailoverClient(
+            two_regions(endpoint, sim), environ={"SIM_KEY": KEY}, on_event=rec, read_timeout_s=2, deadline_s=4
+        )
+        return await async_client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+
+    with hostile.hostile_server(hostile.trickle(body, every_s=0.5)) as slow:
+        started = time.monotonic()
+        with pytest.raises(AllRegionsFailed):  # the trickle holds the call until its deadline passes
+            asyncio.run(call(slow))
+        assert time.monotonic() - started < 15
+    assert rec.attempts[0].outcome == "timeout"
+    with hostile.hostile_server(hostile.html_page) as page:
+        answer = asyncio.run(call(page))
+    assert getattr(answer, "choices", None) and rec.path()[-2:] == [
+        ("eastus2", "bad_response", "fail_over"),
+        ("swedencentral", "ok", "return"),
+    ]
