@@ -3,6 +3,8 @@ reasons, AllRegionsFailed, exceptions), whether the key was configured with a tr
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from aoai_watch.failover import AllRegionsFailed, BreakerEvent, FailoverClient, RegionConfig
 from aoai_watch.failover.redact import Redactor, redact
@@ -21,7 +23,10 @@ def test_every_configured_key_stripped_and_unstripped_and_token_shapes_are_maske
 
 
 @pytest.mark.parametrize("configured", [CANARY, CANARY + "\n"], ids=["plain", "with a trailing newline"])
-def test_a_server_echoing_the_key_gets_it_into_nothing_the_client_reports(configured: str) -> None:
+def test_a_server_echoing_the_key_gets_it_into_nothing_the_client_reports(
+    configured: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     rec = Recorder()
     with hostile.hostile_server(hostile.echo_key_error(CANARY)) as bad:
         client = FailoverClient(
@@ -36,5 +41,7 @@ def test_a_server_echoing_the_key_gets_it_into_nothing_the_client_reports(config
             client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     reported = [str(err.value), *(a.detail for a in rec.attempts)]
     reported += [e.reason or "" for e in rec.events if isinstance(e, BreakerEvent)]
+    # ours at every level, everyone's at INFO and above (httpcore's DEBUG trace prints raw headers)
+    reported += [r.getMessage() for r in caplog.records if r.name.startswith("aoai_watch") or r.levelno >= 20]
     assert rec.attempts and all(CANARY not in text for text in reported), reported
     assert "HTTP 500 Bad***" in rec.attempts[0].detail  # what the code said, masked
