@@ -9,12 +9,40 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
-from ..failover.config import ConfigError
+from ..failover.config import DAY_S, ConfigError, number_problem
 from ..failover.outcomes import SUCCESSFUL
 
 EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error printed as one line (what is wrong, where --help is) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _number(low: float, high: float, *, whole: bool = False, unit: str = "") -> Callable[[str], Any]:
+    """An argparse `type=` for a number option: the project's one number rule (finite, in range)."""
+
+    def parse(text: str) -> float | int:
+        try:
+            value: object = float(text)
+        except ValueError:
+            value = text
+        problem = number_problem(value, low, high, whole=whole, unit=unit)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(problem)
+        assert isinstance(value, float)
+        return int(value) if whole else value
+
+    return parse
+
+
+_PORT = _number(0, 65535, whole=True)
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -79,8 +107,6 @@ def _probe(args: argparse.Namespace) -> int:
             _print_cycle(outcome, config.database, args.quiet)
 
     if args.every is not None:
-        if args.every < 1:
-            raise _UsageError("--every takes a number of seconds >= 1")
         print(f"probing every {args.every:g} s into {config.database}; Ctrl-C or SIGTERM stops", flush=True)
         run_loop(config, report, kinds, every_s=args.every)
         return 0
@@ -285,7 +311,7 @@ class _UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="aoai-watch",
         description=(
             "Probes, an SLO dashboard and chaos drills for Azure OpenAI, with a multi-region failover client."
@@ -312,11 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--ready-file", help="write the region and control URLs here as JSON once listening")
     simulate.add_argument("--seed", type=int, default=None, help="make latency, ids and fault odds repeatable")
     simulate.add_argument(
-        "--latency-scale", type=float, default=1.0, help="multiply the latency model (0 = answer at once; default 1)"
+        "--latency-scale",
+        type=_number(0, 1000),
+        default=1.0,
+        help="multiply the latency model (0 = answer at once; default 1)",
     )
-    simulate.add_argument("--tpm", type=int, help="tokens-per-minute quota of every deployment (0 = unlimited)")
-    simulate.add_argument("--rpm", type=int, help="requests-per-minute quota of every deployment (0 = unlimited)")
-    simulate.add_argument("--control-port", type=int, default=0, help="port of the control API (default: free)")
+    simulate.add_argument(
+        "--tpm", type=_number(0, 1e12, whole=True), help="tokens-per-minute quota of every deployment (0 = unlimited)"
+    )
+    simulate.add_argument(
+        "--rpm", type=_number(0, 1e12, whole=True), help="requests-per-minute quota of every deployment (0 = unlimited)"
+    )
+    simulate.add_argument("--control-port", type=_PORT, default=0, help="port of the control API (default: free)")
     simulate.add_argument(
         "--monitor",
         action="store_true",
@@ -324,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--monitor-lag-s",
-        type=float,
+        type=_number(0, DAY_S, unit="seconds"),
         default=180.0,
         help="seconds before a request shows in the monitor APIs (Azure: about 180; default 180)",
     )
@@ -336,7 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     probe.add_argument("--config", required=True, help="the TOML config file")
     probe.add_argument("--db", help="the DuckDB file (default: the config's database)")
-    probe.add_argument("--every", type=float, help="loop: a cycle every this many seconds (with jitter)")
+    probe.add_argument(
+        "--every", type=_number(1, DAY_S, unit="seconds"), help="loop: a cycle every this many seconds (with jitter)"
+    )
     probe.add_argument("--kinds", help="comma-separated probe kinds (default: the config's [probes] kinds)")
     probe.add_argument("--quiet", action="store_true", help="print one summary line per cycle")
     probe.set_defaults(run=_probe)
@@ -369,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("--upstream", required=True, help="the real endpoint, e.g. https://contoso.openai.azure.com")
     proxy.add_argument("--listen", default="127.0.0.1:8100", help="HOST:PORT to listen on (loopback only by default)")
     proxy.add_argument("--name", default="proxy", help="the region name faults address (default: proxy)")
-    proxy.add_argument("--control-port", type=int, default=0, help="port of the control API (default: free)")
+    proxy.add_argument("--control-port", type=_PORT, default=0, help="port of the control API (default: free)")
     proxy.add_argument("--ready-file", help="write the URLs here as JSON once listening")
     proxy.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --listen address")
     proxy.set_defaults(run=_chaos_proxy)
@@ -389,13 +424,13 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = sub.add_parser("dashboard", help="serve the SLO dashboard (Streamlit) in the browser")
     dashboard.add_argument("--db", help="the DuckDB file (default: the config's database, or data/aoai-watch.duckdb)")
     dashboard.add_argument("--config", help="the config file, for the database and the SLO targets")
-    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.add_argument("--port", type=_number(1, 65535, whole=True), default=8501)
     dashboard.add_argument("--host", default="127.0.0.1", help="listen address (default loopback; it has no login)")
     dashboard.set_defaults(run=_dashboard)
 
     demo = sub.add_parser("demo", help="simulator, probes, a drill and the dashboard on this machine, no Azure needed")
     demo.add_argument("--seed", type=int, default=None, help="make the run repeatable")
-    demo.add_argument("--port", type=int, default=8501, help="dashboard port")
+    demo.add_argument("--port", type=_number(1, 65535, whole=True), default=8501, help="dashboard port")
     demo.set_defaults(run=_demo)
     return parser
 

@@ -1,9 +1,16 @@
 """Every chart of the dashboard: pure functions, DataFrame in, chart out (no I/O, no state), so they
 are tested as plain functions. Plotly Figures, except the Overview's two (see VegaChart). Fault windows
-are shaded on time charts."""
+are shaded on time charts.
+
+Plotly renders a subset of HTML in every string it draws (trace names, hovers, annotations, tick
+labels): `<a href>` becomes a live link, `<span style>` restyles the page. Strings come from the
+database, and so from servers (a reported model version) and drill files (a fault name), so every
+Plotly figure takes its frames through `_escaped` first: `<`, `>` and `&` are drawn as themselves.
+Vega-Lite draws strings as SVG text and its tooltips escape HTML, so the Overview's two need nothing."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +49,23 @@ OUTCOME_COLOURS = {
     Outcome.BAD_RESPONSE: "#1f77b4",
     Outcome.STATE_LOST: "#aec7e8",
 }
+
+
+def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose strings Plotly draws as text, not HTML (`&lt;a href=...&gt;`); other
+    values (numbers, times, missing) as they were. Applied once, where a frame enters a figure."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            out[column] = values.cat.rename_categories([_text(c) for c in values.cat.categories])
+        elif values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            out[column] = values.map(_text)
+    return out
+
+
+def _text(value: Any) -> Any:
+    return html.escape(value, quote=False) if isinstance(value, str) else value
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
@@ -235,6 +259,7 @@ def status_history(history: pd.DataFrame, width: pd.Timedelta, faults: pd.DataFr
 
 
 def latency_over_time(latency: pd.DataFrame, threshold_ms: float, faults: pd.DataFrame | None = None) -> go.Figure:
+    latency, faults = _escaped(latency), None if faults is None else _escaped(faults)
     fig = go.Figure()
     for region, rows in latency.groupby("region", sort=False):
         for column, dash in (("p50_ms", "solid"), ("p95_ms", "dash"), ("p99_ms", "dot")):
@@ -265,6 +290,7 @@ def latency_over_time(latency: pd.DataFrame, threshold_ms: float, faults: pd.Dat
 
 
 def latency_distribution(latencies: pd.DataFrame, threshold_ms: float) -> go.Figure:
+    latencies = _escaped(latencies)
     fig = go.Figure(
         [
             go.Histogram(x=rows["latency_ms"], name=str(region), opacity=0.6, nbinsx=60)
@@ -278,6 +304,7 @@ def latency_distribution(latencies: pd.DataFrame, threshold_ms: float) -> go.Fig
 
 
 def outcomes_over_time(outcomes: pd.DataFrame, faults: pd.DataFrame | None = None) -> go.Figure:
+    outcomes, faults = _escaped(outcomes), None if faults is None else _escaped(faults)
     fig = go.Figure(
         [
             go.Bar(
@@ -293,6 +320,7 @@ def outcomes_over_time(outcomes: pd.DataFrame, faults: pd.DataFrame | None = Non
 
 
 def rate_limits(limits: pd.DataFrame) -> go.Figure:
+    limits = _escaped(limits)
     fig = go.Figure(
         go.Scatter(
             x=limits["retry_after_s"],
@@ -310,6 +338,7 @@ def rate_limits(limits: pd.DataFrame) -> go.Figure:
 
 
 def cost(by_day: pd.DataFrame) -> go.Figure:
+    by_day = _escaped(by_day)
     fig = go.Figure(
         [
             go.Bar(x=rows["day"], y=rows["cost_usd"], name=str(region))
@@ -322,6 +351,7 @@ def cost(by_day: pd.DataFrame) -> go.Figure:
 
 
 def tokens_by_kind(tokens: pd.DataFrame) -> go.Figure:
+    tokens = _escaped(tokens)
     fig = go.Figure(
         [
             go.Bar(x=tokens["kind"], y=tokens["prompt_tokens"], name="prompt"),
@@ -333,6 +363,7 @@ def tokens_by_kind(tokens: pd.DataFrame) -> go.Figure:
 
 
 def drill_timeline(requests: pd.DataFrame, faults: pd.DataFrame) -> go.Figure:
+    requests, faults = _escaped(requests), _escaped(faults)
     fig = go.Figure()
     for (region, ok), rows in requests.groupby([requests["region"].fillna("none"), "ok"], sort=False):
         fig.add_trace(
@@ -352,6 +383,7 @@ def drill_timeline(requests: pd.DataFrame, faults: pd.DataFrame) -> go.Figure:
 
 
 def model_versions(versions: pd.DataFrame) -> go.Figure:
+    versions = _escaped(versions)
     fig = go.Figure()
     for (region, deployment), rows in versions.groupby(["region", "deployment"], sort=False):
         fig.add_trace(
@@ -369,6 +401,7 @@ def model_versions(versions: pd.DataFrame) -> go.Figure:
 def monitor_availability(rates: pd.DataFrame, flags: pd.DataFrame, target: float) -> go.Figure:
     """Availability per region as Azure Monitor saw it (solid) and as the probes saw it (dotted),
     with the target line and a red x on each bucket where the two disagree."""
+    rates, flags = _escaped(rates), _escaped(flags)
     fig = go.Figure()
     for region, rows in rates.groupby("region", sort=True):
         azure = rows.dropna(subset=["az_availability"])
@@ -405,6 +438,7 @@ def monitor_availability(rates: pd.DataFrame, flags: pd.DataFrame, target: float
 
 def monitor_requests(by_status: pd.DataFrame) -> go.Figure:
     """Azure's request counts per region by status class (2xx, 429, other 4xx, 5xx)."""
+    by_status = _escaped(by_status)
     frame = by_status.assign(
         status=by_status["status_code"].map(
             lambda s: "429" if s == "429" else f"{str(s)[:1]}xx" if str(s)[:1] in "2345" else str(s)
@@ -428,6 +462,7 @@ def monitor_requests(by_status: pd.DataFrame) -> go.Figure:
 
 def monitor_tokens(rates: pd.DataFrame) -> go.Figure:
     """Tokens per bucket: everything Azure processed (prompt + generated) against the probes' share."""
+    rates = _escaped(rates)
     fig = go.Figure()
     for region, rows in rates.groupby("region", sort=True):
         x = [str(b) for b in rows["bucket"]]

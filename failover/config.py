@@ -9,7 +9,9 @@ only the name of the environment variable that holds it.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,14 +21,19 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "AUTH_METHODS",
+    "DAY_S",
     "ConfigError",
     "RegionConfig",
+    "check_number",
     "endpoint_problem",
     "is_loopback_host",
     "load_toml",
+    "number_problem",
     "parse_regions",
     "seconds_fields",
 ]
+
+DAY_S = 86_400.0  # the upper bound of every timeout, period and duration: longer is a mistake
 
 AUTH_METHODS = ("api-key", "entra")
 _REGION_KEYS = ("name", "endpoint", "priority", "auth", "api_key_env", "deployments")
@@ -89,36 +96,104 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+_SHORT = reprlib.Repr()  # repr cut short (a 5 MB string, a list nested 900 deep): for error messages
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlevel = 3
+
+
+def number_problem(
+    value: object,
+    low: float,
+    high: float,
+    *,
+    above: bool = False,
+    below: bool = False,
+    whole: bool = False,
+    unit: str = "",
+    note: str = "",
+) -> str | None:
+    """What is wrong with a number from a file, the command line or code, or None when it is one:
+    an int or float (booleans are not numbers), finite (nan and inf are refused), whole if `whole`,
+    and within `low`..`high` (`above`/`below` exclude the bound itself). The text says what would
+    be valid, e.g. "must be a number of seconds > 0 and <= 86400 (a day; longer is a mistake); got inf"
+    (`note` replaces the part in brackets).
+    The one number rule: `check_number`, `seconds_fields`, `FailoverOptions` and the drill and
+    command-line readers all apply it."""
+    kind = "a whole number" if whole else "a number"
+    of = f" of {unit}" if unit else ""
+    lower = f"> {_plain(low)}" if above else f">= {_plain(low)}"
+    upper = f"< {_plain(high)}" if below else f"<= {_plain(high)}"
+    if not note and unit == "seconds" and high == DAY_S:
+        note = "a day; longer is a mistake"
+    wanted = f"must be {kind}{of} {lower} and {upper}" + (f" ({note})" if note else "")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{wanted}; got {_SHORT.repr(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{wanted}; got {value!r}, which is not a finite number"
+    too_low = value <= low if above else value < low
+    too_high = value >= high if below else value > high
+    if too_low or too_high or (whole and value != int(value)):
+        return f"{wanted}; got {_SHORT.repr(value)}"
+    return None
+
+
+def _plain(bound: float) -> str:
+    return str(int(bound)) if bound == int(bound) else f"{bound:g}"
+
+
+def check_number(
+    value: object,
+    path: str | Path,
+    field: str,
+    low: float,
+    high: float,
+    *,
+    above: bool = False,
+    below: bool = False,
+    whole: bool = False,
+    unit: str = "",
+    note: str = "",
+) -> Any:
+    """`value` as a float (an int if `whole`) when `number_problem` finds nothing wrong with it,
+    else a `ConfigError` naming the file, the field and what would be valid."""
+    problem = number_problem(value, low, high, above=above, below=below, whole=whole, unit=unit, note=note)
+    if problem is not None:
+        raise ConfigError(path, field, problem)
+    assert isinstance(value, int | float)
+    return int(value) if whole else float(value)
+
+
 def seconds_fields(
     table: Mapping[str, Any], name: str, minimums: Mapping[str, float], path: str | Path
 ) -> dict[str, float]:
-    """The keys of `minimums` present in the `[name]` table, each checked to be a number of seconds
-    at least its minimum (booleans refused), as floats."""
-    values = {}
-    for key, minimum in minimums.items():
-        if key in table:
-            value = table[key]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-                raise ConfigError(path, f"{name}.{key}", f"must be a number of seconds >= {minimum:g}; got {value!r}")
-            values[key] = float(value)
-    return values
+    """The keys of `minimums` present in the `[name]` table, each a finite number of seconds from
+    its minimum to a day (`check_number`), as floats."""
+    return {
+        key: check_number(table[key], path, f"{name}.{key}", minimum, DAY_S, unit="seconds")
+        for key, minimum in minimums.items()
+        if key in table
+    }
 
 
-def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file; a missing file or a syntax error becomes a `ConfigError`."""
+def load_toml(path: str | Path, what: str = "config (see data/aoai-watch.example.toml)") -> dict[str, Any]:
+    """Read a TOML file; a missing or unreadable file, bytes that are not UTF-8, a syntax error and
+    nesting too deep to parse (a `RecursionError`) each become a one-line `ConfigError` naming the
+    file. `what` is what the "no such file" message asks for."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            path, "", "no such file; pass the path of a TOML config (see data/aoai-watch.example.toml)"
-        ) from None
+        raise ConfigError(path, "", f"no such file; pass the path of a TOML {what}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"cannot read the file ({exc.__class__.__name__}: {exc})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(
+            path, "", "nested too deeply to read; flatten its tables and arrays (a few levels are plenty)"
+        ) from None
 
 
 def parse_regions(doc: Mapping[str, Any], path: str | Path) -> list[RegionConfig]:
@@ -168,8 +243,10 @@ def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path) -> Regio
     endpoint = _parse_endpoint(raw.get("endpoint"), fail)
 
     priority = raw.get("priority", index + 1)
-    if isinstance(priority, bool) or not isinstance(priority, int) or priority < 1:
-        raise fail("priority", f"must be a whole number >= 1 (1 is tried first); got {priority!r}")
+    problem = number_problem(priority, 1, 1_000_000, whole=True, note="1 is tried first")
+    if problem is not None:
+        raise fail("priority", problem)
+    priority = int(priority)
 
     auth = raw.get("auth", "api-key")
     if auth not in AUTH_METHODS:

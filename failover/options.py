@@ -3,16 +3,35 @@ config file's `[failover]` table, validated once, with the defaults below."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError
+from .config import DAY_S, ConfigError, number_problem
 from .guard import DEFAULT_MAX_RESPONSE_BYTES
 
-__all__ = ["FailoverOptions", "parse_failover_options"]
+__all__ = ["FailoverOptions", "InvalidOption", "options_from_table", "parse_failover_options"]
+
+# How each option is checked (failover.config.number_problem): times are seconds > 0 up to a day.
+_SECONDS: dict[str, Any] = {"low": 0, "high": DAY_S, "above": True, "unit": "seconds"}
+_RULES: dict[str, dict[str, Any]] = {
+    "breaker_failures": {"low": 1, "high": 1_000_000, "whole": True},
+    "breaker_min_calls": {"low": 1, "high": 1_000_000, "whole": True},
+    "conversations_kept": {"low": 1, "high": 10_000_000, "whole": True},
+    "max_response_bytes": {"low": 1024, "high": 2**31, "whole": True},  # 1 KiB to 2 GiB
+    "breaker_failure_ratio": {"low": 0, "high": 1, "above": True},
+    "backoff_base_s": {**_SECONDS, "above": False},  # 0: retry the same region at once
+}
+
+
+class InvalidOption(ValueError):
+    """A failover option is invalid: `options` names it (first) and any other it conflicts with,
+    `problem` says what would be valid."""
+
+    def __init__(self, options: tuple[str, ...], problem: str) -> None:
+        self.options, self.problem = options, problem
+        super().__init__(f"{options[0]} {problem}")
 
 
 @dataclass(frozen=True)
@@ -36,22 +55,20 @@ class FailoverOptions:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # largest decoded body accepted (32 MiB)
 
     def __post_init__(self) -> None:
+        """Every option a finite number in its range (see `_RULES`; `hedge_after_s` may be None),
+        else `InvalidOption`: the same rule for code, config files and drill files."""
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "hedge_after_s" and value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-                raise ValueError(f"{f.name} must be a number; got {value!r}")
-            if f.name in ("breaker_failures", "breaker_min_calls", "conversations_kept", "max_response_bytes"):
-                if value != int(value) or value < 1:
-                    raise ValueError(f"{f.name} must be a whole number >= 1; got {value!r}")
-            elif f.name == "breaker_failure_ratio":
-                if not 0 < value <= 1:
-                    raise ValueError(f"{f.name} must be in (0, 1]; got {value!r}")
-            elif value <= 0 and not (f.name == "backoff_base_s" and value == 0):
-                raise ValueError(f"{f.name} must be > 0 seconds; got {value!r}")
+            problem = number_problem(value, **_RULES.get(f.name, _SECONDS))
+            if problem is not None:
+                raise InvalidOption((f.name,), problem)
         if self.backoff_max_s < self.backoff_base_s:
-            raise ValueError("backoff_max_s must be >= backoff_base_s")
+            raise InvalidOption(
+                ("backoff_max_s", "backoff_base_s"),
+                f"must be >= backoff_base_s ({self.backoff_base_s:g}); got {self.backoff_max_s:g}",
+            )
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -72,8 +89,17 @@ def parse_failover_options(doc: Mapping[str, Any], path: str | Path) -> Failover
     for key in raw:
         if key not in FailoverOptions.names():
             raise ConfigError(path, f"failover.{key}", f"unknown option; valid: {', '.join(FailoverOptions.names())}")
+    return options_from_table(raw, path, "failover")
+
+
+def options_from_table(raw: Mapping[str, Any], path: str | Path, table: str) -> FailoverOptions:
+    """`FailoverOptions()` with the options of `raw` (known names only) on top, checked by the very
+    rules the client applies; an invalid one is a `ConfigError` naming `table.<option>`: the option
+    the file gave, or the first the file gave of two that conflict."""
     try:
         return FailoverOptions().replace(**raw)
-    except ValueError as exc:
-        key = str(exc).split(" ", 1)[0]
-        raise ConfigError(path, f"failover.{key}" if key in raw else "failover", str(exc)) from None
+    except InvalidOption as exc:
+        given = [name for name in exc.options if name in raw]
+        field = f"{table}.{given[0]}" if given else table
+        problem = exc.problem if given and given[0] == exc.options[0] else str(exc)
+        raise ConfigError(path, field, problem) from None

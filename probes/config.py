@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..failover.config import ConfigError, RegionConfig, load_toml, parse_regions, seconds_fields
+from ..failover.config import DAY_S, ConfigError, RegionConfig, check_number, load_toml, parse_regions, seconds_fields
 from ..failover.options import FailoverOptions, parse_failover_options
 from .kinds import DEFAULT_KINDS, KINDS
 from .monitor.settings import MonitorSettings, parse_monitor
@@ -98,10 +98,7 @@ def _probes(raw: Any, path: Path) -> ProbeSettings:
     values: dict[str, Any] = {"kinds": tuple(dict.fromkeys(kinds))}
     values.update(seconds_fields(raw, "probes", {"every_s": 1.0, "timeout_s": 0.1}, path))
     if "max_tokens" in raw:
-        value = raw["max_tokens"]
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
-            raise ConfigError(path, "probes.max_tokens", f"must be a whole number from 1 to 4096; got {value!r}")
-        values["max_tokens"] = value
+        values["max_tokens"] = check_number(raw["max_tokens"], path, "probes.max_tokens", 1, 4096, whole=True)
     for key in ("prober", "chat_model", "embedding_model", "realtime_model"):
         if key in raw:
             if not isinstance(raw[key], str) or not raw[key].strip():
@@ -121,15 +118,21 @@ def _slo(raw: Any, path: Path) -> SloTargets:
 
     def ratio(table: Mapping[str, Any], name: str, default: float) -> float:
         value = table.get("target", default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-            raise ConfigError(path, f"slo.{name}.target", f"must be a ratio between 0 and 1, e.g. 0.999; got {value!r}")
+        field = f"slo.{name}.target"
+        check_number(value, path, field, 0, 1, above=True, below=True, note="a ratio: 99.9% is 0.999")
         return float(value)
 
     def window(table: Mapping[str, Any], name: str) -> int:
         value = table.get("window", f"{defaults.window_days}d")
-        if not isinstance(value, str) or not value.endswith("d") or not value[:-1].isdigit() or int(value[:-1]) < 1:
+        if (
+            not isinstance(value, str)
+            or not value.endswith("d")
+            or not value[:-1].isascii()
+            or not value[:-1].isdigit()
+        ):
             raise ConfigError(path, f"slo.{name}.window", f'must be a number of days such as "30d"; got {value!r}')
-        return int(value[:-1])
+        days: int = check_number(int(value[:-1]), path, f"slo.{name}.window", 1, 366, whole=True, unit="days")
+        return days
 
     for table, name in ((availability, "availability"), (latency, "latency")):
         for key in table:
@@ -142,14 +145,13 @@ def _slo(raw: Any, path: Path) -> SloTargets:
         if table.get("budgeting", "Occurrences") != "Occurrences":
             raise ConfigError(path, f"slo.{name}.budgeting", 'only "Occurrences" is supported (probes are events)')
     threshold = latency.get("threshold_s", defaults.latency_threshold_s)
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold <= 0:
-        raise ConfigError(path, "slo.latency.threshold_s", f"must be a positive number of seconds; got {threshold!r}")
+    threshold = check_number(threshold, path, "slo.latency.threshold_s", 0, DAY_S, above=True, unit="seconds")
     windows = {window(availability, "availability"), window(latency, "latency")}
     if len(windows) != 1:
         raise ConfigError(path, "slo.latency.window", "both objectives must use the same window")
     return SloTargets(
         availability_target=ratio(availability, "availability", defaults.availability_target),
-        latency_threshold_s=float(threshold),
+        latency_threshold_s=threshold,
         latency_target=ratio(latency, "latency", defaults.latency_target),
         window_days=windows.pop(),
     )

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..failover.config import ConfigError
+from ..failover.config import ConfigError, check_number
 
 __all__ = ["ModelPrice", "PriceTable", "load_prices"]
 
@@ -59,10 +59,7 @@ def _price(raw: Any, where: str, source: str | Path) -> ModelPrice:
             if key == "cached_input":
                 continue
             raise ConfigError(source, f"{where}.{key}", "required: USD per 1M tokens")
-        value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(source, f"{where}.{key}", f"must be a non-negative number (USD per 1M); got {value!r}")
-        values[key] = float(value)
+        values[key] = check_number(raw[key], source, f"{where}.{key}", 0, 10_000, unit="USD per 1M tokens")
     return ModelPrice(**values)
 
 

@@ -27,17 +27,20 @@
     min = 0.99
     # from_s / to_s: only calls that started in this slice
 
-Every problem is a `DrillError` naming the file, the field and the fix.
+Every problem is a `DrillError` naming the file, the field and the fix, in one line. Numbers are
+checked by the project's one number rule (`failover.config.check_number`: finite, in range; times
+at most a day) and `[client]` by the failover client's own (`FailoverOptions`).
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...failover.config import DAY_S, ConfigError, check_number, load_toml
+from ...failover.options import options_from_table
 from ..faults import REGISTRY
 
 __all__ = ["METRICS", "SHAPES", "Drill", "DrillError", "Expectation", "Load", "Step", "load_drill", "load_drills"]
@@ -72,10 +75,8 @@ CLIENT_OPTIONS = (
 )
 
 
-class DrillError(ValueError):
-    def __init__(self, path: str | Path, field: str, problem: str) -> None:
-        self.path, self.field, self.problem = str(path), field, problem
-        super().__init__(f"{path}: {field}: {problem}" if field else f"{path}: {problem}")
+class DrillError(ConfigError):
+    """A drill file is unreadable or invalid: a `ConfigError` (file, field, fix) about a drill."""
 
 
 @dataclass(frozen=True)
@@ -157,13 +158,17 @@ def load_drills(paths: list[str | Path]) -> list[Drill]:
 
 
 def load_drill(path: str | Path) -> Drill:
+    """One drill file, validated whole; any problem is a `DrillError`."""
     path = Path(path)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DrillError(path, "", f"not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise DrillError(path, "", f"cannot read the file ({exc})") from None
+        return _drill(load_toml(path, what="drill file (see data/drills/)"), path)
+    except DrillError:
+        raise
+    except ConfigError as exc:  # from the shared readers: the same file, field and fix
+        raise DrillError(exc.path, exc.field, exc.problem) from None
+
+
+def _drill(doc: dict[str, Any], path: Path) -> Drill:
     known = ("title", "description", "regions", "load", "client", "timeline", "expect")
     for key in doc:
         if key not in known:
@@ -171,6 +176,9 @@ def load_drill(path: str | Path) -> Drill:
     title = doc.get("title")
     if not isinstance(title, str) or not title.strip():
         raise DrillError(path, "title", 'required: a short title, e.g. title = "East US 2 outage"')
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise DrillError(path, "description", 'must be a string, e.g. description = """What this drill proves."""')
     regions = doc.get("regions", ["eastus2", "swedencentral"])
     if (
         not isinstance(regions, list)
@@ -194,7 +202,7 @@ def load_drill(path: str | Path) -> Drill:
         path,
         path.stem,
         title.strip(),
-        str(doc.get("description", "")).strip(),
+        description.strip(),
         tuple(regions),
         load,
         client,
@@ -218,21 +226,16 @@ def _number(
     minimum: float = 0.0,
     required: bool = False,
     integer: bool = False,
+    maximum: float = DAY_S,
 ) -> Any:
+    """`raw[key]` checked by the one number rule (seconds unless `integer`), None when absent."""
     value = raw.get(key)
     if value is None:
         if required:
             raise DrillError(path, f"{where}.{key}", "required")
         return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or value < minimum
-        or (integer and value != int(value))
-    ):
-        wanted = "a whole number" if integer else "a number"
-        raise DrillError(path, f"{where}.{key}", f"must be {wanted} >= {minimum:g}; got {value!r}")
-    return int(value) if integer else float(value)
+    unit = "" if integer or not key.endswith("_s") else "seconds"
+    return check_number(value, path, f"{where}.{key}", minimum, maximum, whole=integer, unit=unit)
 
 
 def _load(raw: Any, path: Path) -> Load:
@@ -246,11 +249,11 @@ def _load(raw: Any, path: Path) -> Load:
     if shape not in SHAPES:
         raise DrillError(path, "load.shape", f"must be one of {', '.join(SHAPES)}; got {shape!r}")
     duration = _number(raw, "duration_s", "load", path, 0.1, required=True)
-    concurrency = _number(raw, "concurrency", "load", path, 1, integer=True)
-    rate = _number(raw, "rate_per_s", "load", path, 0.01)
+    concurrency = _number(raw, "concurrency", "load", path, 1, integer=True, maximum=1000)
+    rate = _number(raw, "rate_per_s", "load", path, 0.01, maximum=10_000)
     if (concurrency is None) == (rate is None):
         raise DrillError(path, "load", "give exactly one of concurrency (workers back to back) or rate_per_s")
-    turns = _number(raw, "turns", "load", path, 1, integer=True) or 3
+    turns = _number(raw, "turns", "load", path, 1, integer=True, maximum=1000) or 3
     model = raw.get("model", "gpt-4o")
     if not isinstance(model, str) or not model:
         raise DrillError(path, "load.model", "must be a model name")
@@ -258,14 +261,15 @@ def _load(raw: Any, path: Path) -> Load:
 
 
 def _client(raw: Any, path: Path) -> dict[str, float]:
+    """The `[client]` options, checked now by the rules the bundled client applies when it is built
+    (`FailoverOptions`: its defaults with these on top), so a bad one exits 2 before anything runs."""
     if not isinstance(raw, dict):
         raise DrillError(path, "client", "must be a [client] table of failover options")
-    options: dict[str, float] = {}
     for key in raw:
         if key not in CLIENT_OPTIONS:
             raise DrillError(path, f"client.{key}", f"unknown option; valid: {', '.join(CLIENT_OPTIONS)}")
-        options[key] = _number(raw, key, "client", path, 0.0, integer=key == "breaker_failures")
-    return options
+    options_from_table(raw, path, "client")
+    return {key: int(value) if key == "breaker_failures" else float(value) for key, value in raw.items()}
 
 
 def _step(raw: dict[str, Any], index: int, path: Path, regions: list[str], load: Load) -> Step:
@@ -278,7 +282,7 @@ def _step(raw: dict[str, Any], index: int, path: Path, regions: list[str], load:
     if at >= load.duration_s:
         raise DrillError(path, f"{where}.at_s", f"{at:g} s is after the load ends ({load.duration_s:g} s)")
     fault = raw.get("fault")
-    if fault not in REGISTRY:
+    if not isinstance(fault, str) or fault not in REGISTRY:
         raise DrillError(path, f"{where}.fault", f"unknown fault {fault!r}; known: {', '.join(sorted(REGISTRY))}")
     region = raw.get("region")
     if region not in regions:
@@ -293,21 +297,19 @@ def _step(raw: dict[str, Any], index: int, path: Path, regions: list[str], load:
         cls(params)  # the fault's own validation, now rather than mid-drill
     except ValueError as exc:
         raise DrillError(path, f"{where}.params", str(exc)) from None
-    probability = raw.get("probability", 1.0)
-    if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 < probability <= 1:
-        raise DrillError(path, f"{where}.probability", f"must be in (0, 1]; got {probability!r}")
+    probability = check_number(raw.get("probability", 1.0), path, f"{where}.probability", 0, 1, above=True)
     deployment = raw.get("deployment")
     if deployment is not None and not isinstance(deployment, str):
         raise DrillError(path, f"{where}.deployment", "must be a deployment name")
     return Step(
-        at, fault, region, dict(params), _number(raw, "duration_s", where, path, 0.001), deployment, float(probability)
+        at, fault, region, dict(params), _number(raw, "duration_s", where, path, 0.001), deployment, probability
     )
 
 
 def _expectation(raw: dict[str, Any], index: int, path: Path, load: Load) -> Expectation:
     where = f"expect[{index}]"
     metric = raw.get("metric")
-    if metric not in METRICS:
+    if not isinstance(metric, str) or metric not in METRICS:
         raise DrillError(path, f"{where}.metric", f"unknown metric {metric!r}; known: {', '.join(METRICS)}")
     bound_key = METRICS[metric][0]
     valid = ("metric", bound_key, "from_s", "to_s")
@@ -315,7 +317,7 @@ def _expectation(raw: dict[str, Any], index: int, path: Path, load: Load) -> Exp
         if key not in valid:
             hint = f" ({metric} takes {bound_key}, not {key})" if key in ("min", "max") else ""
             raise DrillError(path, f"{where}.{key}", f"unknown key; valid keys are {', '.join(valid)}{hint}")
-    bound = _number(raw, bound_key, where, path, 0.0, required=True)
+    bound = _number(raw, bound_key, where, path, 0.0, required=True, maximum=DAY_S if metric.endswith("_s") else 1e9)
     if metric in ("success_ratio", "continuity") and bound > 1:
         raise DrillError(path, f"{where}.min", f"a ratio is at most 1 (99% is 0.99); got {bound:g}")
     from_s, to_s = _number(raw, "from_s", where, path), _number(raw, "to_s", where, path)

@@ -102,6 +102,28 @@ def test_no_command_prints_help_and_exits_2() -> None:
     assert result.returncode == 2 and "check-config" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "args, fix",
+    [
+        (("probe", "--config", str(EXAMPLE), "--every", "nan"), "--every: must be a number of seconds >= 1"),
+        (("probe", "--config", str(EXAMPLE), "--every", "inf"), "a day; longer is a mistake); got inf"),
+        (("probe", "--config", str(EXAMPLE), "--every", "0.5"), "got 0.5"),
+        (("probe", "--config", str(EXAMPLE), "--every", "soon"), "got 'soon'"),
+        (("simulate", "--latency-scale", "nan"), "--latency-scale: must be a number >= 0"),
+        (("simulate", "--monitor-lag-s", "-inf"), "--monitor-lag-s"),
+        (("simulate", "--control-port", "70000"), "--control-port: must be a whole number >= 0 and <= 65535"),
+        (("simulate", "--tpm", "1.5"), "--tpm: must be a whole number"),
+        (("dashboard", "--port", "0"), "--port"),
+        (("probe",), "the following arguments are required: --config"),
+    ],
+)
+def test_bad_command_line_numbers_exit_2_with_one_line(args: tuple[str, ...], fix: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert fix in result.stderr and len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"aoai-watch {args[0]}: ") and "--help)" in result.stderr
+
+
 def _start(tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Popen[str], dict]:
     ready = tmp_path / "ready.json"
     proc = subprocess.Popen(

@@ -192,3 +192,76 @@ def test_a_shared_link_to_a_page_opens_that_page_on_a_fresh_server(
         ]
         assert page.locator("h1").first.inner_text().strip() == "Latency"
         page.close()
+
+
+HOSTILE = '<a href="https://evil.example/" style="color:red;font-size:40px">click</a>'
+LINKS_TO_EVIL = (
+    "() => Array.from(document.querySelectorAll('a')).filter(a => ((a.getAttribute('href') || '') +"
+    " (a.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || '')).includes('evil.example')).length"
+)
+DRAWN_AS_TEXT = (
+    "() => Array.from(document.querySelectorAll('.js-plotly-plot text'))"
+    ".some(t => t.textContent.includes('<a href=\"https://evil.example/\"'))"
+)
+
+
+def test_hostile_strings_from_the_database_are_drawn_as_text(
+    tmp_path_factory: pytest.TempPathFactory, browser: object
+) -> None:
+    """A model version a server reported and a fault name, each an HTML link with styles: Plotly
+    charts show the characters, and no page holds a link to it (the Overview's Vega-Lite tooltip too)."""
+    from datetime import UTC, datetime, timedelta
+
+    from aoai_watch.probes.result import ProbeResult
+
+    db = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
+    prepare(db)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    store = Store(db)
+    store.write(
+        [
+            ProbeResult(
+                region="eastus2",
+                deployment="gpt-4o",
+                kind="chat",
+                outcome="ok",
+                ts=now - timedelta(minutes=m),
+                prober="test",
+                model="gpt-4o",
+                model_version=HOSTILE,
+                status_code=200,
+                latency_ms=300.0,
+            )
+            for m in (1, 2)
+        ]
+    )
+    started = store.query("SELECT started FROM drills WHERE run_id = 'run1'")[1][0][0]
+    store.write_tables(
+        {
+            "faults": [
+                {
+                    "run_id": "run1",
+                    "kind": HOSTILE,
+                    "region": "eastus2",
+                    "params": "{}",
+                    "start_ts": started + timedelta(seconds=1),
+                    "end_ts": started + timedelta(seconds=5),
+                }
+            ]
+        }
+    )
+    with running_dashboard(db) as url:
+        for name in ("models", "drills"):
+            page = open_page(browser, url, name)
+            assert page.evaluate(LINKS_TO_EVIL) == 0, name  # type: ignore[attr-defined]
+            assert page.evaluate(DRAWN_AS_TEXT), name  # type: ignore[attr-defined]
+            page.close()  # type: ignore[attr-defined]
+        page = open_page(browser, url, "overview")
+        fault = page.locator(  # type: ignore[attr-defined]
+            '[data-testid="stVegaLiteChart"] [aria-roledescription="rect mark"][aria-label*="evil.example"]'
+        ).first
+        fault.hover()
+        page.wait_for_selector("#vg-tooltip-element.visible", timeout=10_000)  # type: ignore[attr-defined]
+        tooltip = page.locator("#vg-tooltip-element")  # type: ignore[attr-defined]
+        assert "<a href" in tooltip.inner_text() and page.evaluate(LINKS_TO_EVIL) == 0  # type: ignore[attr-defined]
+        page.close()  # type: ignore[attr-defined]

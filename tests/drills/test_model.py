@@ -73,6 +73,42 @@ BAD = {
         "client.read_timeout",
         "unknown option",
     ),
+    "fault at nan": (("at_s = 1", "at_s = nan"), "timeline[0].at_s", "got nan, which is not a finite number"),
+    "load forever": (("duration_s = 3", "duration_s = inf"), "load.duration_s", "a day; longer is a mistake"),
+    "fault forever": (("duration_s = 1", "duration_s = inf"), "timeline[0].duration_s", "got inf"),
+    "min nan": (("min = 0.99", "min = nan"), "expect[0].min", "got nan"),
+    "probability nan": (("duration_s = 1", "duration_s = 1\nprobability = nan"), "timeline[0].probability", "> 0"),
+    "concurrency inf": (("concurrency = 2", "concurrency = inf"), "load.concurrency", "whole number >= 1"),
+    "rate nan": (("concurrency = 2", "rate_per_s = nan"), "load.rate_per_s", "got nan"),
+    "from_s inf": (("min = 0.99", "min = 0.99\nfrom_s = inf"), "expect[0].from_s", "got inf"),
+    "fault not a name": (('fault = "http_error"', "fault = [1]"), "timeline[0].fault", "unknown fault"),
+    "metric not a name": (('metric = "success_ratio"', "metric = { a = 1 }"), "expect[0].metric", "unknown metric"),
+    "description a table": (('title = "t"', 'title = "t"\ndescription = { a = 1 }'), "description", "a string"),
+    "client read timeout 0": (
+        ("[[expect]]", "[client]\nread_timeout_s = 0\n[[expect]]"),
+        "client.read_timeout_s",
+        "number of seconds > 0",
+    ),
+    "client read timeout inf": (
+        ("[[expect]]", "[client]\nread_timeout_s = inf\n[[expect]]"),
+        "client.read_timeout_s",
+        "got inf",
+    ),
+    "client breaker failures 0": (
+        ("[[expect]]", "[client]\nbreaker_failures = 0\n[[expect]]"),
+        "client.breaker_failures",
+        "whole number >= 1",
+    ),
+    "client backoff max below base": (
+        ("[[expect]]", "[client]\nbackoff_base_s = 1\nbackoff_max_s = 0.5\n[[expect]]"),
+        "client.backoff_max_s",
+        "must be >= backoff_base_s (1); got 0.5",
+    ),
+    "client backoff base above the default max": (
+        ("[[expect]]", "[client]\nbackoff_base_s = 10\n[[expect]]"),
+        "client.backoff_base_s",
+        "backoff_max_s must be >= backoff_base_s (10); got 8",
+    ),
     "no expectations": (
         ('[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n', ""),
         "expect",
@@ -90,6 +126,25 @@ def test_each_bad_drill_names_file_field_and_fix(tmp_path: Path, case: str) -> N
     with pytest.raises(DrillError) as err:
         load_drill(path)
     assert str(path) in str(err.value) and err.value.field == field and fix in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_client_options_load_as_given(tmp_path: Path) -> None:
+    path = tmp_path / "good.toml"
+    path.write_text(GOOD.replace("[[expect]]", "[client]\nread_timeout_s = 1\nbreaker_failures = 2\n[[expect]]", 1))
+    client = load_drill(path).client
+    assert client == {"read_timeout_s": 1.0, "breaker_failures": 2} and isinstance(client["breaker_failures"], int)
+
+
+@pytest.mark.parametrize(
+    "content", [b'title = "\xff\xfe"\n', b"a = " + b"[" * 5000 + b"]" * 5000, b"a = " + b"{b = " * 5000]
+)
+def test_unreadable_bytes_and_deep_nesting_are_one_line_drill_errors(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "hostile.toml"
+    path.write_bytes(content)
+    with pytest.raises(DrillError) as err:
+        load_drill(path)
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
 
 
 def test_syntax_error_and_missing_paths(tmp_path: Path) -> None:

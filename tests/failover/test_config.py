@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aoai_watch.failover.config import ConfigError, RegionConfig, load_toml, parse_regions
+from aoai_watch.failover.config import (
+    DAY_S,
+    ConfigError,
+    RegionConfig,
+    check_number,
+    load_toml,
+    number_problem,
+    parse_regions,
+    seconds_fields,
+)
 
 EXAMPLE = Path(__file__).parents[2] / "data" / "aoai-watch.example.toml"
 
@@ -126,3 +135,76 @@ def test_a_region_built_in_code_obeys_the_same_endpoint_rule(endpoint: str, prob
         RegionConfig("eastus2", endpoint, 1, "api-key", "K", {"gpt-4o": "gpt-4o"})
     for fine in ("http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2", "https://contoso.openai.azure.com"):
         assert RegionConfig("eastus2", fine).endpoint == fine
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        (float("nan"), "got nan, which is not a finite number"),
+        (float("inf"), "got inf, which is not a finite number"),
+        (float("-inf"), "got -inf, which is not a finite number"),
+        (True, "got True"),
+        ("30", "got '30'"),
+        ([30], "got [30]"),
+        (-1, "got -1"),
+        (86_401, "got 86401"),
+        (10**400, "got 1000"),  # an int too large for a float is still compared, and shown cut short
+    ],
+)
+def test_number_problem_refuses_what_is_not_a_finite_number_in_range(value: object, problem: str) -> None:
+    text = number_problem(value, 0.1, DAY_S, unit="seconds")
+    assert text is not None and problem in text
+    assert text.startswith("must be a number of seconds >= 0.1 and <= 86400 (a day; longer is a mistake)")
+    assert len(text) < 200
+
+
+def test_number_problem_bounds_and_whole_numbers() -> None:
+    assert number_problem(0, 0, 1) is None and number_problem(1, 0, 1) is None
+    assert "> 0 and < 1" in str(number_problem(0, 0, 1, above=True, below=True))
+    assert number_problem(1, 0, 1, above=True, below=True) is not None
+    assert number_problem(3.0, 1, 10, whole=True) is None
+    assert "must be a whole number >= 1 and <= 10; got 3.5" in str(number_problem(3.5, 1, 10, whole=True))
+    assert "(1 is first)" in str(number_problem(0, 1, 10, note="1 is first"))
+
+
+def test_check_number_names_the_file_and_field(tmp_path: Path) -> None:
+    assert check_number(2, "f.toml", "x.y_s", 0, 10) == 2.0 and isinstance(check_number(2, "f", "x", 0, 10), float)
+    assert check_number(2.0, "f.toml", "x.n", 0, 10, whole=True) == 2
+    with pytest.raises(ConfigError) as err:
+        check_number(float("nan"), "f.toml", "probes.timeout_s", 0.1, DAY_S, unit="seconds")
+    assert err.value.path == "f.toml" and err.value.field == "probes.timeout_s"
+    assert str(err.value).startswith("f.toml: probes.timeout_s: must be a number of seconds >= 0.1")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "true", '"5"', "-1", "90000"])
+def test_seconds_fields_refuse_nan_infinity_and_more_than_a_day(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f"[probes]\ntimeout_s = {value}\n")
+    with pytest.raises(ConfigError) as err:
+        seconds_fields(load_toml(path)["probes"], "probes", {"timeout_s": 0.1}, path)
+    assert err.value.field == "probes.timeout_s" and ">= 0.1 and <= 86400" in str(err.value)
+
+
+def test_seconds_fields_keep_valid_values_as_floats(tmp_path: Path) -> None:
+    assert seconds_fields({"a": 1, "b": 86_400, "c": 0.5}, "t", {"a": 0, "b": 1, "c": 0.1}, "f") == {
+        "a": 1.0,
+        "b": 86_400.0,
+        "c": 0.5,
+    }
+
+
+@pytest.mark.parametrize("priority", ["nan", "inf", "1.5", "0", "true", "10_000_000"])
+def test_priority_is_a_whole_number_in_range(tmp_path: Path, priority: str) -> None:
+    with pytest.raises(ConfigError, match="priority: must be a whole number >= 1 and <= 1000000"):
+        load(tmp_path, GOOD_REGION.replace('api_key_env = "', f'priority = {priority}\napi_key_env = "'))
+
+
+@pytest.mark.parametrize(
+    "text", ["a = " + "[" * 5000 + "]" * 5000, "a = " + "{b = " * 5000 + "1" + "}" * 5000, "a = [" * 5000]
+)
+def test_nesting_too_deep_to_parse_is_one_line_naming_the_file(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_toml(path)
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
