@@ -25,6 +25,8 @@ from typing import Any
 import httpx2
 import openai
 
+from .options import DEFAULT_MAX_RESPONSE_BYTES
+
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "AsyncGuardedTransport",
@@ -33,7 +35,6 @@ __all__ = [
     "attempt_deadline",
 ]
 
-DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 _ANSWER_TYPES = ("application/json", "text/event-stream")
 _DEADLINE: ContextVar[tuple[float, Callable[[], float]] | None] = ContextVar("aoai_watch_deadline", default=None)
 

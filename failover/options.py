@@ -9,9 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from .config import DAY_S, ConfigError, number_problem
-from .guard import DEFAULT_MAX_RESPONSE_BYTES
 
-__all__ = ["FailoverOptions", "InvalidOption", "options_from_table", "parse_failover_options"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "FailoverOptions",
+    "InvalidOption",
+    "options_from_table",
+    "parse_failover_options",
+]
+
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # failover.guard: the largest decoded body accepted
 
 # How each option is checked (failover.config.number_problem): times are seconds > 0 up to a day.
 _SECONDS: dict[str, Any] = {"low": 0, "high": DAY_S, "above": True, "unit": "seconds"}

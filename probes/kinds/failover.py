@@ -4,7 +4,7 @@ composite number the 99.9% promise is about. The row's region is "failover"; `se
 
 from __future__ import annotations
 
-from ...failover import AsyncFailoverClient, AttemptEvent
+from ...failover.events import AttemptEvent
 from ...failover.outcomes import Outcome
 from ..context import ProbeContext, record_headers, record_usage
 from ..result import COMPOSITE
@@ -17,6 +17,8 @@ IS_COMPOSITE = True  # one target through the failover client, not one per regio
 
 
 async def run(ctx: ProbeContext) -> None:
+    from ...failover.client import AsyncFailoverClient  # here: the openai SDK loads only to probe
+
     answered: list[AttemptEvent] = []
 
     def note(event: object) -> None:

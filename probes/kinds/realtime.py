@@ -8,7 +8,6 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from ...failover.realtime import connect_websocket
 from ..context import ProbeContext, header_value
 
 NAME = "realtime"
@@ -36,6 +35,8 @@ async def _next(ws: Any) -> dict[str, Any]:
 
 
 async def run(ctx: ProbeContext) -> None:
+    from ...failover.realtime import connect_websocket  # here: websockets and openai load only to probe
+
     key_or_token, header = await ctx.credential()
     async with connect_websocket(
         url(ctx.target.region.endpoint, ctx.target.deployment),
