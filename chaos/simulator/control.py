@@ -11,12 +11,14 @@
     GET    /monitor      -> the Azure Monitor endpoints, resource ids, workspace id, CA file (with --monitor)
     POST   /monitor/access {"monitoring_reader": false} -> the monitor APIs answer 403 (true: back)
     GET    /msi/token    -> a managed identity token (App Service protocol; IDENTITY_ENDPOINT points here)
-Errors are 400/404/405 with {"error": {"message": ...}}.
+Errors are 400/404/405 with {"error": {"message": ...}}. Numbers in and out are finite: a NaN or
+Infinity in a request is a 400 naming its field, and answers are standard JSON.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from ..faults import REGISTRY, FaultParamError
@@ -26,6 +28,26 @@ if TYPE_CHECKING:
     from .simulator import Simulator
 
 _FAULT_FIELDS = ("kind", "region", "deployment", "params", "duration_s", "probability")
+
+
+def standard_json(body: Any) -> asgi.RawJson:
+    """`body` as standard JSON, which every client parses: a NaN or infinite float (input
+    validation keeps them out; this is the last line) is sent as null, never as Python's NaN or
+    Infinity extension."""
+    try:
+        return asgi.RawJson(json.dumps(body, separators=(",", ":"), allow_nan=False).encode())
+    except ValueError:
+        return asgi.RawJson(json.dumps(_finite(body), separators=(",", ":"), allow_nan=False).encode())
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _error(message: str) -> dict[str, Any]:
@@ -43,7 +65,7 @@ class ControlApp:
             status, body = self.sim.monitor.identity(scope)
         else:
             status, body = await self.dispatch(scope, receive)
-        await asgi.send_response(send, status, body, [])
+        await asgi.send_response(send, status, standard_json(body), [])
 
     async def dispatch(self, scope: asgi.Scope, receive: asgi.Receive) -> tuple[int, Any]:
         method, path = scope["method"], scope["path"].rstrip("/") or "/"
