@@ -245,16 +245,16 @@ class FaultSet:
         self._ids = itertools.count(1)
         self._seed = seed
 
-    def add(
-        self,
+    @staticmethod
+    def check(
         fault_name: str,
-        region: str,
         params: Mapping[str, Any] | None = None,
         deployment: str | None = None,
         duration_s: float | None = None,
         probability: float = 1.0,
-    ) -> ActiveFault:
-        """Put the fault registered as `fault_name` in force; FaultParamError says what is wrong."""
+    ) -> Fault:
+        """The fault `add` would put in force, built but not added: FaultParamError says what is
+        wrong. A drill asks this of every fault before its load starts."""
         cls = REGISTRY.get(fault_name)
         if cls is None:
             # "kind" as the control API's field calls it: the words a caller sees stay the same
@@ -268,7 +268,19 @@ class FaultSet:
             )
         if cls.region_wide and (deployment is not None or probability != 1):
             raise FaultParamError(f"{fault_name} acts on a whole region's listener: omit deployment and probability")
-        fault = cls(params)
+        return cls(params)
+
+    def add(
+        self,
+        fault_name: str,
+        region: str,
+        params: Mapping[str, Any] | None = None,
+        deployment: str | None = None,
+        duration_s: float | None = None,
+        probability: float = 1.0,
+    ) -> ActiveFault:
+        """Put the fault registered as `fault_name` in force; FaultParamError says what is wrong."""
+        fault = self.check(fault_name, params, deployment, duration_s, probability)
         if duration_s is None:
             duration_s = fault.implied_duration_s()
         number = next(self._ids)

@@ -94,13 +94,23 @@ def test_reset_clears_faults_responses_and_quota(sim: SimulatorThread) -> None:
         ({"kind": "capacity", "region": "eastus2", "params": {"retry_after_s": None}}, "params.retry_after_s"),
         ({"kind": "latency", "region": "eastus2", "params": {"ms": None}}, "params.ms"),
         (b"{oops", "body must be JSON"),
+        (b"[" * 100_000, "body must be JSON"),  # not a 500 with a RecursionError
     ],
 )
 def test_bad_fault_requests_are_400_with_a_reason(sim: SimulatorThread, body: Any, phrase: str) -> None:
     status, reply = call(sim, "POST", "/faults", body)
     assert status == 400
     assert phrase in reply["error"]["message"]
+    assert call(sim, "POST", "/faults/check", body) == (status, reply)  # the dry run gives the same answer
     assert call(sim, "GET", "/faults")[1] == {"faults": []}
+
+
+def test_check_answers_what_add_would_and_puts_nothing_in_force(sim: SimulatorThread) -> None:
+    body = {"kind": "http_error", "region": "eastus2", "deployment": "gpt-4o", "params": {"status": 500}}
+    assert call(sim, "POST", "/faults/check", body) == (200, {"valid": True})
+    assert call(sim, "GET", "/faults")[1] == {"faults": []}
+    assert chat(sdk(sim)).choices
+    assert call(sim, "POST", "/faults", body)[0] == 201
 
 
 def test_answers_are_standard_json_even_if_a_non_finite_number_got_in(sim: SimulatorThread) -> None:
