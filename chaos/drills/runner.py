@@ -26,6 +26,7 @@ from .clients import DrillClient, build_client
 from .control import SimulatorControl, fault_body, timeline_problem
 from .expectations import CallRecord, ExpectationResult, ServerRecord, check_all
 from .model import Drill, Step
+from .stop import run_async
 
 __all__ = ["DrillResult", "JournalStep", "SimulatorControl", "run_drill"]
 
@@ -299,7 +300,7 @@ def run_drill(
     drill's regions and would accept every fault of the timeline: if not, the drill fails at once
     with its reason (`result.error`, a failed journal step) and no load runs. A fault refused
     during the load stops it and fails the drill the same way. Faults are always cleared, whatever
-    happens (Ctrl-C included)."""
+    happens (Ctrl-C included; under `stop.stop_on_signals`, SIGTERM and SIGHUP too)."""
     result = DrillResult(drill, client_spec, time.time())
     key = secrets.token_hex(16)  # a throwaway key for the embedded simulator
     environ = {KEY_ENV: key}
@@ -324,7 +325,11 @@ def run_drill(
                 if step.status == "running":
                     step.ended, step.status = time.time(), "failed"
         finally:
-            _rollback(control, result)
+            try:
+                _rollback(control, result)
+            except BaseException:  # a stop signal landed in the rollback: finish it, then stop
+                _rollback(control, result)
+                raise
     result.duration_s = time.monotonic() - begin
     return result
 
@@ -361,7 +366,7 @@ def _load_and_check(
     load_step = JournalStep(f"load: {drill.load.shape} for {drill.load.duration_s:g} s", time.time())
     result.journal.append(load_step)
     load_started = time.time()
-    asyncio.run(_run_load(drill, client, control, result, _Progress(drill, progress)))
+    run_async(_run_load(drill, client, control, result, _Progress(drill, progress)))
     load_step.ended = time.time()
     load_step.status = "failed" if result.error else "succeeded"
     load_step.output = {"calls": len(result.calls), "ok": sum(c.ok for c in result.calls)}

@@ -4,6 +4,7 @@ naive one for the expected reasons; outputs; cleanup when things go wrong; your 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -126,6 +127,42 @@ def test_faults_are_cleared_on_ctrl_c(tmp_path: Path, external: SimulatorThread)
     finally:
         sys.path.remove(str(tmp_path))
     assert external.simulator.faults.active() == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_faults_are_cleared_when_drill_run_is_stopped_by_a_signal(
+    tmp_path: Path, external: SimulatorThread, sig: int
+) -> None:
+    drill = tmp_path / "long.toml"
+    drill.write_text(
+        'title = "long outage"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = 60\n'
+        '[[timeline]]\nat_s = 0\nfault = "http_error"\nregion = "eastus2"\nparams = { status = 503 }\n'
+        '[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n'
+    )
+    proc = subprocess.Popen(
+        [AOAI, "drill", "run", str(drill), "--simulator", external.control_url, "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        deadline = time.monotonic() + 60  # generous: a shared machine starts the command slowly
+        while not external.simulator.faults.active():
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.3)  # into the load
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert external.simulator.faults.active() == []  # rolled back: SIGTERM left the fault in force
+    assert proc.returncode == 128 + sig, out + err  # the conventional code: 143, 129, 130
+    assert "Traceback" not in err and "never retrieved" not in err
+    if sig != signal.SIGINT:
+        assert f"stopped by {signal.Signals(sig).name}" in err.strip().splitlines()[-1]
 
 
 def test_your_own_client_through_module_factory(tmp_path: Path) -> None:
