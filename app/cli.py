@@ -176,6 +176,7 @@ def _drill_run(args: argparse.Namespace) -> int:
     from ..chaos.drills.model import DrillError, load_drills
     from ..chaos.drills.report import print_table, store_records, write_journal, write_junit
     from ..chaos.drills.runner import run_drill
+    from ..chaos.drills.stop import DrillStopped, stop_on_signals
 
     try:
         drills = load_drills(args.paths)
@@ -184,10 +185,15 @@ def _drill_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     results = []
     print(f"running {len(drills)} drill(s) with client {args.client}", flush=True)
-    for drill in drills:
-        result = run_drill(drill, args.client, args.simulator, progress=None if args.quiet else sys.stderr)
-        print_table(result, sys.stdout)
-        results.append(result)
+    try:
+        with stop_on_signals():  # SIGTERM and SIGHUP unwind like Ctrl-C: the drill's rollback runs
+            for drill in drills:
+                result = run_drill(drill, args.client, args.simulator, progress=None if args.quiet else sys.stderr)
+                print_table(result, sys.stdout)
+                results.append(result)
+    except DrillStopped as exc:
+        print(f"aoai-watch drill run: stopped by {exc.signal_name} (the drill's rollback ran)", file=sys.stderr)
+        return int(exc.code)
     if args.junit:
         write_junit(results, args.junit)
     if args.json:

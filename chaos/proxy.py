@@ -8,13 +8,16 @@ with the simulator (region name: `--name`, default "proxy"). Request-level fault
 refuse, reset, black_hole, rate_limit, latency, rbac_propagation, error_format, flapping, capacity,
 state_loss) and stream faults (slow_stream) apply; model_version and ws_drop need the simulator
 (the proxy does not rewrite bodies or carry WebSockets). Credentials pass through untouched; the
-proxy never logs or stores them.
+proxy never logs or stores them. The request target (path and query) reaches the upstream byte for
+byte, never decoded or normalised; a target that is not a path (`*`) is answered 400.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import orjson
@@ -39,6 +42,7 @@ _DROP_REQUEST = {
     b"trailer",
     b"accept-encoding",
 }
+_ORIGIN_FORM = re.compile(rb"/[\x21-\x7e]*")  # what an HTTP/1.1 request line may carry to the upstream
 _DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding"}
 
 
@@ -49,6 +53,7 @@ class ProxyApp:
     def __init__(self, state: RegionState, upstream: str, timeout_s: float = 600.0) -> None:
         self.state = state
         self.upstream = upstream.rstrip("/")
+        self.base = httpx2.URL(self.upstream).raw_path.rstrip(b"/")  # an upstream's own path prefix, if any
         self.client = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout_s, connect=10.0), follow_redirects=False)
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
@@ -56,6 +61,11 @@ class ProxyApp:
             await send({"type": "websocket.close", "code": 1011, "reason": "the chaos proxy does not carry WebSockets"})
             return
         if scope["type"] != "http":
+            return
+        target = request_target(scope)
+        if target is None:
+            self.state.record(None, 400, None)
+            await _bad_target(send, "it must be a path starting with / in printable ASCII")
             return
         try:
             body = await asgi.read_body(asgi.header(scope, b"content-length"), receive, wire.MAX_BODY_BYTES)
@@ -80,7 +90,7 @@ class ProxyApp:
             if verdict is not None:
                 await self._fault_answer(verdict, scope, receive, send, deployment, request_id)
                 return
-        await self._forward(scope, send, body, deployment, effects)
+        await self._forward(scope, send, body, deployment, effects, target)
 
     async def _fault_answer(
         self,
@@ -105,14 +115,19 @@ class ProxyApp:
             )
 
     async def _forward(
-        self, scope: asgi.Scope, send: asgi.Send, body: bytes, deployment: str | None, effects: Effects
+        self, scope: asgi.Scope, send: asgi.Send, body: bytes, deployment: str | None, effects: Effects, target: bytes
     ) -> None:
-        query = scope.get("query_string", b"").decode("latin-1")
-        url = self.upstream + scope["path"] + (f"?{query}" if query else "")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k not in _DROP_REQUEST]
-        request = self.client.build_request(scope["method"], url, headers=headers, content=body)
+        # the URL names the upstream only; the target goes as its own bytes (httpcore's "target"
+        # extension), because building it into a URL would decode, re-quote and normalise it
+        request = self.client.build_request(
+            scope["method"], self.upstream, headers=headers, content=body, extensions={"target": self.base + target}
+        )
         try:
             response = await self.client.send(request, stream=True)
+        except (httpx2.InvalidURL, httpx2.LocalProtocolError) as exc:  # checked before; a last line, not a 500
+            await _bad_target(send, f"it cannot be forwarded ({type(exc).__name__})")
+            return
         except httpx2.TimeoutException:
             await asgi.send_response(
                 send, 504, {"error": {"code": "GatewayTimeout", "message": "The upstream did not answer in time."}}, []
@@ -148,6 +163,22 @@ class ProxyApp:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await response.aclose()
+
+
+def request_target(scope: asgi.Scope) -> bytes | None:
+    """The request target exactly as the client sent it: the raw path (still percent-encoded)
+    and the raw query, or None when it is not an origin-form path the upstream can be sent
+    (`*`, or bytes outside printable ASCII). The decoded `path` must not be used: `%3F` would
+    become a query and `%0d%0a` a line break in the upstream request."""
+    raw = scope.get("raw_path") or quote(scope["path"], safe="/").encode()  # raw_path is optional in ASGI
+    query = scope.get("query_string", b"")
+    target = raw + b"?" + query if query else raw
+    return target if _ORIGIN_FORM.fullmatch(target) else None
+
+
+async def _bad_target(send: asgi.Send, why: str) -> None:
+    message = f"The request target is not valid: {why}."
+    await asgi.send_response(send, 400, {"error": {"code": "BadRequest", "message": message}}, [])
 
 
 def _deployment(path: str, body: Any) -> str | None:

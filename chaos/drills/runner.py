@@ -10,28 +10,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import os
 import secrets
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from ...failover.config import RegionConfig
 from ..simulator import SimulatorThread, default_region
 from .clients import DrillClient, build_client
+from .control import SimulatorControl, fault_body, timeline_problem
 from .expectations import CallRecord, ExpectationResult, ServerRecord, check_all
 from .model import Drill, Step
+from .stop import run_async
 
 __all__ = ["DrillResult", "JournalStep", "SimulatorControl", "run_drill"]
 
 KEY_ENV = "AOAI_DRILL_KEY"
+T = TypeVar("T")
 
 
 @dataclass
@@ -86,40 +86,6 @@ class DrillResult:
 
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
-
-
-class SimulatorControl:
-    """The simulator's control API over HTTP: the same path for embedded and external simulators."""
-
-    def __init__(self, control_url: str) -> None:
-        self.url = control_url.rstrip("/")
-
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"content-type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as err:
-            detail = err.read().decode("utf-8", "replace")
-            raise RuntimeError(f"simulator control {method} {path}: HTTP {err.code}: {detail}") from None
-
-    def regions(self) -> dict[str, str]:
-        return {r["name"]: r["url"] for r in self._call("GET", "/regions")["regions"]}
-
-    def add_fault(self, body: dict[str, Any]) -> str:
-        return self._call("POST", "/faults", body)["id"]
-
-    def clear(self, fault_id: str) -> None:
-        self._call("DELETE", f"/faults/{fault_id}")
-
-    def reset(self) -> None:
-        self._call("POST", "/reset")
-
-    def requests(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/requests")["requests"]
 
 
 @contextlib.contextmanager
@@ -244,19 +210,20 @@ async def _drive(
     stop_at = started_at + load.duration_s
 
     async def apply(step: Step) -> None:
-        body: dict[str, Any] = {
-            "kind": step.fault,
-            "region": step.region,
-            "params": step.params,
-            "probability": step.probability,
-        }
-        if step.deployment:
-            body["deployment"] = step.deployment
-        if step.duration_s is not None:
-            body["duration_s"] = step.duration_s
+        """Put the step's fault in force; one that cannot be stops the load and fails the drill
+        (checked before the load, so this is the simulator going away or changing its mind)."""
+        nonlocal stop_at
+        body = fault_body(step)
         journal = JournalStep(f"fault {step.fault} on {step.region}", time.time())
         result.journal.append(journal)
-        fault_id = await asyncio.to_thread(control.add_fault, body)
+        try:
+            fault_id = await asyncio.to_thread(control.add_fault, body)
+        except Exception as exc:
+            reason = getattr(exc, "reason", f"{type(exc).__name__}: {exc}")
+            journal.ended, journal.status, journal.output = time.time(), "failed", {"error": reason, **body}
+            result.error = result.error or f"fault {step.fault} on {step.region} was not applied: {reason}"
+            stop_at = 0.0  # the workers finish their call in hand and stop
+            return
         journal.ended, journal.status, journal.output = time.time(), "succeeded", {"id": fault_id, **body}
         result.faults.append(
             FaultRecord(
@@ -274,6 +241,8 @@ async def _drive(
         for step in later:
             await asyncio.sleep(max(0.0, started_at + step.at_s - time.monotonic()))
             await apply(step)
+            if result.error:
+                return
 
     async def worker() -> None:
         while time.monotonic() < stop_at:
@@ -306,6 +275,8 @@ async def _drive(
     for step in ordered:
         if step.at_s <= 0:
             await apply(step)
+    if result.error:
+        return  # a fault at offset 0 was refused: no load against a simulator that is not as planned
     started_at = time.monotonic()
     result.load_started_wall = time.time()  # the simulator logs wall time: align its records to this instant
     stop_at = started_at + load.duration_s
@@ -325,59 +296,103 @@ async def _drive(
 def run_drill(
     drill: Drill, client_spec: str = "bundled", simulator: str | None = None, progress: TextIO | None = sys.stderr
 ) -> DrillResult:
-    """Run one drill end to end. Faults are always cleared, whatever happens (Ctrl-C included)."""
+    """Run one drill end to end. Before any load the simulator is asked whether it serves the
+    drill's regions and would accept every fault of the timeline: if not, the drill fails at once
+    with its reason (`result.error`, a failed journal step) and no load runs. A fault refused
+    during the load stops it and fails the drill the same way. Faults are always cleared, whatever
+    happens (Ctrl-C included; under `stop.stop_on_signals`, SIGTERM and SIGHUP too)."""
     result = DrillResult(drill, client_spec, time.time())
     key = secrets.token_hex(16)  # a throwaway key for the embedded simulator
     environ = {KEY_ENV: key}
     begin = time.monotonic()
     # your own client factory reads keys from the environment, as in production
     with _environment(KEY_ENV, key), simulator_for(drill, simulator, key) as control:
-        step = JournalStep("start simulator and client", time.time())
-        result.journal.append(step)
         try:
-            urls = control.regions()
-            regions = [
-                RegionConfig(name, urls[name], priority, "api-key", KEY_ENV, {drill.load.model: drill.load.model})
-                for priority, name in enumerate(drill.regions, start=1)
-            ]
-            control.reset()
-            client = build_client(
-                client_spec, regions, drill.client, drill.load.model, environ, realtime=drill.load.shape == "realtime"
-            )
-            step.ended, step.status, step.output = time.time(), "succeeded", {"regions": urls}
-            load_step = JournalStep(f"load: {drill.load.shape} for {drill.load.duration_s:g} s", time.time())
-            result.journal.append(load_step)
-            load_started = time.time()
-            try:
-                asyncio.run(_run_load(drill, client, control, result, _Progress(drill, progress)))
-            finally:
-                load_step.ended = time.time()
-                load_step.status = "succeeded"
-                load_step.output = {"calls": len(result.calls), "ok": sum(c.ok for c in result.calls)}
-            result.served = _served(
-                control.requests(), result.load_started_wall or load_started, {c.call_id for c in result.calls}
-            )
-            _attribute_regions(result)
-            checks = JournalStep("check expectations", time.time())
-            result.journal.append(checks)
-            result.results = check_all(_as_applied(drill, result.faults), result.calls, result.served)
-            checks.ended, checks.status = time.time(), "succeeded" if result.passed else "failed"
-            checks.output = [r.describe() for r in result.results]
+            urls = _step(result, "start simulator", lambda: _start(control), lambda urls: {"regions": urls})
+            problem = timeline_problem(drill, control, urls)
+            check = JournalStep("check the timeline with the simulator", time.time())
+            result.journal.append(check)
+            check.ended, check.status = time.time(), "failed" if problem else "succeeded"
+            check.output = problem[1] if problem else {"faults": len(drill.timeline)}
+            if problem:
+                result.error = problem[0]
+            else:
+                client = _step(result, "start client", lambda: _client(drill, client_spec, urls, environ))
+                _load_and_check(drill, client, control, result, progress)
         except Exception as exc:
-            result.error = f"{type(exc).__name__}: {exc}"
-            step.status = "failed" if step.status == "running" else step.status
+            result.error = result.error or f"{type(exc).__name__}: {exc}"
+            for step in result.journal:  # the step that broke says so; none is left "running"
+                if step.status == "running":
+                    step.ended, step.status = time.time(), "failed"
         finally:
-            rollback = JournalStep("rollback: clear every fault", time.time())
-            result.journal.append(rollback)
             try:
-                control.reset()
-                rollback.status = "succeeded"
-            except Exception as exc:
-                rollback.status, rollback.output = "failed", str(exc)
-                result.error = result.error or f"rollback failed: {exc}"
-            rollback.ended = time.time()
+                _rollback(control, result)
+            except BaseException:  # a stop signal landed in the rollback: finish it, then stop
+                _rollback(control, result)
+                raise
     result.duration_s = time.monotonic() - begin
     return result
+
+
+def _step(result: DrillResult, name: str, action: Callable[[], T], output: Callable[[T], Any] = lambda _: None) -> T:
+    """Run `action()` as one journal step whose output is `output(its value)` (JSON-ready): left
+    "running" for run_drill to mark failed when it raises."""
+    step = JournalStep(name, time.time())
+    result.journal.append(step)
+    value = action()
+    step.ended, step.status, step.output = time.time(), "succeeded", output(value)
+    return value
+
+
+def _start(control: SimulatorControl) -> dict[str, str]:
+    urls = control.regions()
+    control.reset()
+    return urls
+
+
+def _client(drill: Drill, client_spec: str, urls: dict[str, str], environ: dict[str, str]) -> DrillClient:
+    regions = [
+        RegionConfig(name, urls[name], priority, "api-key", KEY_ENV, {drill.load.model: drill.load.model})
+        for priority, name in enumerate(drill.regions, start=1)
+    ]
+    return build_client(
+        client_spec, regions, drill.client, drill.load.model, environ, realtime=drill.load.shape == "realtime"
+    )
+
+
+def _load_and_check(
+    drill: Drill, client: DrillClient, control: SimulatorControl, result: DrillResult, progress: TextIO | None
+) -> None:
+    load_step = JournalStep(f"load: {drill.load.shape} for {drill.load.duration_s:g} s", time.time())
+    result.journal.append(load_step)
+    load_started = time.time()
+    run_async(_run_load(drill, client, control, result, _Progress(drill, progress)))
+    load_step.ended = time.time()
+    load_step.status = "failed" if result.error else "succeeded"
+    load_step.output = {"calls": len(result.calls), "ok": sum(c.ok for c in result.calls)}
+    if result.error:
+        return  # a fault was not applied: the expectations would judge a drill that did not happen
+    result.served = _served(
+        control.requests(), result.load_started_wall or load_started, {c.call_id for c in result.calls}
+    )
+    _attribute_regions(result)
+    checks = JournalStep("check expectations", time.time())
+    result.journal.append(checks)
+    result.results = check_all(_as_applied(drill, result.faults), result.calls, result.served)
+    checks.ended, checks.status = time.time(), "succeeded" if result.passed else "failed"
+    checks.output = [r.describe() for r in result.results]
+
+
+def _rollback(control: SimulatorControl, result: DrillResult) -> None:
+    rollback = JournalStep("rollback: clear every fault", time.time())
+    result.journal.append(rollback)
+    try:
+        control.reset()
+        rollback.status = "succeeded"
+    except Exception as exc:
+        rollback.status, rollback.output = "failed", str(exc)
+        result.error = result.error or f"rollback failed: {exc}"
+    rollback.ended = time.time()
 
 
 async def _run_load(

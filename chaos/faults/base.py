@@ -90,6 +90,16 @@ def register(cls: type[Fault]) -> type[Fault]:
     return cls
 
 
+def is_finite_number(value: Any) -> bool:
+    """An int or float that is neither NaN nor infinite (bool is not a number here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _shown(value: Any) -> str:
+    """A refused value as the caller wrote it in JSON (null, not None)."""
+    return "null" if value is None else repr(value)
+
+
 class Params:
     """Typed reads of a fault's `params`, each failure a `FaultParamError` naming the field."""
 
@@ -109,15 +119,18 @@ class Params:
         maximum: float = math.inf,
         required: bool = False,
     ) -> float | None:
+        """The number under `key` (`default` when the key is absent), finite and within bounds.
+        A key given as JSON null is refused like any other non-number: null is not "absent", and
+        a fault must never carry None to request time."""
         self._read.add(key)
-        value = self.raw.get(key, default)
-        if value is None:
-            if required:
+        if key not in self.raw:
+            if default is None and required:
                 raise FaultParamError(f"{self.fault}: params.{key} is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not minimum <= value <= maximum:
+            return default
+        value = self.raw[key]
+        if not is_finite_number(value) or not minimum <= value <= maximum:
             bounds = f"between {minimum:g} and {maximum:g}" if maximum != math.inf else f">= {minimum:g}"
-            raise FaultParamError(f"{self.fault}: params.{key} must be a number {bounds}; got {value!r}")
+            raise FaultParamError(f"{self.fault}: params.{key} must be a number {bounds}; got {_shown(value)}")
         return value
 
     def integer(
@@ -232,6 +245,31 @@ class FaultSet:
         self._ids = itertools.count(1)
         self._seed = seed
 
+    @staticmethod
+    def check(
+        fault_name: str,
+        params: Mapping[str, Any] | None = None,
+        deployment: str | None = None,
+        duration_s: float | None = None,
+        probability: float = 1.0,
+    ) -> Fault:
+        """The fault `add` would put in force, built but not added: FaultParamError says what is
+        wrong. A drill asks this of every fault before its load starts."""
+        cls = REGISTRY.get(fault_name)
+        if cls is None:
+            # "kind" as the control API's field calls it: the words a caller sees stay the same
+            raise FaultParamError(f"unknown fault kind {fault_name!r}; known kinds: {', '.join(sorted(REGISTRY))}")
+        if not is_finite_number(probability) or not 0 < probability <= 1:
+            raise FaultParamError(f"probability must be a number in (0, 1]; got {_shown(probability)}")
+        # finite: an infinite duration is "until cleared", which is spelled by omitting it
+        if duration_s is not None and (not is_finite_number(duration_s) or duration_s <= 0):
+            raise FaultParamError(
+                f"duration_s must be a positive, finite number of seconds (omit it: until cleared); got {duration_s!r}"
+            )
+        if cls.region_wide and (deployment is not None or probability != 1):
+            raise FaultParamError(f"{fault_name} acts on a whole region's listener: omit deployment and probability")
+        return cls(params)
+
     def add(
         self,
         fault_name: str,
@@ -242,19 +280,7 @@ class FaultSet:
         probability: float = 1.0,
     ) -> ActiveFault:
         """Put the fault registered as `fault_name` in force; FaultParamError says what is wrong."""
-        cls = REGISTRY.get(fault_name)
-        if cls is None:
-            # "kind" as the control API's field calls it: the words a caller sees stay the same
-            raise FaultParamError(f"unknown fault kind {fault_name!r}; known kinds: {', '.join(sorted(REGISTRY))}")
-        if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 < probability <= 1:
-            raise FaultParamError(f"probability must be a number in (0, 1]; got {probability!r}")
-        if duration_s is not None and (
-            isinstance(duration_s, bool) or not isinstance(duration_s, int | float) or duration_s <= 0
-        ):
-            raise FaultParamError(f"duration_s must be a positive number of seconds; got {duration_s!r}")
-        if cls.region_wide and (deployment is not None or probability != 1):
-            raise FaultParamError(f"{fault_name} acts on a whole region's listener: omit deployment and probability")
-        fault = cls(params)
+        fault = self.check(fault_name, params, deployment, duration_s, probability)
         if duration_s is None:
             duration_s = fault.implied_duration_s()
         number = next(self._ids)

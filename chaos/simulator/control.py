@@ -2,6 +2,8 @@
 
     POST   /faults       {"kind", "region", "deployment"?, "params"?, "duration_s"?, "probability"?}
                          -> 201 {"id": ...}
+    POST   /faults/check (the same body) -> 200 {"valid": true}, or the 400 POST /faults would give;
+                         nothing is put in force (drills check their timeline before the load)
     GET    /faults       -> {"faults": [...]}   (active ones; expired faults drop out)
     DELETE /faults/{id}  -> {"id", "cleared": true|false}   (idempotent)
     POST   /reset        -> clears every fault, stored response and quota counter
@@ -11,12 +13,14 @@
     GET    /monitor      -> the Azure Monitor endpoints, resource ids, workspace id, CA file (with --monitor)
     POST   /monitor/access {"monitoring_reader": false} -> the monitor APIs answer 403 (true: back)
     GET    /msi/token    -> a managed identity token (App Service protocol; IDENTITY_ENDPOINT points here)
-Errors are 400/404/405 with {"error": {"message": ...}}.
+Errors are 400/404/405 with {"error": {"message": ...}}. Numbers in and out are finite: a NaN or
+Infinity in a request is a 400 naming its field, and answers are standard JSON.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from ..faults import REGISTRY, FaultParamError
@@ -26,6 +30,26 @@ if TYPE_CHECKING:
     from .simulator import Simulator
 
 _FAULT_FIELDS = ("kind", "region", "deployment", "params", "duration_s", "probability")
+
+
+def standard_json(body: Any) -> asgi.RawJson:
+    """`body` as standard JSON, which every client parses: a NaN or infinite float (input
+    validation keeps them out; this is the last line) is sent as null, never as Python's NaN or
+    Infinity extension."""
+    try:
+        return asgi.RawJson(json.dumps(body, separators=(",", ":"), allow_nan=False).encode())
+    except ValueError:
+        return asgi.RawJson(json.dumps(_finite(body), separators=(",", ":"), allow_nan=False).encode())
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _error(message: str) -> dict[str, Any]:
@@ -43,7 +67,7 @@ class ControlApp:
             status, body = self.sim.monitor.identity(scope)
         else:
             status, body = await self.dispatch(scope, receive)
-        await asgi.send_response(send, status, body, [])
+        await asgi.send_response(send, status, standard_json(body), [])
 
     async def dispatch(self, scope: asgi.Scope, receive: asgi.Receive) -> tuple[int, Any]:
         method, path = scope["method"], scope["path"].rstrip("/") or "/"
@@ -56,6 +80,7 @@ class ControlApp:
         routes = {
             ("GET", "/faults"): self.list_faults,
             ("POST", "/faults"): self.add_fault,
+            ("POST", "/faults/check"): self.check_fault,
             ("POST", "/reset"): self.reset,
             ("GET", "/regions"): self.regions,
             ("GET", "/kinds"): self.catalogue,
@@ -94,7 +119,7 @@ class ControlApp:
             request = json.loads(raw or b"null")
             granted = request["monitoring_reader"]
             assert isinstance(granted, bool)
-        except (ValueError, KeyError, TypeError, AssertionError):
+        except (ValueError, KeyError, TypeError, AssertionError, RecursionError):
             return 400, _error('body must be {"monitoring_reader": true|false}')
         self.sim.monitor.monitoring_reader = granted
         return 200, {"monitoring_reader": granted}
@@ -113,18 +138,9 @@ class ControlApp:
         return 200, {"faults": [f.to_json(now) for f in self.sim.faults.active()]}
 
     async def add_fault(self, raw: bytes) -> tuple[int, Any]:
-        try:
-            request = json.loads(raw or b"null")
-        except ValueError:
-            return 400, _error('body must be JSON: {"kind": ..., "region": ..., "params": {...}}')
-        if not isinstance(request, dict):
-            return 400, _error("body must be a JSON object with kind and region")
-        unknown = sorted(set(request) - set(_FAULT_FIELDS))
-        if unknown:
-            return 400, _error(f"unknown fields {', '.join(unknown)}; valid: {', '.join(_FAULT_FIELDS)}")
-        for key in ("kind", "region"):
-            if not isinstance(request.get(key), str):
-                return 400, _error(f"{key} is required (a string)")
+        request = _fault_request(raw)
+        if isinstance(request, str):
+            return 400, _error(request)
         try:
             active = await self.sim.add_fault(
                 request["kind"],
@@ -138,6 +154,25 @@ class ControlApp:
             return 400, _error(str(exc))
         return 201, active.to_json(self.sim.clock())
 
+    async def check_fault(self, raw: bytes) -> tuple[int, Any]:
+        """What POST /faults would answer for this body, without putting anything in force: 200
+        {"valid": true}, or the same 400 and reason."""
+        request = _fault_request(raw)
+        if isinstance(request, str):
+            return 400, _error(request)
+        try:
+            self.sim.check_fault(
+                request["kind"],
+                request["region"],
+                request.get("params"),
+                deployment=request.get("deployment"),
+                duration_s=request.get("duration_s"),
+                probability=request.get("probability", 1.0),
+            )
+        except FaultParamError as exc:
+            return 400, _error(str(exc))
+        return 200, {"valid": True}
+
     async def clear(self, fault_id: str) -> tuple[int, Any]:
         cleared = await self.sim.clear_fault(fault_id)
         return 200, {"id": fault_id, "cleared": cleared}
@@ -145,6 +180,23 @@ class ControlApp:
     async def reset(self, raw: bytes) -> tuple[int, Any]:
         await self.sim.reset()
         return 200, {"reset": True}
+
+
+def _fault_request(raw: bytes) -> dict[str, Any] | str:
+    """A fault request's JSON object with its fields checked, or the reason it is not one."""
+    try:
+        request = json.loads(raw or b"null")
+    except (ValueError, RecursionError):  # json recurses per nesting level: a deep body must be a 400, not a 500
+        return 'body must be JSON: {"kind": ..., "region": ..., "params": {...}}'
+    if not isinstance(request, dict):
+        return "body must be a JSON object with kind and region"
+    unknown = sorted(set(request) - set(_FAULT_FIELDS))
+    if unknown:
+        return f"unknown fields {', '.join(unknown)}; valid: {', '.join(_FAULT_FIELDS)}"
+    for key in ("kind", "region"):
+        if not isinstance(request.get(key), str):
+            return f"{key} is required (a string)"
+    return request
 
 
 def _module_doc(module: str) -> str:

@@ -156,15 +156,7 @@ class Simulator:
     ) -> ActiveFault:
         """Put a fault in force on a region. `kind` is the fault's name, as the control API's
         `"kind"` field gives it (the parameter keeps that word: callers pass it by keyword)."""
-        state = self.regions.get(region)
-        if state is None:
-            raise FaultParamError(f"unknown region {region!r}; regions: {', '.join(self.regions)}")
-        # a proxy region knows no deployments: any name may be scoped there
-        if deployment is not None and (
-            not isinstance(deployment, str) or (state.spec.deployments and state.spec.deployment(deployment) is None)
-        ):
-            known = ", ".join(d.name for d in state.spec.deployments)
-            raise FaultParamError(f"region {region} has no deployment {deployment!r}; deployments: {known}")
+        self._check_scope(region, deployment)
         active = self.faults.add(
             kind, region, params, deployment=deployment, duration_s=duration_s, probability=probability
         )
@@ -176,6 +168,31 @@ class Simulator:
                     loop.call_later(active.duration_s + 0.01, lambda: asyncio.ensure_future(self.reconcile()))
                 )
         return active
+
+    def check_fault(
+        self,
+        kind: str,
+        region: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        deployment: str | None = None,
+        duration_s: float | None = None,
+        probability: float = 1.0,
+    ) -> None:
+        """Raise the FaultParamError `add_fault` would raise for these arguments; add nothing."""
+        self._check_scope(region, deployment)
+        self.faults.check(kind, params, deployment=deployment, duration_s=duration_s, probability=probability)
+
+    def _check_scope(self, region: str, deployment: str | None) -> None:
+        state = self.regions.get(region)
+        if state is None:
+            raise FaultParamError(f"unknown region {region!r}; regions: {', '.join(self.regions)}")
+        # a proxy region knows no deployments: any name may be scoped there
+        if deployment is not None and (
+            not isinstance(deployment, str) or (state.spec.deployments and state.spec.deployment(deployment) is None)
+        ):
+            known = ", ".join(d.name for d in state.spec.deployments)
+            raise FaultParamError(f"region {region} has no deployment {deployment!r}; deployments: {known}")
 
     async def clear_fault(self, fault_id: str) -> bool:
         cleared = self.faults.clear(fault_id)

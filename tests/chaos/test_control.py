@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import urllib.error
 import urllib.request
 from typing import Any
@@ -21,9 +22,18 @@ def call(sim: SimulatorThread, method: str, path: str, body: Any = None) -> tupl
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read())
+            return response.status, strict_json(response.read())
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+        return err.code, strict_json(err.read())
+
+
+def strict_json(raw: bytes) -> Any:
+    """Standard JSON only: NaN and Infinity are Python's extension, which other parsers refuse."""
+
+    def refuse(constant: str) -> Any:
+        raise AssertionError(f"the control API answered non-standard JSON ({constant})")
+
+    return json.loads(raw, parse_constant=refuse)
 
 
 def test_set_list_clear_cycle(sim: SimulatorThread) -> None:
@@ -73,14 +83,44 @@ def test_reset_clears_faults_responses_and_quota(sim: SimulatorThread) -> None:
         ({"kind": "refuse", "region": "eastus2", "deployment": "gpt-4o"}, "whole region"),
         ({"kind": "reset", "region": "eastus2", "when": "now"}, "unknown fields when"),
         ({"region": "eastus2"}, "kind is required"),
+        (b'{"kind": "reset", "region": "eastus2", "duration_s": NaN}', "duration_s must be"),
+        (b'{"kind": "reset", "region": "eastus2", "duration_s": Infinity}', "duration_s must be"),
+        (b'{"kind": "reset", "region": "eastus2", "duration_s": 1e999}', "duration_s must be"),
+        (b'{"kind": "reset", "region": "eastus2", "probability": NaN}', "probability must be"),
+        (b'{"kind": "latency", "region": "eastus2", "params": {"ms": Infinity}}', "params.ms must be"),
+        (b'{"kind": "rbac_propagation", "region": "eastus2", "params": {"seconds": Infinity}}', "params.seconds"),
+        (b'{"kind": "flapping", "region": "eastus2", "params": {"period_s": NaN}}', "params.period_s"),
+        ({"kind": "http_error", "region": "eastus2", "params": {"status": None}}, "params.status must be"),
+        ({"kind": "capacity", "region": "eastus2", "params": {"retry_after_s": None}}, "params.retry_after_s"),
+        ({"kind": "latency", "region": "eastus2", "params": {"ms": None}}, "params.ms"),
         (b"{oops", "body must be JSON"),
+        (b"[" * 100_000, "body must be JSON"),  # not a 500 with a RecursionError
     ],
 )
 def test_bad_fault_requests_are_400_with_a_reason(sim: SimulatorThread, body: Any, phrase: str) -> None:
     status, reply = call(sim, "POST", "/faults", body)
     assert status == 400
     assert phrase in reply["error"]["message"]
+    assert call(sim, "POST", "/faults/check", body) == (status, reply)  # the dry run gives the same answer
     assert call(sim, "GET", "/faults")[1] == {"faults": []}
+
+
+def test_check_answers_what_add_would_and_puts_nothing_in_force(sim: SimulatorThread) -> None:
+    body = {"kind": "http_error", "region": "eastus2", "deployment": "gpt-4o", "params": {"status": 500}}
+    assert call(sim, "POST", "/faults/check", body) == (200, {"valid": True})
+    assert call(sim, "GET", "/faults")[1] == {"faults": []}
+    assert chat(sdk(sim)).choices
+    assert call(sim, "POST", "/faults", body)[0] == 201
+
+
+def test_answers_are_standard_json_even_if_a_non_finite_number_got_in(sim: SimulatorThread) -> None:
+    status, created = call(sim, "POST", "/faults", {"kind": "reset", "region": "eastus2", "duration_s": 60})
+    assert status == 201
+    # validation keeps NaN and Infinity out; should one get in anyway, the answer stays parseable
+    (active,) = sim.simulator.faults.active()
+    active.duration_s = math.inf
+    (listed,) = call(sim, "GET", "/faults")[1]["faults"]
+    assert listed["id"] == created["id"] and listed["duration_s"] is None and listed["remaining_s"] is None
 
 
 def test_catalogue_regions_and_unknown_paths(sim: SimulatorThread) -> None:

@@ -3,9 +3,13 @@ apply on the way, and it refuses to listen beyond loopback unless told."""
 
 from __future__ import annotations
 
+import http.client
+import http.server
 import json
 import signal
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import openai
@@ -65,6 +69,85 @@ def test_faults_apply_on_the_way(proxy: SimulatorThread) -> None:
                 model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True
             )
         )
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """An upstream that records the request target exactly as it arrived on the wire."""
+
+    seen: list[str]
+
+    def do_GET(self) -> None:
+        # from the request line itself: http.server collapses a leading "//" in self.path
+        self.seen.append(self.requestline.split(" ")[1])
+        body = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorded() -> Iterator[tuple[SimulatorThread, list[str]]]:
+    seen: list[str] = []
+    handler = type("Recorder", (_Recorder,), {"seen": seen})
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{upstream.server_port}"
+    try:
+        with SimulatorThread(
+            [RegionSpec(name="staging", deployments=())], app_factory=lambda state: ProxyApp(state, url)
+        ) as running:
+            yield running, seen
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+
+
+def raw_get(proxy: SimulatorThread, target: str) -> tuple[int, bytes]:
+    """`GET target` with the target sent as given (http.client neither encodes nor normalises it)."""
+    host, port = proxy.urls["staging"].removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", target)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/openai/v1/models%3Finjected=1%23frag",  # an encoded ? and # stay in the path
+        "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&q=a%26b%3Dc",
+        "/openai/v1/models%0d%0aX-Injected:%201",  # encoded CR LF: forwarded, not decoded into the request
+        "/openai/v1/a/../models",  # no dot-segment normalisation
+        "//evil.example/openai/v1/models",
+        "/openai/v1/models%2Fx%zz%20y",
+        "/openai/v1/models|{x}",
+    ],
+)
+def test_the_request_target_is_forwarded_byte_for_byte(
+    recorded: tuple[SimulatorThread, list[str]], target: str
+) -> None:
+    proxy, seen = recorded
+    status, body = raw_get(proxy, target)
+    assert (status, json.loads(body)) == (200, {"ok": True})
+    assert seen == [target]
+
+
+def test_a_target_that_is_not_a_path_is_a_clean_400(
+    recorded: tuple[SimulatorThread, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    proxy, seen = recorded
+    status, body = raw_get(proxy, "*")
+    assert status == 400 and "request target" in json.loads(body)["error"]["message"]
+    assert seen == [] and "Traceback" not in caplog.text and "Exception in ASGI" not in caplog.text
+    assert raw_get(proxy, "/openai/v1/models")[0] == 200  # and it goes on serving
 
 
 def test_cli_refuses_remote_listen_and_clear_text_upstream(tmp_path: Path, sim: SimulatorThread) -> None:

@@ -11,6 +11,7 @@ from array import array
 
 import openai
 import pytest
+from aoai_watch.chaos import wire
 from aoai_watch.chaos.simulator import SimulatorThread, default_region, mint_token
 from aoai_watch.chaos.simulator.model import RegionSpec
 
@@ -200,6 +201,19 @@ def test_entra_region_takes_a_token_callable_and_rejects_bad_tokens(entra_sim: S
         body = err.value.response.json()
         assert body["statusCode"] == 401 and "audience is incorrect" in body["message"]
         assert "error" not in body  # Azure's token 401 has no error wrapper
+
+
+def _nested_jwt(depth: int) -> str:
+    """A JWT-shaped token whose payload is JSON arrays nested `depth` deep."""
+    payload = base64.urlsafe_b64encode(b"[" * depth + b"]" * depth).rstrip(b"=").decode()
+    return f"eyJhbGciOiJSUzI1NiJ9.{payload}.c2ln"
+
+
+def test_entra_region_answers_a_deeply_nested_token_with_the_token_401(entra_sim: SimulatorThread) -> None:
+    with pytest.raises(openai.AuthenticationError) as err:  # not a 500 with a RecursionError
+        chat(openai.OpenAI(base_url=entra_sim.base_url("westus3"), api_key=_nested_jwt(5000), max_retries=0))
+    assert err.value.response.json() == wire.INVALID_TOKEN
+    assert chat(openai.OpenAI(base_url=entra_sim.base_url("westus3"), api_key=mint_token(), max_retries=0)).choices
 
 
 def test_realtime_ga_session_and_text_response(sim: SimulatorThread) -> None:

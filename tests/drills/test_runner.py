@@ -4,8 +4,10 @@ naive one for the expected reasons; outputs; cleanup when things go wrong; your 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,42 @@ def test_faults_are_cleared_on_ctrl_c(tmp_path: Path, external: SimulatorThread)
     assert external.simulator.faults.active() == []
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_faults_are_cleared_when_drill_run_is_stopped_by_a_signal(
+    tmp_path: Path, external: SimulatorThread, sig: int
+) -> None:
+    drill = tmp_path / "long.toml"
+    drill.write_text(
+        'title = "long outage"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = 60\n'
+        '[[timeline]]\nat_s = 0\nfault = "http_error"\nregion = "eastus2"\nparams = { status = 503 }\n'
+        '[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n'
+    )
+    proc = subprocess.Popen(
+        [AOAI, "drill", "run", str(drill), "--simulator", external.control_url, "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        deadline = time.monotonic() + 60  # generous: a shared machine starts the command slowly
+        while not external.simulator.faults.active():
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.3)  # into the load
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert external.simulator.faults.active() == []  # rolled back: SIGTERM left the fault in force
+    assert proc.returncode == 128 + sig, out + err  # the conventional code: 143, 129, 130
+    assert "Traceback" not in err and "never retrieved" not in err, err
+    if sig != signal.SIGINT:
+        assert f"aoai-watch drill run: stopped by {signal.Signals(sig).name}" in err, err
+
+
 def test_your_own_client_through_module_factory(tmp_path: Path) -> None:
     module = tmp_path / "my_team_client.py"
     module.write_text(
@@ -144,6 +182,100 @@ def test_your_own_client_through_module_factory(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "client my_team_client:factory" in result.stdout
+
+
+def _rejected_drill(tmp_path: Path, scope: str) -> Path:
+    """A drill the file model accepts whose fault the simulator refuses (`scope`: extra step keys)."""
+    path = tmp_path / "rejected.toml"
+    path.write_text(
+        'title = "rejected fault"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = 8\n'
+        "[client]\nread_timeout_s = 0.5\ndeadline_s = 2\n"
+        f'[[timeline]]\nat_s = 0.5\nregion = "eastus2"\nduration_s = 2\n{scope}\n'
+        '[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n'
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "scope, reason",
+    [
+        ('fault = "http_error"\ndeployment = "no-such-deployment"', "has no deployment 'no-such-deployment'"),
+        ('fault = "refuse"\ndeployment = "gpt-4o"', "omit deployment and probability"),
+    ],
+)
+def test_a_fault_the_simulator_rejects_fails_the_drill_before_the_load(tmp_path: Path, scope: str, reason: str) -> None:
+    result = run_drill(load_drill(_rejected_drill(tmp_path, scope)), "bundled", None, progress=None)
+    assert not result.passed  # it passed: the 400 was lost in the timeline task and nothing was injected
+    assert reason in (result.error or "") and "timeline[0]" in (result.error or "")
+    failed = [s for s in result.journal if s.status == "failed"]
+    assert len(failed) == 1 and reason in json.dumps(failed[0].output)
+    assert not any(s.status == "running" for s in result.journal)
+    assert result.calls == [] and not any(s.name.startswith("load") for s in result.journal)  # it failed fast
+    assert result.journal[-1].name.startswith("rollback") and result.journal[-1].status == "succeeded"
+
+
+def test_a_rejected_fault_exits_1_with_the_simulators_reason(tmp_path: Path) -> None:
+    drill = _rejected_drill(tmp_path, 'fault = "http_error"\ndeployment = "no-such-deployment"')
+    began = time.monotonic()
+    result = subprocess.run(
+        [AOAI, "drill", "run", str(drill), "--quiet", "--json", str(tmp_path / "j.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli_env(),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL" in result.stdout and "has no deployment 'no-such-deployment'" in result.stdout
+    assert "0 of 1 drills passed" in result.stdout and "Traceback" not in result.stderr
+    assert time.monotonic() - began < 8 + 20  # not the 8 s load (generous: a shared machine starts slowly)
+    (run,) = json.loads((tmp_path / "j.json").read_text())
+    assert run["status"] == "failed" and run["calls"] == 0
+
+
+def test_a_fault_that_cannot_be_applied_during_the_load_stops_it_and_fails_the_drill(
+    tmp_path: Path, external: SimulatorThread
+) -> None:
+    # the timeline passes the check; then, as the client is built, the control API goes away
+    module = tmp_path / "control_closing_client.py"
+    module.write_text(
+        "from aoai_watch.failover import AsyncFailoverClient\n"
+        "ON_BUILD = []\n"
+        "def factory(regions, options):\n"
+        "    for action in ON_BUILD:\n"
+        "        action()\n"
+        "    return AsyncFailoverClient(regions, **options)\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import control_closing_client  # type: ignore[import-not-found]
+
+        control_closing_client.ON_BUILD.append(lambda: external.call(external.simulator.control.close()))
+        drill = load_drill(_rejected_drill(tmp_path, 'fault = "http_error"'))  # at_s 0.5 of an 8 s load
+        result = run_drill(drill, "control_closing_client:factory", external.control_url, progress=None)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("control_closing_client", None)
+        external.call(external.simulator.control.open())
+    assert not result.passed and result.results == []
+    assert (result.error or "").startswith("fault http_error on eastus2 was not applied: cannot reach http://")
+    assert "Connection refused" in (result.error or "") and "\n" not in (result.error or "")
+    steps = {s.name.split(":")[0].split(" on ")[0]: s for s in result.journal}
+    assert steps["fault http_error"].status == "failed" and "cannot reach" in steps["fault http_error"].output["error"]
+    assert steps["load"].status == "failed" and not any(s.status == "running" for s in result.journal)
+    assert result.duration_s < 6  # the load stopped when the fault failed, not after its 8 s
+    assert steps["rollback"].status == "failed"  # honest: the simulator could not be told
+
+
+def test_a_region_the_external_simulator_does_not_serve_is_one_clear_error(
+    tmp_path: Path, external: SimulatorThread
+) -> None:
+    path = tmp_path / "far.toml"
+    path.write_text(
+        _drill(tmp_path).read_text().replace('title = "t"', 'title = "t"\nregions = ["eastus2", "westus3"]')
+    )
+    result = run_drill(load_drill(path), "bundled", external.control_url, progress=None)
+    assert not result.passed and result.calls == []
+    assert result.error == "the simulator does not serve region westus3 (it serves eastus2, swedencentral)"
 
 
 def test_bad_drill_file_exits_2_and_runs_nothing(tmp_path: Path) -> None:
