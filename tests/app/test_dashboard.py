@@ -123,12 +123,5 @@ def test_every_page_explains_a_corrupt_database_in_one_line(
 ) -> None:
     corrupt = tmp_path / "corrupt.duckdb"
     corrupt.write_bytes(b"not a database\n" * 50)
-    at = AppTest.from_file(APP, default_timeout=30)
-    monkeypatch.setenv("AOAI_WATCH_DB", str(corrupt))
-    at.query_params["refresh"] = "0"
-    at.run()
-    if page != PAGES[0]:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = run_page(monkeypatch, corrupt, page)
     assert len(at.error) == 1 and "not a DuckDB database" in at.error[0].value and "Fix:" in at.error[0].value
