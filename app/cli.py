@@ -174,15 +174,17 @@ def _prune(args: argparse.Namespace) -> int:
 
 def _drill_run(args: argparse.Namespace) -> int:
     from ..chaos.drills.model import DrillError, load_drills
-    from ..chaos.drills.report import print_table, store_records, write_journal, write_junit
-    from ..chaos.drills.runner import run_drill
-    from ..chaos.drills.stop import DrillStopped, stop_on_signals
 
     try:
         drills = load_drills(args.paths)
     except DrillError as exc:
         print(f"aoai-watch drill run: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # only now the simulator, the client and the SDK: a bad file is refused in a tenth of a second
+    from ..chaos.drills.report import print_table, store_records, write_journal, write_junit
+    from ..chaos.drills.runner import run_drill
+    from ..chaos.drills.stop import DrillStopped, stop_on_signals
+
     results = []
     print(f"running {len(drills)} drill(s) with client {args.client}", flush=True)
     try:

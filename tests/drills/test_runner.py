@@ -23,16 +23,33 @@ from tests.conftest import AOAI, cli_env
 SUITE = Path(__file__).parents[2] / "data" / "drills"
 
 
-@pytest.mark.timeout(330)  # ~60 s idle; the subprocess's timeout=300, not the suite's 120 s, bounds it
-def test_default_suite_passes_with_the_bundled_client(tmp_path: Path) -> None:
-    junit, journal, db = tmp_path / "j.xml", tmp_path / "j.json", tmp_path / "d.duckdb"
-    result = subprocess.run(
-        [AOAI, "drill", "run", str(SUITE), "--junit", str(junit), "--json", str(journal), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=cli_env(),
-    )
+@pytest.fixture(scope="module")
+def suite_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+    """The default suite through the real command line, with the bundled client and with the naive
+    one. Both run at once (each drill mostly waits on its timeline), which halves the suite's time."""
+    out = tmp_path_factory.mktemp("suite")
+    commands = {
+        "bundled": [
+            *(AOAI, "drill", "run", str(SUITE), "--junit", str(out / "j.xml")),
+            *("--json", str(out / "bundled.json"), "--db", str(out / "d.duckdb")),
+        ],
+        "naive": [AOAI, "drill", "run", str(SUITE), "--client", "naive", "--quiet", "--json", str(out / "naive.json")],
+    }
+    started = {
+        name: subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+        for name, command in commands.items()
+    }
+    runs = {}
+    for name, proc in started.items():
+        stdout, stderr = proc.communicate(timeout=300)
+        runs[name] = (subprocess.CompletedProcess(commands[name], proc.returncode, stdout, stderr), out)
+    return runs
+
+
+@pytest.mark.timeout(330)  # ~60 s idle; the subprocesses' timeout=300, not the suite's 120 s, bounds it
+def test_default_suite_passes_with_the_bundled_client(suite_runs: dict[str, Any]) -> None:
+    result, out = suite_runs["bundled"]
+    junit, journal, db = out / "j.xml", out / "bundled.json", out / "d.duckdb"
     assert result.returncode == 0, result.stdout + result.stderr
     assert "10 of 10 drills passed" in result.stdout
     suites = ET.parse(junit).getroot().findall("testsuite")
@@ -50,16 +67,10 @@ def test_default_suite_passes_with_the_bundled_client(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(330)  # as above
-def test_default_suite_fails_the_naive_client_for_the_expected_reasons(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [AOAI, "drill", "run", str(SUITE), "--client", "naive", "--quiet", "--json", str(tmp_path / "n.json")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=cli_env(),
-    )
-    assert result.returncode == 1
-    runs = {r["drill"]: r for r in json.loads((tmp_path / "n.json").read_text())}
+def test_default_suite_fails_the_naive_client_for_the_expected_reasons(suite_runs: dict[str, Any]) -> None:
+    result, out = suite_runs["naive"]
+    assert result.returncode == 1, result.stderr
+    runs = {r["drill"]: r for r in json.loads((out / "naive.json").read_text())}
     failed = {name for name, r in runs.items() if r["status"] == "failed"}
     # it has no second region: every outage, throttling, auth, state and recovery drill must catch it
     assert {
