@@ -142,14 +142,7 @@ class ControlApp:
         if isinstance(request, str):
             return 400, _error(request)
         try:
-            active = await self.sim.add_fault(
-                request["kind"],
-                request["region"],
-                request.get("params"),
-                deployment=request.get("deployment"),
-                duration_s=request.get("duration_s"),
-                probability=request.get("probability", 1.0),
-            )
+            active = await self.sim.add_fault(**_fault_arguments(request))
         except FaultParamError as exc:
             return 400, _error(str(exc))
         return 201, active.to_json(self.sim.clock())
@@ -161,14 +154,7 @@ class ControlApp:
         if isinstance(request, str):
             return 400, _error(request)
         try:
-            self.sim.check_fault(
-                request["kind"],
-                request["region"],
-                request.get("params"),
-                deployment=request.get("deployment"),
-                duration_s=request.get("duration_s"),
-                probability=request.get("probability", 1.0),
-            )
+            self.sim.check_fault(**_fault_arguments(request))
         except FaultParamError as exc:
             return 400, _error(str(exc))
         return 200, {"valid": True}
@@ -180,6 +166,18 @@ class ControlApp:
     async def reset(self, raw: bytes) -> tuple[int, Any]:
         await self.sim.reset()
         return 200, {"reset": True}
+
+
+def _fault_arguments(request: dict[str, Any]) -> dict[str, Any]:
+    """A checked fault request as the keyword arguments of `add_fault` and `check_fault`."""
+    return {
+        "kind": request["kind"],
+        "region": request["region"],
+        "params": request.get("params"),
+        "deployment": request.get("deployment"),
+        "duration_s": request.get("duration_s"),
+        "probability": request.get("probability", 1.0),
+    }
 
 
 def _fault_request(raw: bytes) -> dict[str, Any] | str:

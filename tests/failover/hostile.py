@@ -15,13 +15,21 @@ from contextlib import contextmanager
 Reply = Callable[[socket.socket], None]
 
 
-def _read_request(conn: socket.socket) -> None:
+def read_head(conn: socket.socket) -> bytes:
+    """Bytes up to and past the end of the request head (all that came, if the client stopped)."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
         if not chunk:
-            return
+            break
         data += chunk
+    return data
+
+
+def _read_request(conn: socket.socket) -> None:
+    data = read_head(conn)
+    if b"\r\n\r\n" not in data:
+        return
     head, _, body = data.partition(b"\r\n\r\n")
     length = 0
     for line in head.split(b"\r\n")[1:]:
@@ -152,11 +160,5 @@ class HeaderRecorder:
         self.heads: list[bytes] = []
 
     def __call__(self, conn: socket.socket) -> None:
-        data = b""
         conn.settimeout(2)
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        self.heads.append(data)
+        self.heads.append(read_head(conn))

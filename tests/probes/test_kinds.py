@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
-from aoai_watch.failover.outcomes import OUTCOMES
+from aoai_watch.failover.outcomes import OUTCOMES, SUCCESSFUL
 from aoai_watch.probes.config import load_config
 from aoai_watch.probes.result import ProbeResult
 from aoai_watch.probes.runner import run_cycle
@@ -26,7 +26,8 @@ def test_healthy_cycle_records_every_field(sim: SimulatorThread, tmp_path: Path)
     config = write_config(sim, tmp_path)
     results = run_cycle(config, environ=ENV)
     assert len(results) == 2 * 5 + 1
-    assert all(r.outcome == "ok" and r.status_code == 200 and r.prober == "test-prober" for r in results)
+    # `slow` is a success too: a loaded machine can take a first probe past the 2 s threshold
+    assert all(r.outcome in SUCCESSFUL and r.status_code == 200 and r.prober == "test-prober" for r in results)
     rows = by_key(results)
     chat = rows[("eastus2", "chat")]
     assert chat.model_version == "gpt-4o-2024-08-06" and chat.deployment == "gpt-4o"
