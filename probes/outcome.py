@@ -5,7 +5,6 @@ error text with secrets removed."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +51,7 @@ def classify_failure(exc: BaseException) -> ProbeFailure:
     return ProbeFailure(classify(exc).outcome)
 
 
-def error_text(exc: BaseException, secrets: Iterable[str], limit: int = 500) -> str:
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return redact(text, secrets)[:limit]
+def error_text(exc: BaseException) -> str:
+    """The failure as a row's error text, unmasked and whole: `ProbeResult.mask_text` masks it,
+    then bounds it (bounding first could cut a key in half, out of the mask's reach)."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -76,7 +76,7 @@ class _Credentials:
         return credential
 
 
-async def _probe(ctx: ProbeContext, secrets: list[str]) -> ProbeResult:
+async def _probe(ctx: ProbeContext, redact: Redactor) -> ProbeResult:
     """Measure one target and fill its row. Never raises: a failure of any kind, even one while
     recording a failure (a header sent twice, a body that will not decode), is this probe's row
     and never costs another probe its row."""
@@ -86,28 +86,28 @@ async def _probe(ctx: ProbeContext, secrets: list[str]) -> ProbeResult:
         await asyncio.wait_for(REGISTRY[ctx.target.kind].run(ctx), config.probes.timeout_s)
     except Exception as exc:  # every failure is data
         try:
-            _record_failure(result, exc, secrets)
+            _record_failure(result, exc)
         except Exception as while_recording:  # the failure itself would not be read: still a row
             result.outcome, result.status_code = Outcome.BAD_RESPONSE, None
-            result.error = error_text(while_recording, secrets)
+            result.error = error_text(while_recording)
     else:
         result.status_code = 200
         slow = ctx.elapsed_ms() > config.slo.latency_threshold_s * 1000.0
         result.outcome = Outcome.SLOW if slow else Outcome.OK
     result.latency_ms = ctx.elapsed_ms()
-    result.mask_text(Redactor(secrets))
+    result.mask_text(redact)
     result.cost_usd = config.prices.cost_usd(
         ctx.target.model, result.prompt_tokens, result.completion_tokens, result.cached_tokens
     )
     return result
 
 
-def _record_failure(result: ProbeResult, exc: Exception, secrets: list[str]) -> None:
+def _record_failure(result: ProbeResult, exc: Exception) -> None:
     failure = classify_failure(exc)
     result.outcome = failure.outcome
     result.status_code = failure.status_code
     result.retry_after_s = failure.retry_after_s
-    result.error = error_text(exc, secrets)
+    result.error = error_text(exc)
     record_headers(result, failure.headers)
 
 
@@ -166,7 +166,8 @@ async def run_cycle_async(
             )
         )
     try:
-        return list(await asyncio.gather(*[_probe(ctx, secrets) for ctx in contexts]))
+        redact = Redactor(secrets)  # one for the cycle: every row is masked with the cycle's keys
+        return list(await asyncio.gather(*[_probe(ctx, redact) for ctx in contexts]))
     finally:
         for pool in pools:
             await pool.aclose()
