@@ -56,6 +56,10 @@ class Effects:
       keeps it open.
     - `ws_jitter_s` (ws_drop): a random pause of up to this many seconds before each realtime
       server event; >= 0.
+    - `completion_filter` (content_filter on the completion): `(category, severity)` the output
+      filter flags, e.g. `("violence", "medium")`: the answer is a 200 whose text stops early with
+      `finish_reason` "content_filter" (chat) or an incomplete response (Responses), its filter
+      results flagging that category; None lets the answer through.
     """
 
     chunk_delay_s: float = 0.0
@@ -63,6 +67,7 @@ class Effects:
     model_version: str | None = None
     ws_drop_after_s: float | None = None
     ws_jitter_s: float = 0.0
+    completion_filter: tuple[str, str] | None = None
 
 
 @dataclass(slots=True)
