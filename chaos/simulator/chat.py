@@ -14,19 +14,13 @@ from collections.abc import Callable
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-from . import asgi, ops, tokens
+from . import asgi, filters, ops, tokens
 from .region import Call
 
 FINGERPRINT = "fp_ee1d74bde0"
 DEFAULT_MAX_TOKENS_ESTIMATE = 1024  # what the quota charges when a request sets no max_tokens
-_SAFE = {"filtered": False, "severity": "safe"}
-CONTENT_FILTER_RESULTS = {"hate": _SAFE, "self_harm": _SAFE, "sexual": _SAFE, "violence": _SAFE}
-PROMPT_FILTER_RESULTS = [
-    {
-        "prompt_index": 0,
-        "content_filter_results": {**CONTENT_FILTER_RESULTS, "jailbreak": {"filtered": False, "detected": False}},
-    }
-]
+CONTENT_FILTER_RESULTS = filters.SAFE_COMPLETION
+PROMPT_FILTER_RESULTS = filters.SAFE_PROMPT
 
 
 def _completion_shape(v: Callable[[str], Any]) -> dict[str, Any]:
