@@ -1,0 +1,95 @@
+"""Function tools: which of the caller's functions an answer calls, and with what arguments.
+
+Shared by chat completions and the Responses API, which spell tools differently (chat nests the
+function under `function`; Responses keeps `name` and `parameters` on the tool): each handler
+parses its own spelling into `FunctionTool` and validates it; the decision is made here.
+
+The decision (`choose`), deterministic for a given generator:
+- `none` calls nothing; a named function is called alone.
+- After a tool result (the last input is a `tool` message / `function_call_output` item), `auto`
+  answers in text: the agent loop's second turn.
+- Otherwise the functions the prompt names (by name, case-insensitive, `_` read as a space too) are
+  called, all of them when parallel calls are allowed, else the first.
+- When the prompt names none, `required` calls one function drawn from the generator; `auto` calls
+  one with probability `AUTO_CALL_PROBABILITY`, else answers in text.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import schema
+
+__all__ = ["AUTO_CALL_PROBABILITY", "FunctionTool", "PlannedCall", "call_id", "choose", "plan_calls"]
+
+AUTO_CALL_PROBABILITY = 0.5
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTool:
+    """One function the caller offers: its name and the JSON schema of its arguments."""
+
+    name: str
+    parameters: Mapping[str, Any] | None = None
+    strict: bool = False
+    description: str | None = None
+
+    @property
+    def arguments_json(self) -> str:
+        """Arguments valid against `parameters`, as the JSON string the wire carries (cached)."""
+        return schema.instance_json(self.parameters)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCall:
+    """A function call an answer makes: `id` is the `call_...` id the caller answers with."""
+
+    id: str
+    tool: FunctionTool
+
+
+def _named(prompt: str, tools: Sequence[FunctionTool]) -> list[FunctionTool]:
+    text = prompt.lower()
+    return [t for t in tools if t.name.lower() in text or t.name.lower().replace("_", " ") in text]
+
+
+def choose(
+    tools: Sequence[FunctionTool],
+    choice: str,
+    forced: str | None,
+    parallel: bool,
+    prompt: str,
+    after_tool_result: bool,
+    rng: random.Random,
+) -> list[FunctionTool]:
+    """The functions this answer calls, in order; [] to answer in text.
+
+    `choice` is `auto`, `none` or `required`; `forced` a function name the caller named (it must be
+    one of `tools`: the handler has checked)."""
+    if not tools or choice == "none":
+        return []
+    if forced is not None:
+        return [t for t in tools if t.name == forced][:1]
+    if after_tool_result and choice == "auto":
+        return []
+    named = _named(prompt, tools)
+    if named:
+        return named if parallel else named[:1]
+    if choice == "required" or rng.random() < AUTO_CALL_PROBABILITY:
+        return [tools[int(rng.random() * len(tools))]]
+    return []
+
+
+def call_id(rng: random.Random, prefix: str = "call_") -> str:
+    """A tool-call id in OpenAI's shape (`call_` and 24 letters and digits), from the generator."""
+    return prefix + "".join(_ID_ALPHABET[int(rng.random() * len(_ID_ALPHABET))] for _ in range(24))
+
+
+def plan_calls(chosen: Sequence[FunctionTool], rng: random.Random) -> list[PlannedCall]:
+    """Each chosen function with a fresh call id."""
+    return [PlannedCall(call_id(rng), tool) for tool in chosen]
