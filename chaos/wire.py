@@ -101,6 +101,16 @@ def response_not_found(response_id: str) -> dict[str, Any]:
     return invalid_request(f"Response with id '{response_id}' not found.")
 
 
+def model_not_found(model: str) -> dict[str, Any]:
+    """404 for `GET /openai/v1/models/{model}` naming no model the resource serves (OpenAI's shape)."""
+    return invalid_request(f"The model '{model}' does not exist", param="model", code="model_not_found")
+
+
+def model_not_found_dated(model_id: str) -> dict[str, Any]:
+    """404 for the dated `GET /openai/models/{model-id}`: the authoring API's error, `code` "notFound"."""
+    return {"error": {"code": "notFound", "message": f"The specified model '{model_id}' was not found."}}
+
+
 def body_too_large(limit_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     return {
         "error": {

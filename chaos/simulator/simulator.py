@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from ..faults import ActiveFault, FaultParamError, FaultSet
-from . import chat, embeddings, realtime, responses
+from . import chat, embeddings, models_api, realtime, responses
 from .control import ControlApp
 from .listener import Listener
 from .model import RegionSpec
@@ -25,7 +25,10 @@ from .region import RegionApp, RegionState
 HANDLERS = {
     "chat": chat.chat,
     "embeddings": embeddings.embeddings,
-    "models": embeddings.models,
+    "models": models_api.list_v1,
+    "models_get": models_api.get_v1,
+    "models_dated": models_api.list_dated,
+    "models_dated_get": models_api.get_dated,
     "responses_create": responses.create,
     "responses_get": responses.get,
     "responses_delete": responses.delete,
