@@ -285,6 +285,8 @@ def route(method: str, path: str) -> tuple[str | None, dict[str, str], bool]:
 class RegionApp:
     """The ASGI app serving one region. `handlers` maps route names to coroutine functions."""
 
+    builds_answers = True  # the handlers build every answer: faults may change them (Effects)
+
     def __init__(
         self,
         state: RegionState,

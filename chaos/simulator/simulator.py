@@ -64,6 +64,7 @@ class Simulator:
         self.faults = FaultSet(clock, seed)
         self.regions: dict[str, RegionState] = {}
         self.listeners: dict[str, Listener] = {}
+        self.forwarding: set[str] = set()  # regions whose app forwards answers (the proxy) instead of building them
         for spec in regions:
             listener_box: list[Listener] = []
             state = RegionState(
@@ -75,6 +76,8 @@ class Simulator:
                 reset_connection=lambda client, graceful=False, box=listener_box: box[0].reset(client, graceful),
             )
             app = app_factory(state) if app_factory is not None else RegionApp(state, HANDLERS, realtime.serve)
+            if not getattr(app, "builds_answers", True):
+                self.forwarding.add(spec.name)
             listener = Listener(app, port=spec.port, host=host)
             listener_box.append(listener)
             self.regions[spec.name] = state
@@ -159,7 +162,7 @@ class Simulator:
     ) -> ActiveFault:
         """Put a fault in force on a region. `kind` is the fault's name, as the control API's
         `"kind"` field gives it (the parameter keeps that word: callers pass it by keyword)."""
-        self._check_scope(region, deployment)
+        self.check_fault(kind, region, params, deployment=deployment, duration_s=duration_s, probability=probability)
         active = self.faults.add(
             kind, region, params, deployment=deployment, duration_s=duration_s, probability=probability
         )
@@ -184,7 +187,10 @@ class Simulator:
     ) -> None:
         """Raise the FaultParamError `add_fault` would raise for these arguments; add nothing."""
         self._check_scope(region, deployment)
-        self.faults.check(kind, params, deployment=deployment, duration_s=duration_s, probability=probability)
+        fault = self.faults.check(kind, params, deployment=deployment, duration_s=duration_s, probability=probability)
+        problem = fault.needs_simulator() if region in self.forwarding else None
+        if problem is not None:
+            raise FaultParamError(f"region {region} is a chaos proxy: {problem}")
 
     def _check_scope(self, region: str, deployment: str | None) -> None:
         state = self.regions.get(region)
