@@ -6,8 +6,9 @@ simulator's faults on the way, so a team can drill against real Azure.
 Point the client's endpoint at http://127.0.0.1:8100; set faults through the control API exactly as
 with the simulator (region name: `--name`, default "proxy"). Request-level faults (http_error,
 refuse, reset, black_hole, rate_limit, latency, rbac_propagation, error_format, flapping, capacity,
-state_loss) and stream faults (slow_stream) apply; model_version and ws_drop need the simulator
-(the proxy does not rewrite bodies or carry WebSockets). Credentials pass through untouched; the
+state_loss, content_filter on the prompt) and stream faults (slow_stream) apply; model_version,
+ws_drop and content_filter on the completion need the simulator (the proxy does not rewrite bodies
+or carry WebSockets; it refuses content_filter on the completion with a reason). Credentials pass through untouched; the
 proxy never logs or stores them. The request target (path and query) reaches the upstream byte for
 byte, never decoded or normalised; a target that is not a path (`*`) is answered 400.
 """
@@ -49,6 +50,8 @@ _DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encodi
 class ProxyApp:
     """ASGI app: faults first (before and after auth alike: the upstream authenticates), then the
     request forwarded and the answer streamed back."""
+
+    builds_answers = False  # it forwards the upstream's: faults that rewrite a body are refused (Fault.needs_simulator)
 
     def __init__(self, state: RegionState, upstream: str, timeout_s: float = 600.0) -> None:
         self.state = state

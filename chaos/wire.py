@@ -101,6 +101,57 @@ def response_not_found(response_id: str) -> dict[str, Any]:
     return invalid_request(f"Response with id '{response_id}' not found.")
 
 
+# The prompt filter's 400, word for word: chat completions (both URL styles) spell it with a plain
+# apostrophe, the Responses API with a typographic one (docs/wire-notes.md, section 5).
+_PROMPT_FILTERED = (
+    "The response was filtered due to the prompt triggering Azure OpenAI{apostrophe}s content management "
+    "policy. Please modify your prompt and retry. To learn more about our content filtering policies "
+    "please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766"
+)
+
+
+def content_filter_prompt(results: dict[str, Any]) -> dict[str, Any]:
+    """The 400 Azure sends when its filter blocks the prompt of a chat completion (v1 or dated
+    path): `code` "content_filter", `param` "prompt", and `innererror` with
+    "ResponsibleAIPolicyViolation" and the prompt's per-category `results` (filters.prompt_results)."""
+    return {
+        "error": {
+            "message": _PROMPT_FILTERED.format(apostrophe="'"),
+            "type": None,
+            "param": "prompt",
+            "code": "content_filter",
+            "status": 400,
+            "innererror": {"code": "ResponsibleAIPolicyViolation", "content_filter_result": results},
+        }
+    }
+
+
+def content_filter_prompt_responses(entry: dict[str, Any]) -> dict[str, Any]:
+    """The same refusal from the Responses API: `type` "invalid_request_error", the judgement as a
+    one-entry `content_filters` list (`entry`: filters.content_filter_entry, source "prompt") and
+    `innererror.code` "ContentFiltered"."""
+    return {
+        "error": {
+            "message": _PROMPT_FILTERED.format(apostrophe="\u2019"),
+            "type": "invalid_request_error",
+            "param": "prompt",
+            "code": "content_filter",
+            "content_filters": [entry],
+            "innererror": {"code": "ContentFiltered"},
+        }
+    }
+
+
+def model_not_found(model: str) -> dict[str, Any]:
+    """404 for `GET /openai/v1/models/{model}` naming no model the resource serves (OpenAI's shape)."""
+    return invalid_request(f"The model '{model}' does not exist", param="model", code="model_not_found")
+
+
+def model_not_found_dated(model_id: str) -> dict[str, Any]:
+    """404 for the dated `GET /openai/models/{model-id}`: the authoring API's error, `code` "notFound"."""
+    return {"error": {"code": "notFound", "message": f"The specified model '{model_id}' was not found."}}
+
+
 def body_too_large(limit_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     return {
         "error": {

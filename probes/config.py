@@ -18,7 +18,8 @@ from .prices import PriceTable, load_prices
 __all__ = ["AppConfig", "ProbeSettings", "SloTargets", "load_config"]
 
 DEFAULT_DATABASE = Path("data/aoai-watch.duckdb")
-TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database", "monitor")
+# `simulator`: what `aoai-watch simulate --config` alone reads (chaos/simulator/lifecycle.py); probes ignore it
+TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database", "monitor", "simulator")
 
 
 @dataclass(frozen=True)

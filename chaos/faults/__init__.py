@@ -8,6 +8,7 @@ and a test in tests/chaos/test_faults.py that checks it from the client side.
 from . import (  # noqa: F401 - importing registers each fault
     black_hole,
     capacity,
+    content_filter,
     error_format,
     flapping,
     http_error,

@@ -193,6 +193,12 @@ class Fault:
         """A duration the params imply when the request gave none (rbac_propagation's `seconds`)."""
         return None
 
+    def needs_simulator(self) -> str | None:
+        """Why this fault cannot act behind the chaos proxy, which forwards the upstream's answers
+        untouched (a fault that rewrites an answer's body needs the simulator to build it), or None
+        when it can. A region that forwards refuses a fault that says why."""
+        return None
+
     async def intercept(self, ctx: RequestContext, active: ActiveFault) -> Reply | None:
         return None
 

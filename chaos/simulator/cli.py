@@ -12,7 +12,8 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from ...failover.config import ConfigError, RegionConfig, load_toml, parse_regions
-from .model import DEFAULT_LATENCY, DeploymentSpec, LatencyModel, RegionSpec, default_region
+from .lifecycle import Lifecycle, parse_overrides
+from .model import DEFAULT_LATENCY, MODEL_VERSIONS, DeploymentSpec, LatencyModel, RegionSpec, default_region
 from .simulator import Simulator, new_event_loop
 
 KEY_ENV = "AOAI_SIM_KEY"
@@ -31,10 +32,18 @@ def regions_from_config(
     """The regions of a config file, served where their loopback endpoints point.
 
     Each region listens on its endpoint's port, serves its deployments (deployment name -> the model
-    it maps from), and accepts the key in its `api_key_env` variable (or Entra tokens).
+    it maps from), and accepts the key in its `api_key_env` variable (or Entra tokens). The
+    optional `[simulator.deployments.<region>.<deployment>]` tables set what the models API
+    reports about a deployment's model (lifecycle.py): its lifecycle status and retirement.
     """
-    regions = parse_regions(load_toml(path), path)
-    return [_region_spec(r, path, latency_scale, quota, environ) for r in regions]
+    doc = load_toml(path)
+    regions = parse_regions(doc, path)
+    served = {
+        r.name: {deployment: MODEL_VERSIONS.get(model, model) for model, deployment in r.deployments.items()}
+        for r in regions
+    }
+    lifecycles = parse_overrides(doc.get("simulator"), path, served)
+    return [_region_spec(r, path, latency_scale, quota, environ, lifecycles) for r in regions]
 
 
 def _region_spec(
@@ -43,6 +52,7 @@ def _region_spec(
     latency_scale: float,
     quota: dict[str, int],
     environ: dict[str, str] | os._Environ[str],
+    lifecycles: dict[tuple[str, str], Lifecycle],
 ) -> RegionSpec:
     where = f"regions ({region.name}).endpoint"
     parts = urlsplit(region.endpoint)
@@ -67,7 +77,8 @@ def _region_spec(
     base = DEFAULT_LATENCY.get(region.name, LatencyModel())
     latency = LatencyModel(base.ttft_ms, base.per_token_ms, base.jitter_sigma, latency_scale)
     deployments = tuple(
-        DeploymentSpec.for_model(deployment, model, **quota) for model, deployment in region.deployments.items()
+        DeploymentSpec.for_model(deployment, model, lifecycles.get((region.name, deployment)), **quota)
+        for model, deployment in region.deployments.items()
     )
     return RegionSpec(
         name=region.name, deployments=deployments, api_key=api_key, auth=region.auth, latency=latency, port=parts.port

@@ -70,17 +70,3 @@ async def embeddings(call: Call) -> None:
             "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
         },
     )
-
-
-async def models(call: Call) -> None:
-    """The models this resource serves (v1 lists models, not deployments)."""
-    seen: dict[str, None] = {}
-    for d in call.region.spec.deployments:
-        seen.setdefault(d.model_version)
-    await call.reply(
-        200,
-        {
-            "object": "list",
-            "data": [{"id": m, "object": "model", "created": 1722902400, "owned_by": "system"} for m in seen],
-        },
-    )

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .lifecycle import Lifecycle, default_lifecycle
+
 # model name -> the versioned name a response reports in its `model` field
 MODEL_VERSIONS: Mapping[str, str] = {
     "gpt-4o": "gpt-4o-2024-08-06",
@@ -52,6 +54,13 @@ class DeploymentSpec:
     rpm_window_s: int = 10
     # Azure's deployment type; Azure Monitor reports latency metrics only for provisioned ones
     sku: str = "GlobalStandard"
+    # what GET /openai/models reports for the model version; None: its published default
+    lifecycle: Lifecycle | None = None
+
+    @property
+    def model_lifecycle(self) -> Lifecycle:
+        """The lifecycle of the model version this deployment serves: configured, else the default."""
+        return self.lifecycle if self.lifecycle is not None else default_lifecycle(self.model_version)
 
     @property
     def is_embedding(self) -> bool:
@@ -71,8 +80,10 @@ class DeploymentSpec:
         )
 
     @staticmethod
-    def for_model(name: str, model: str, **overrides: int) -> DeploymentSpec:
-        return DeploymentSpec(name=name, model=model, model_version=MODEL_VERSIONS.get(model, model), **overrides)
+    def for_model(name: str, model: str, lifecycle: Lifecycle | None = None, **overrides: int) -> DeploymentSpec:
+        return DeploymentSpec(
+            name=name, model=model, model_version=MODEL_VERSIONS.get(model, model), lifecycle=lifecycle, **overrides
+        )
 
 
 @dataclass(frozen=True)

@@ -260,6 +260,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("DELETE", re.compile(r"/openai/v1/responses/(?P<response_id>[^/]+)"), "responses_delete"),
     ("POST", re.compile(r"/openai/v1/responses/(?P<response_id>[^/]+)/cancel"), "responses_cancel"),
     ("GET", re.compile(r"/openai/v1/models"), "models"),
+    ("GET", re.compile(r"/openai/v1/models/(?P<model>[^/]+)"), "models_get"),
+    ("GET", re.compile(r"/openai/models"), "models_dated"),
+    ("GET", re.compile(r"/openai/models/(?P<model_id>[^/]+)"), "models_dated_get"),
 ]
 _FAST_ROUTES = {(m, p.pattern): h for m, p, h in _ROUTES if "(" not in p.pattern}
 
@@ -281,6 +284,8 @@ def route(method: str, path: str) -> tuple[str | None, dict[str, str], bool]:
 
 class RegionApp:
     """The ASGI app serving one region. `handlers` maps route names to coroutine functions."""
+
+    builds_answers = True  # the handlers build every answer: faults may change them (Effects)
 
     def __init__(
         self,

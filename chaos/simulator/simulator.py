@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from ..faults import ActiveFault, FaultParamError, FaultSet
-from . import chat, embeddings, realtime, responses
+from . import chat, embeddings, models_api, realtime, responses
 from .control import ControlApp
 from .listener import Listener
 from .model import RegionSpec
@@ -25,7 +25,10 @@ from .region import RegionApp, RegionState
 HANDLERS = {
     "chat": chat.chat,
     "embeddings": embeddings.embeddings,
-    "models": embeddings.models,
+    "models": models_api.list_v1,
+    "models_get": models_api.get_v1,
+    "models_dated": models_api.list_dated,
+    "models_dated_get": models_api.get_dated,
     "responses_create": responses.create,
     "responses_get": responses.get,
     "responses_delete": responses.delete,
@@ -61,6 +64,7 @@ class Simulator:
         self.faults = FaultSet(clock, seed)
         self.regions: dict[str, RegionState] = {}
         self.listeners: dict[str, Listener] = {}
+        self.forwarding: set[str] = set()  # regions whose app forwards answers (the proxy) instead of building them
         for spec in regions:
             listener_box: list[Listener] = []
             state = RegionState(
@@ -72,6 +76,8 @@ class Simulator:
                 reset_connection=lambda client, graceful=False, box=listener_box: box[0].reset(client, graceful),
             )
             app = app_factory(state) if app_factory is not None else RegionApp(state, HANDLERS, realtime.serve)
+            if not getattr(app, "builds_answers", True):
+                self.forwarding.add(spec.name)
             listener = Listener(app, port=spec.port, host=host)
             listener_box.append(listener)
             self.regions[spec.name] = state
@@ -156,7 +162,7 @@ class Simulator:
     ) -> ActiveFault:
         """Put a fault in force on a region. `kind` is the fault's name, as the control API's
         `"kind"` field gives it (the parameter keeps that word: callers pass it by keyword)."""
-        self._check_scope(region, deployment)
+        self.check_fault(kind, region, params, deployment=deployment, duration_s=duration_s, probability=probability)
         active = self.faults.add(
             kind, region, params, deployment=deployment, duration_s=duration_s, probability=probability
         )
@@ -181,7 +187,10 @@ class Simulator:
     ) -> None:
         """Raise the FaultParamError `add_fault` would raise for these arguments; add nothing."""
         self._check_scope(region, deployment)
-        self.faults.check(kind, params, deployment=deployment, duration_s=duration_s, probability=probability)
+        fault = self.faults.check(kind, params, deployment=deployment, duration_s=duration_s, probability=probability)
+        problem = fault.needs_simulator() if region in self.forwarding else None
+        if problem is not None:
+            raise FaultParamError(f"region {region} is a chaos proxy: {problem}")
 
     def _check_scope(self, region: str, deployment: str | None) -> None:
         state = self.regions.get(region)

@@ -158,3 +158,18 @@ def test_syntax_error_and_missing_paths(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(DrillError, match=r"no \*\.toml drill files"):
         load_drills([empty])
+
+
+def test_a_content_filter_step_loads_and_its_params_are_checked_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "filtered.toml"
+    path.write_text(
+        GOOD.replace('fault = "http_error"', 'fault = "content_filter"').replace(
+            "params = { status = 503 }", 'params = { on = "prompt", category = "jailbreak" }'
+        )
+    )
+    (step,) = load_drill(path).timeline
+    assert (step.fault, step.params) == ("content_filter", {"on": "prompt", "category": "jailbreak"})
+    path.write_text(path.read_text().replace('on = "prompt"', 'on = "completion"'))
+    with pytest.raises(DrillError) as err:
+        load_drill(path)
+    assert err.value.field == "timeline[0].params" and 'only applies with on = "prompt"' in str(err.value)

@@ -294,3 +294,19 @@ def test_bad_drill_file_exits_2_and_runs_nothing(tmp_path: Path) -> None:
     bad.write_text('title = "x"\n[load]\nshape = "sms"\nconcurrency = 1\nduration_s = 1\n')
     result = subprocess.run([AOAI, "drill", "run", str(bad)], capture_output=True, text=True, timeout=60, env=cli_env())
     assert result.returncode == 2 and "load.shape" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_drill_against_the_chaos_proxy_is_refused_a_completion_filter_before_the_load(tmp_path: Path) -> None:
+    from aoai_watch.chaos.proxy import ProxyApp
+    from aoai_watch.chaos.simulator import RegionSpec
+
+    with SimulatorThread([default_region("eastus2", "unused", latency_scale=0)]) as upstream:
+        proxies = [RegionSpec(name=n, deployments=()) for n in ("eastus2", "swedencentral")]
+        url = upstream.urls["eastus2"]
+        with SimulatorThread(proxies, app_factory=lambda state: ProxyApp(state, url)) as proxy:
+            scope = 'fault = "content_filter"\nparams = { on = "completion", category = "violence" }'
+            result = run_drill(
+                load_drill(_rejected_drill(tmp_path, scope)), "bundled", proxy.control_url, progress=None
+            )
+    assert not result.passed and result.calls == []
+    assert "region eastus2 is a chaos proxy" in (result.error or "") and 'use on = "prompt"' in (result.error or "")

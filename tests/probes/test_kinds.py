@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
-from aoai_watch.failover.outcomes import OUTCOMES, SUCCESSFUL
+from aoai_watch.failover.outcomes import GOOD, OUTCOMES, SUCCESSFUL
 from aoai_watch.probes.config import load_config
 from aoai_watch.probes.result import ProbeResult
 from aoai_watch.probes.runner import run_cycle
@@ -68,6 +68,19 @@ def test_outages_are_classified_for_every_kind(
         assert results[("swedencentral", kind)].outcome == "ok"
     assert results[("failover", "failover")].outcome == "ok"
     assert results[("failover", "failover")].served_by == "swedencentral"
+
+
+def test_a_filtered_prompt_is_a_content_filter_row_not_a_failure(sim: SimulatorThread, tmp_path: Path) -> None:
+    sim.add_fault("content_filter", "eastus2", {"on": "prompt", "category": "hate"})
+    kinds = '["chat", "stream", "responses_chain", "embeddings", "failover"]'
+    results = by_key(run_cycle(write_config(sim, tmp_path, kinds=kinds), environ=ENV))
+    for kind in ("chat", "stream", "responses_chain"):
+        row = results[("eastus2", kind)]
+        assert (row.outcome, row.status_code) == ("content_filter", 400), (kind, row.error)
+        assert row.outcome in GOOD and results[("swedencentral", kind)].outcome == "ok"
+    assert results[("eastus2", "embeddings")].outcome == "ok"  # no prompt to filter
+    # the failover client raises it at once: another region would refuse the same prompt
+    assert results[("failover", "failover")].outcome == "content_filter"
 
 
 def test_black_hole_is_a_timeout_at_the_probe_timeout(sim: SimulatorThread, tmp_path: Path) -> None:
