@@ -235,3 +235,33 @@ def test_error_bodies_match_azures_error_schema(sim: SimulatorThread, path: str)
     for answer in answers:
         used = assert_valid(answer.json(), ERROR_SCHEMA[path], f"the {answer.status_code} body {answer.text}")
         assert set(used) <= {"error-field-null", "error-type-named"}
+
+
+@pytest.mark.parametrize("path", ["v1", "dated"])
+def test_prompt_filter_results_carry_every_category_the_v1_schema_requires(sim: SimulatorThread, path: str) -> None:
+    first_chunk = next(iter(sse_data(chat_url(sim, path), chat_body(path, stream=True))))
+    for body in (raw_completion(sim, path), first_chunk):
+        assert body["prompt_filter_results"]
+        for item in body["prompt_filter_results"]:
+            assert_valid(item, "azure-v1/AzureContentFilterResultForPrompt", f"a {path} prompt filter result")
+
+
+def test_every_listed_model_can_be_retrieved_as_a_model(sim: SimulatorThread) -> None:
+    client = sdk(sim)
+    ids = [m.id for m in client.models.list()]
+    assert ids
+    for model_id in ids:
+        raw = client.models.with_raw_response.retrieve(model_id)
+        body = json.loads(raw.content)
+        assert_valid(body, "openai/Model", model_id)
+        assert body["id"] == model_id
+
+
+def test_dated_models_list_matches_azures_model_list(sim: SimulatorThread) -> None:
+    answer = httpx.get(f"{sim.urls['eastus2']}/openai/models", params={"api-version": DATED}, headers={"api-key": KEY})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert_valid(body, "azure-authoring-2024-10-21/ModelList", "the dated model list")
+    assert body["object"] == "list" and body["data"]
+    for model in body["data"]:  # ModelList does not require its items' fields: each Model does
+        assert_valid(model, "azure-authoring-2024-10-21/Model", model.get("id", "a model"))
