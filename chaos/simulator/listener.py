@@ -16,7 +16,21 @@ import struct
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol, with the handshake counted as complete once a refusal
+    (an HTTP answer through the `websocket.http.response` ASGI extension) is sent. uvicorn 0.54
+    leaves it incomplete and logs "ASGI callable returned without completing handshake" for every
+    refused upgrade although the client got the answer (Kludex/uvicorn#3138); its wsproto
+    implementation already counts it complete."""
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            self.handshake_complete = True
 
 
 def _uvicorn_config(app: Any) -> uvicorn.Config:
@@ -27,7 +41,7 @@ def _uvicorn_config(app: Any) -> uvicorn.Config:
         lifespan="off",
         access_log=False,
         log_level="warning",
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         http="httptools",
         timeout_keep_alive=30,
         server_header=False,
