@@ -87,9 +87,13 @@ class ProxyApp:
         request_id = self.state.new_id()
         effects = Effects()
         for stage in ("before_auth", "after_auth"):
-            verdict = await run_faults(
-                self.state, deployment, scope["path"], request_id, stage, scope["method"], parsed, effects
-            )
+            try:
+                verdict = await run_faults(
+                    self.state, deployment, scope["path"], request_id, stage, scope["method"], parsed, effects
+                )
+            except asyncio.CancelledError:  # the connection ended while a fault held the request
+                self.state.record(deployment, 0, None)
+                raise
             if verdict is not None:
                 await self._fault_answer(verdict, scope, receive, send, deployment, request_id)
                 return

@@ -11,7 +11,9 @@ __all__ = ["Answer"]
 class Answer(NamedTuple):
     """One answer. A NamedTuple, not a dataclass: one is built on every request (see `Call.record`).
 
-    `status` 0 means the connection was cut instead of answered; tokens are 0 unless it was a 200."""
+    `status` 0 means the connection ended instead of being answered: cut by a fault or the port
+    closing, or left by the client first (a timeout, a hedge won elsewhere); tokens are 0 unless it
+    was a 200."""
 
     arrived: float  # epoch seconds the request arrived: what drills judge against
     deployment: str | None  # the deployment name the request asked for, when it named one

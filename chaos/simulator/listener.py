@@ -4,19 +4,43 @@ back on the same port (the `refuse` fault), and reset a single client connection
 uvicorn's `Server` owns its sockets for its whole life; a simulated outage needs to close and reopen
 one region's listening socket while the others keep serving, so the listener is managed here, with
 uvicorn's protocol classes doing all the HTTP and WebSocket work.
+
+A connection that ends before its answer is complete (the client timed out or hedged elsewhere, a
+`reset` fault, the port closing) stops the request's work: its task is cancelled with `CUT`, the
+app sees `asyncio.CancelledError` wherever it waits (a `latency` fault's sleep, a stream's pacing),
+and the listener ends the request with a debug line. That is a normal event, not a simulator error:
+only cancellations the listener did not make reach uvicorn's error log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import ssl
 import struct
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+
+log = logging.getLogger("aoai_watch.simulator.listener")
+CUT = "aoai-watch: the connection ended before the answer was complete"  # the listener's cancel message
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol, with the handshake counted as complete once a refusal
+    (an HTTP answer through the `websocket.http.response` ASGI extension) is sent. uvicorn 0.54
+    leaves it incomplete and logs "ASGI callable returned without completing handshake" for every
+    refused upgrade although the client got the answer (Kludex/uvicorn#3138); its wsproto
+    implementation already counts it complete."""
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            self.handshake_complete = True
 
 
 def _uvicorn_config(app: Any) -> uvicorn.Config:
@@ -25,9 +49,10 @@ def _uvicorn_config(app: Any) -> uvicorn.Config:
         host="127.0.0.1",
         port=0,
         lifespan="off",
+        interface="asgi3",
         access_log=False,
         log_level="warning",
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         http="httptools",
         timeout_keep_alive=30,
         server_header=False,
@@ -45,8 +70,10 @@ class Listener:
     def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         """`tls`: serve HTTPS with this server context (the Azure Monitor endpoints: azure-core
         sends bearer tokens over HTTPS only)."""
-        self.config = _uvicorn_config(app)
+        self.app = app
+        self.config = _uvicorn_config(self._serve)
         self.state = ServerState()
+        self._in_flight: dict[Any, asyncio.Task[Any]] = {}  # HTTP client address -> its request's task
         self.host = host
         self.port = port
         self.tls = tls
@@ -79,8 +106,18 @@ class Listener:
             proto = self.config.http_protocol_class(  # type: ignore[call-arg]
                 config=self.config, server_state=self.state, app_state={}
             )
-            made = proto.connection_made
+            made, lost = proto.connection_made, proto.connection_lost
             proto.connection_made = lambda transport: made(CoalescingTransport(transport, loop))  # type: ignore[method-assign]
+
+            def connection_lost(exc: Exception | None) -> None:
+                lost(exc)
+                cycle = getattr(proto, "cycle", None)
+                if cycle is not None and cycle.disconnected:  # uvicorn: lost before the answer was complete
+                    task = self._in_flight.get(proto.client)
+                    if task is not None:
+                        task.cancel(CUT)
+
+            proto.connection_lost = connection_lost  # type: ignore[method-assign]
             return proto
 
         self._server = await loop.create_server(protocol, sock=sock, ssl=self.tls)
@@ -96,9 +133,28 @@ class Listener:
             if transport is not None:
                 _abort(transport)
         for task in list(self.state.tasks):
-            task.cancel()
+            task.cancel(CUT)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 2)
+
+    async def _serve(self, scope: Any, receive: Any, send: Any) -> None:
+        """The app, with the request's task known by its client's address (HTTP: one request at a
+        time per connection), so that a connection lost mid-answer can stop it; a cancellation the
+        listener made ends the request quietly, any other still reaches uvicorn's error log."""
+        client = scope.get("client") if scope["type"] == "http" else None
+        task = asyncio.current_task()
+        if client is not None and task is not None:
+            self._in_flight[client] = task
+        try:
+            await self.app(scope, receive, send)
+        except asyncio.CancelledError as cancelled:
+            if cancelled.args != (CUT,):
+                raise
+            # the path, never the query string: a realtime handshake may carry its api-key there
+            log.debug("%s %s from %s: %s", scope.get("method", "WebSocket"), scope["path"], scope.get("client"), CUT)
+        finally:
+            if client is not None and self._in_flight.get(client) is task:
+                del self._in_flight[client]
 
     def reset(self, client: Any, graceful: bool = False) -> None:
         """End the connection whose peer is `client` (host, port): with an RST, or with `graceful`

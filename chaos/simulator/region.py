@@ -7,6 +7,7 @@ an authenticated caller, then the operation itself (JSON, fields, deployment, qu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -146,6 +147,7 @@ class Call:
         "path_params",
         "query",
         "receive",
+        "recorded",
         "region",
         "request_headers",
         "request_id",
@@ -165,6 +167,7 @@ class Call:
         self.effects = Effects()  # what faults changed about the answer, for the handler to honour
         self.operation: str | None = None
         self.usage = (0, 0)  # (prompt, completion) tokens, set by the handler that answers
+        self.recorded = False  # in the region's log yet (once per request: its answer, or 0 if cut)
         self.deployment_name: str | None = None
         self.deployment: DeploymentSpec | None = None
         self.path_params: dict[str, str] = {}
@@ -201,6 +204,7 @@ class Call:
     def record(self, status: int, stream: bool = False) -> None:
         """RegionState.record for this call, written out: it runs on every answer (bench/simulator)."""
         region, deployment, arrived = self.region, self.deployment_name, self.arrived
+        self.recorded = True
         prompt, completion = self.usage if status == 200 else (0, 0)
         client_rid = self.request_headers.get(b"x-ms-client-request-id")
         region.served[(deployment, status)] += 1
@@ -299,13 +303,20 @@ class RegionApp:
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         if scope["type"] == "http":
-            await self.http(scope, receive, send)
+            call = Call(self.state, scope, receive, send)
+            try:
+                await self.http(call)
+            except asyncio.CancelledError:
+                # the connection ended first (the listener stops the work): the client never got
+                # an answer, so the log says so, as it does for a connection the simulator cuts
+                if not call.recorded:
+                    call.record(0)
+                raise
         elif scope["type"] == "websocket":
             await self.websocket(self.state, scope, receive, send)
 
-    async def http(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        state = self.state
-        call = Call(state, scope, receive, send)
+    async def http(self, call: Call) -> None:
+        state, scope, receive = self.state, call.scope, call.receive
         method = scope["method"]
         name, call.path_params, other_method = route(method, scope["path"])
         call.operation = name

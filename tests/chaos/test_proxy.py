@@ -9,6 +9,7 @@ import json
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +70,18 @@ def test_faults_apply_on_the_way(proxy: SimulatorThread) -> None:
                 model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True
             )
         )
+
+
+def test_a_client_that_gives_up_while_a_fault_holds_it_is_recorded_as_cut(proxy: SimulatorThread) -> None:
+    proxy.add_fault("latency", "staging", {"ms": 600_000})  # the answer would come long after the test
+    impatient = openai.OpenAI(base_url=proxy.base_url("staging"), api_key=KEY, max_retries=0, timeout=0.5)
+    with pytest.raises(openai.APITimeoutError):
+        impatient.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+    log = proxy.simulator.regions["staging"].log
+    deadline = time.monotonic() + 10
+    while not log and time.monotonic() < deadline:  # recorded when the client leaves, not in ten minutes
+        time.sleep(0.05)
+    assert [answer.status for answer in log] == [0]
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):

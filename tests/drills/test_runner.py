@@ -64,6 +64,9 @@ def test_default_suite_passes_with_the_bundled_client(suite_runs: dict[str, Any]
     assert store.query("SELECT count(*) > 1000 FROM drill_requests")[1] == [(True,)]
     assert store.query("SELECT count(DISTINCT kind) >= 8 FROM faults")[1] == [(True,)]
     assert "progress" not in result.stdout  # progress goes to stderr, results to stdout
+    # clients that time out or hedge away (06-slow-region) and refused realtime upgrades are normal
+    assert "Traceback" not in result.stderr and "Exception in ASGI application" not in result.stderr
+    assert "handshake" not in result.stderr
 
 
 @pytest.mark.timeout(330)  # as above
@@ -85,6 +88,7 @@ def test_default_suite_fails_the_naive_client_for_the_expected_reasons(suite_run
     } <= failed
     outage = {e["expect"]: e["passed"] for e in runs["01-eastus2-outage"]["expectations"]}
     assert outage["failover_time_s <= 1"] is False and outage["attempts_while_down <= 0"] is False
+    assert "Traceback" not in result.stderr and "Exception in ASGI application" not in result.stderr
 
 
 def _drill(tmp_path: Path, extra: str = "") -> Path:
