@@ -86,6 +86,7 @@ def _echo(
         "status": "in_progress",
         "background": False,
         "completed_at": None,
+        "content_filters": None,  # Azure's: null until the response is done
         "error": None,
         "incomplete_details": None,
         "instructions": instructions,
@@ -161,7 +162,8 @@ async def create(call: Call) -> None:
     ttft_s = region.spec.latency.sample_ttft_s(region.rng)
     per_token_s = region.spec.latency.sample_per_token_s(region.rng)
     call.usage = (input_tokens, output.tokens)
-    final = response_object(response, output, input_tokens, int(time.time()))
+    chars = responses_input.prompt_chars(response["instructions"], turn.items)
+    final = response_object(response, output, input_tokens, chars, int(time.time()))
     record = {
         "response": final,
         "conversation": [*history, *turn.items, *(item.conversation_entry() for item in output.items)],

@@ -19,7 +19,7 @@ import orjson
 from . import tokens
 from .invalid import missing, refuse, wrong_type
 
-__all__ = ["Turn", "count_tokens", "parse", "require_calls_answered"]
+__all__ = ["Turn", "count_tokens", "parse", "prompt_chars", "require_calls_answered"]
 
 _ROLES = ("assistant", "system", "developer", "user")
 
@@ -118,3 +118,9 @@ def count_tokens(instructions: Any, conversation: Iterable[Mapping[str, Any]], t
     if tools:
         total += tokens.text_tokens(orjson.dumps(tools).decode())
     return total
+
+
+def prompt_chars(instructions: Any, items: Iterable[Mapping[str, Any]]) -> int:
+    """Characters of text this request sends (its instructions and input items): the span the
+    prompt filter judges, which Azure reports in `content_filters`' offsets."""
+    return (len(instructions) if isinstance(instructions, str) else 0) + sum(len(_item_text(i)) for i in items)

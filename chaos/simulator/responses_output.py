@@ -10,8 +10,9 @@ token each, so the plain response, the stored one and the stream are all cut fro
 - `max_output_tokens` below the fragments' count: the answer stops there, `status: "incomplete"`,
   `incomplete_details.reason: "max_output_tokens"`.
 - the content_filter fault on the completion (`Effects.completion_filter`): the answer stops
-  half-way, `status: "incomplete"`, `incomplete_details.reason: "content_filter"`, and Azure's
-  `content_filters` list flags the category.
+  half-way, `status: "incomplete"`, `incomplete_details.reason: "content_filter"`, and the
+  completion's entry in Azure's `content_filters` flags the category (every finished response
+  carries that list, the prompt's entry and the completion's; `filters.responses_content_filters`).
 
 An item the cut reaches is `incomplete`; items after it are dropped.
 """
@@ -125,24 +126,19 @@ class Output:
         return "completed" if self.reason is None else "incomplete"
 
 
-def _content_filters(flag: tuple[str, str]) -> list[dict[str, Any]]:
-    """Azure's per-response filter results (a Foundry sample in azure-rest-api-specs#42141)."""
-    return [
-        {"blocked": False, "source_type": "prompt", "content_filter_results": filters.prompt_results()},
-        {"blocked": True, "source_type": "completion", "content_filter_results": filters.completion_results(flag)},
-    ]
-
-
 def response_object(
-    base: dict[str, Any], output: Output, input_tokens: int, completed_at: int | None
+    base: dict[str, Any], output: Output, input_tokens: int, prompt_chars: int, completed_at: int | None
 ) -> dict[str, Any]:
     """The finished Response: `base` (the request echo, built once per request) with the answer,
-    its status, usage and, when the filter cut it, Azure's `content_filters`."""
-    response = {
+    its status, usage and Azure's `content_filters` (`prompt_chars`: the text the prompt filter
+    judged)."""
+    completion_chars = sum(len(item.text) for item in output.items)
+    return {
         **base,
         "status": output.status,
         "completed_at": completed_at if output.reason is None else None,
         "incomplete_details": None if output.reason is None else {"reason": output.reason},
+        "content_filters": filters.responses_content_filters(prompt_chars, completion_chars, output.flag),
         "output": [item.wire() for item in output.items],
         "usage": {
             "input_tokens": input_tokens,
@@ -152,6 +148,3 @@ def response_object(
             "total_tokens": input_tokens + output.tokens,
         },
     }
-    if output.flag is not None:
-        response["content_filters"] = _content_filters(output.flag)
-    return response

@@ -1,10 +1,9 @@
-"""The completion side of Azure's content filter on the Responses API: when a fault sets
-`Effects.completion_filter`, the answer is a 200 whose text stops early, `status: "incomplete"`,
-`incomplete_details.reason: "content_filter"`, with Azure's `content_filters` flagging the
-category; streamed, the text stops and the stream ends with `response.incomplete`.
-
-The content_filter fault itself lives in chaos/faults/; this module registers a stand-in that only
-sets the effect, for the duration of each test, so the path is tested here over real sockets."""
+"""The completion side of Azure's content filter on the Responses API, through the real
+content_filter fault (`on = "completion"`, which sets `Effects.completion_filter`): the answer is a
+200 whose text stops early, `status: "incomplete"`, `incomplete_details.reason: "content_filter"`,
+with the completion's entry in Azure's `content_filters` flagging the category (an unfiltered
+answer lists both entries, unblocked); streamed, the text stops and the stream ends with
+`response.incomplete`. On both path styles, over real sockets."""
 
 from __future__ import annotations
 
@@ -13,34 +12,15 @@ from typing import Any
 
 import openai
 import pytest
-from aoai_watch.chaos.faults import REGISTRY, ActiveFault, Fault, RequestContext
 from aoai_watch.chaos.simulator import SimulatorThread
 
-from tests.chaos.responses_clients import PATHS, client, raw_body, raw_events
-from tests.chaos.responses_spec import event_problems, response_problems
-
-FLAG = ("violence", "medium")
-
-
-class FlagCompletion(Fault):
-    """Sets the effect the content_filter fault sets on the completion side."""
-
-    name = "test_flag_completion"
-    stage = "after_auth"
-
-    async def intercept(self, ctx: RequestContext, active: ActiveFault) -> None:
-        ctx.effects.completion_filter = FLAG
+from tests.chaos.responses_clients import PATHS, assert_published, client, raw_body, raw_events
 
 
 @pytest.fixture
 def flagged(sim: SimulatorThread) -> Iterator[SimulatorThread]:
-    REGISTRY[FlagCompletion.name] = FlagCompletion
-    try:
-        sim.add_fault(FlagCompletion.name, "eastus2")
-        yield sim
-    finally:
-        sim.reset()
-        del REGISTRY[FlagCompletion.name]  # the catalogue tests see only the real faults
+    sim.add_fault("content_filter", "eastus2", {"on": "completion", "category": "violence"})  # severity medium
+    yield sim
 
 
 @pytest.fixture(params=PATHS)
@@ -57,7 +37,7 @@ def test_a_filtered_answer_is_an_incomplete_200_with_the_text_cut_short(
     sdk: openai.OpenAI, sim: SimulatorThread
 ) -> None:
     body = raw_body(sdk, model="gpt-4o", input="tell me a story")
-    assert response_problems(body) == []
+    assert_published(body)
     assert body["status"] == "incomplete" and body["incomplete_details"] == {"reason": "content_filter"}
     [message] = body["output"]
     assert message["status"] == "incomplete"
@@ -67,8 +47,18 @@ def test_a_filtered_answer_is_an_incomplete_200_with_the_text_cut_short(
     assert completion["blocked"] is True
     assert completion["content_filter_results"]["violence"] == {"filtered": True, "severity": "medium"}
     assert completion["content_filter_results"]["hate"] == {"filtered": False, "severity": "safe"}
-    unfiltered = client(sim, "v1", "swedencentral").responses.create(model="gpt-4o", input="tell me a story")
-    assert unfiltered.status == "completed" and len(unfiltered.output_text.split()) == 12
+    assert _flagged_completion(body)["content_filter_offsets"]["end_offset"] == len(message["content"][0]["text"])
+
+
+def test_an_unfiltered_answer_lists_both_judgements_unblocked(flagged: SimulatorThread) -> None:
+    body = raw_body(client(flagged, "v1", "swedencentral"), model="gpt-4o", input="tell me a story")
+    assert body["status"] == "completed" and len(body["output"][0]["content"][0]["text"].split()) == 12
+    prompt, completion = body["content_filters"]
+    assert (prompt["source_type"], prompt["blocked"]) == ("prompt", False)
+    assert prompt["content_filter_results"]["jailbreak"] == {"filtered": False, "detected": False}
+    assert prompt["content_filter_offsets"]["end_offset"] == len("tell me a story")
+    assert (completion["source_type"], completion["blocked"]) == ("completion", False)
+    assert not any(r["filtered"] for r in completion["content_filter_results"].values())
 
 
 def test_the_sdk_reports_the_filtered_response_as_incomplete(sdk: openai.OpenAI) -> None:
@@ -80,7 +70,7 @@ def test_the_sdk_reports_the_filtered_response_as_incomplete(sdk: openai.OpenAI)
 
 def test_a_filtered_stream_stops_its_text_and_ends_with_response_incomplete(sdk: openai.OpenAI) -> None:
     events = raw_events(sdk, model="gpt-4o", input="tell me a story")
-    assert [p for e in events for p in event_problems(e)] == []
+    assert_published(events=events)
     kinds = [e["type"] for e in events]
     assert kinds[-1] == "response.incomplete" and "response.completed" not in kinds
     deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]

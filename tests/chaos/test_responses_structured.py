@@ -14,8 +14,7 @@ import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
 from pydantic import BaseModel
 
-from tests.chaos.responses_clients import PATHS, client, raw_body, raw_events
-from tests.chaos.responses_spec import event_problems, response_problems
+from tests.chaos.responses_clients import PATHS, assert_published, client, raw_body, raw_events
 
 
 class Unit(StrEnum):
@@ -52,7 +51,7 @@ def test_the_json_schema_answer_and_its_echo_match_the_published_schema(sdk: ope
     schema = Forecast.model_json_schema()
     fmt = {"type": "json_schema", "name": "forecast", "schema": schema}  # strict not sent: not enforced
     body = raw_body(sdk, model="gpt-4o", input="forecast", text={"format": fmt})
-    assert response_problems(body) == []
+    assert_published(body)
     assert body["text"] == {"format": {**fmt, "strict": False}, "verbosity": "medium"}
     [message] = body["output"]
     Forecast.model_validate_json(message["content"][0]["text"])
@@ -118,7 +117,7 @@ def test_max_output_tokens_reached_is_an_incomplete_response_cut_at_the_budget(s
     schema = {"type": "object", "properties": {f"field_{i}": {"type": "string"} for i in range(12)}}
     fmt = {"type": "json_schema", "name": "wide", "schema": schema}
     body = raw_body(sdk, model="gpt-4o", input="x", max_output_tokens=16, text={"format": fmt})
-    assert response_problems(body) == []
+    assert_published(body)
     assert body["status"] == "incomplete" and body["incomplete_details"] == {"reason": "max_output_tokens"}
     assert body["completed_at"] is None and body["max_output_tokens"] == 16
     [message] = body["output"]
@@ -138,7 +137,7 @@ def test_a_streamed_answer_that_runs_out_of_tokens_ends_with_response_incomplete
         max_output_tokens=16,
         text={"format": {"type": "json_schema", "name": "w", "schema": schema}},
     )
-    assert [p for e in events for p in event_problems(e)] == []
+    assert_published(events=events)
     assert events[-1]["type"] == "response.incomplete" and "response.completed" not in [e["type"] for e in events]
     final = events[-1]["response"]
     assert final["incomplete_details"] == {"reason": "max_output_tokens"}
