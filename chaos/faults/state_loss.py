@@ -7,10 +7,14 @@ The stored responses themselves are kept: clearing the fault brings them back.""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import wire
 from .base import Fault, Params, Reply, register
+
+# the v1 paths and the dated preview ones: /openai/v1/responses[/{id}...], /openai/responses[/{id}...]
+_RESPONSES = re.compile(r"/openai/(?:v1/)?responses(?:/(?P<response_id>[^/]+))?(?P<rest>/.*)?")
 
 
 @register
@@ -31,10 +35,11 @@ class StateLoss(Fault):
         return age is not None and age < self.lag_s
 
     async def intercept(self, ctx, active):  # type: ignore[no-untyped-def]
-        if not ctx.path.startswith("/openai/v1/responses"):
+        match = _RESPONSES.fullmatch(ctx.path)
+        if match is None:
             return None
-        if ctx.method == "GET" and ctx.path.count("/") == 4:
-            response_id = ctx.path.rsplit("/", 1)[1]
+        response_id = match["response_id"]
+        if ctx.method == "GET" and response_id is not None and match["rest"] is None:
             return Reply(404, wire.response_not_found(response_id)) if self._lost(ctx, response_id) else None
         parent = ctx.body.get("previous_response_id") if isinstance(ctx.body, dict) else None
         if ctx.method == "POST" and isinstance(parent, str) and self._lost(ctx, parent):

@@ -263,6 +263,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"/openai/v1/responses/(?P<response_id>[^/]+)"), "responses_get"),
     ("DELETE", re.compile(r"/openai/v1/responses/(?P<response_id>[^/]+)"), "responses_delete"),
     ("POST", re.compile(r"/openai/v1/responses/(?P<response_id>[^/]+)/cancel"), "responses_cancel"),
+    # the dated preview paths AzureOpenAI(api_version="2025-04-01-preview") builds for /responses
+    ("POST", re.compile(r"/openai/responses"), "responses_create"),
+    ("GET", re.compile(r"/openai/responses/(?P<response_id>[^/]+)"), "responses_get"),
+    ("DELETE", re.compile(r"/openai/responses/(?P<response_id>[^/]+)"), "responses_delete"),
+    ("POST", re.compile(r"/openai/responses/(?P<response_id>[^/]+)/cancel"), "responses_cancel"),
     ("GET", re.compile(r"/openai/v1/models"), "models"),
     ("GET", re.compile(r"/openai/v1/models/(?P<model>[^/]+)"), "models_get"),
     ("GET", re.compile(r"/openai/models"), "models_dated"),
@@ -354,7 +359,7 @@ class RegionApp:
             return
         if faulty and await self.apply_faults(call, "after_auth"):
             return
-        if "deployment" in call.path_params and "api-version" not in call.query:
+        if "api-version" not in call.query and not scope["path"].startswith("/openai/v1/"):
             await call.reply(404, wire.RESOURCE_NOT_FOUND)  # what Azure answers a dated path without one
             return
         if parse_error:
