@@ -265,3 +265,62 @@ def test_dated_models_list_matches_azures_model_list(sim: SimulatorThread) -> No
     assert body["object"] == "list" and body["data"]
     for model in body["data"]:  # ModelList does not require its items' fields: each Model does
         assert_valid(model, "azure-authoring-2024-10-21/Model", model.get("id", "a model"))
+
+
+def test_responses_create_and_get_match_the_response_schema(sim: SimulatorThread) -> None:
+    raw = sdk(sim).responses.with_raw_response.create(model="gpt-4o", input="hi")
+    created = json.loads(raw.content)
+    assert_valid(created, "openai/Response", "the created response")
+    raw = sdk(sim).responses.with_raw_response.retrieve(created["id"])
+    assert_valid(json.loads(raw.content), "openai/Response", "the retrieved response")
+
+
+def test_responses_stream_lifecycle_events_carry_a_valid_response(sim: SimulatorThread) -> None:
+    events = [e for e in responses_events(sim) if e["type"] in LIFECYCLE_EVENTS]
+    assert [e["type"] for e in events] == ["response.created", "response.in_progress", "response.completed"]
+    for event in events:
+        assert_valid(event, "openai/ResponseStreamEvent", event["type"])
+        assert_valid(event, stream_event_schema(event["type"]), event["type"])
+
+
+def test_dated_responses_path_matches_the_response_schemas(sim: SimulatorThread) -> None:
+    preview = "2025-04-01-preview"
+    client = openai.AzureOpenAI(azure_endpoint=sim.urls["eastus2"], api_key=KEY, api_version=preview, max_retries=0)
+    raw = client.responses.with_raw_response.create(model="gpt-4o", input="hi")
+    assert str(raw.http_request.url).split("?")[0].endswith("/openai/responses"), raw.http_request.url
+    created = json.loads(raw.content)
+    assert_valid(created, "openai/Response", "the dated created response")
+    assert_valid(json.loads(client.responses.with_raw_response.retrieve(created["id"]).content), "openai/Response")
+    url = f"{sim.urls['eastus2']}/openai/responses?api-version={preview}"
+    events = list(sse_data(url, {"model": "gpt-4o", "input": "hi", "stream": True}))
+    assert events[-1]["type"] == "response.completed"
+    for event in events:
+        assert_valid(event, stream_event_schema(event["type"]), f"dated {event['type']}")
+
+
+WEATHER = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
+    "required": ["city", "unit"],
+    "additionalProperties": False,
+}
+
+
+def test_responses_function_call_events_match_their_event_schemas(sim: SimulatorThread) -> None:
+    tools = [{"type": "function", "name": "get_weather", "parameters": WEATHER, "strict": True}]
+    events = responses_events(sim, input="weather in Paris?", tools=tools, tool_choice="required")
+    for event in events:
+        assert_valid(event, "openai/ResponseStreamEvent", event["type"])
+        assert_valid(event, stream_event_schema(event["type"]), event["type"])
+    types = [e["type"] for e in events]
+    for expected in (
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ):
+        assert expected in types, f"no {expected} in {types}"
+    added = next(e for e in events if e["type"] == "response.output_item.added")
+    assert added["item"]["type"] == "function_call"
+    assert events[-1]["response"]["output"][0]["type"] == "function_call"
