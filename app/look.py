@@ -1,0 +1,104 @@
+"""How the dashboard shows things, decided once: the order and colour of regions, the colours of
+states, and numbers formatted for people. Every page and figure takes these from here, so a region
+is the same colour in the same place on every page and a number reads the same wherever it appears.
+
+Formatters return "" for a missing value (None or NaN): an empty cell, never a literal `None`.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..probes.result import COMPOSITE
+
+__all__ = [
+    "COMPOSITE_COLOUR",
+    "STATE_COLOURS",
+    "budget_left",
+    "burn",
+    "count",
+    "ms",
+    "percent",
+    "region_colours",
+    "region_order",
+    "usd",
+]
+
+COMPOSITE_COLOUR = "#4c4c4c"  # the failover composite: the users' view, drawn in neutral dark grey
+# Regions teams run most get fixed colours; any other region a stable one from its name.
+_KNOWN = {"eastus2": "#1f77b4", "swedencentral": "#17becf", "westus3": "#9467bd", "francecentral": "#8c564b"}
+_PALETTE = ("#bcbd22", "#e377c2", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5", "#c49c94", "#f7b6d2")
+# state words: the same four everywhere (badges, status history, tables)
+STATE_COLOURS = {"up": "#2ca02c", "degraded": "#ff7f0e", "down": "#d62728", "no data": "#9e9e9e"}
+
+
+def region_order(regions: Iterable[str], priorities: Mapping[str, int] | None = None) -> list[str]:
+    """The one region order: the failover composite first, then by configured priority (regions the
+    config does not name after those it does), then by name."""
+    known = priorities or {}
+
+    def key(name: str) -> tuple[int, int, str]:
+        return (0 if name == COMPOSITE else 1, known.get(name, 10**6), name)
+
+    return sorted(set(regions), key=key)
+
+
+def region_colours(regions: Iterable[str]) -> dict[str, str]:
+    """A colour per region that depends only on the region's name: stable across renders and pages."""
+    colours = {}
+    for name in regions:
+        if name == COMPOSITE:
+            colours[name] = COMPOSITE_COLOUR
+        else:
+            colours[name] = _KNOWN.get(name) or _PALETTE[zlib.crc32(name.encode()) % len(_PALETTE)]
+    return colours
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def ms(value: Any) -> str:
+    """Milliseconds without decimals: `1,234 ms`."""
+    return "" if _missing(value) else f"{float(value):,.0f} ms"
+
+
+def percent(ratio: Any, digits: int = 2) -> str:
+    """A ratio as a percentage: 0.99876 -> `99.88%`."""
+    return "" if _missing(ratio) else f"{float(ratio) * 100:.{digits}f}%"
+
+
+def burn(rate: Any) -> str:
+    """A burn rate as a multiple of the sustainable rate: `135.7x`."""
+    return "" if _missing(rate) else f"{float(rate):,.1f}x"
+
+
+def budget_left(consumed: Any) -> str:
+    """The error budget left, from the share of it consumed (1.0 = all of it): `42.1%` while some is
+    left, `overspent 135x` once more than the budget has gone."""
+    if _missing(consumed):
+        return ""
+    consumed = float(consumed)
+    if consumed > 1:
+        return f"overspent {consumed:,.0f}x" if consumed >= 10 else f"overspent {consumed:.1f}x"
+    return f"{(1 - consumed) * 100:.1f}%"
+
+
+def usd(value: Any) -> str:
+    """Money for people: to the cent from one cent up, else four significant digits (`$0.0008237`)."""
+    if _missing(value):
+        return ""
+    value = float(value)
+    if value == 0:
+        return "$0.00"
+    if abs(value) >= 0.01:
+        return f"${value:,.2f}"
+    return f"${value:.4g}" if "e" not in f"{value:.4g}" else f"${value:.10f}".rstrip("0")
+
+
+def count(value: Any) -> str:
+    """A whole number with thousands separators."""
+    return "" if _missing(value) else f"{int(value):,}"

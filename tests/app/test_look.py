@@ -1,0 +1,45 @@
+"""app/look.py: one region order, stable colours, numbers for people."""
+
+from __future__ import annotations
+
+import math
+
+from aoai_watch.app import look
+
+
+def test_the_composite_comes_first_then_priority_then_name() -> None:
+    regions = ["westus3", "swedencentral", "failover", "eastus2", "aaa"]
+    assert look.region_order(regions, {"eastus2": 1, "swedencentral": 2}) == [
+        "failover",
+        "eastus2",
+        "swedencentral",
+        "aaa",
+        "westus3",
+    ]
+    assert look.region_order(regions)[0] == "failover"
+
+
+def test_a_regions_colour_depends_only_on_its_name() -> None:
+    one = look.region_colours(["eastus2", "swedencentral", "norwayeast"])
+    other = look.region_colours(["norwayeast", "failover", "eastus2"])
+    assert one["eastus2"] == other["eastus2"] and one["norwayeast"] == other["norwayeast"]
+    assert other["failover"] == look.COMPOSITE_COLOUR
+    assert len(set(one.values())) == 3
+
+
+def test_numbers_read_as_people_write_them() -> None:
+    assert look.ms(3571.7167) == "3,572 ms"
+    assert look.percent(0.8786) == "87.86%"
+    assert look.burn(135.71234) == "135.7x"
+    assert look.budget_left(0.25) == "75.0%"
+    assert look.budget_left(135.7143) == "overspent 136x"
+    assert look.budget_left(1.5) == "overspent 1.5x"
+    assert look.usd(0.13616680000001224) == "$0.14"
+    assert look.usd(0.0008237123) == "$0.0008237"
+    assert look.usd(0) == "$0.00"
+    assert look.count(12345.0) == "12,345"
+
+
+def test_missing_values_are_empty_cells() -> None:
+    for fmt in (look.ms, look.percent, look.burn, look.budget_left, look.usd, look.count):
+        assert fmt(None) == "" and fmt(math.nan) == ""
