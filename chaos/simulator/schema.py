@@ -11,7 +11,8 @@ The generator covers what pydantic, zod and hand-written tool schemas use: `type
 (`#/$defs/...`, `#/definitions/...`), `properties` / `required`, `items` / `prefixItems`,
 `minItems`, string `minLength` / `maxLength` / `format`, numeric bounds, `default`. Optional
 properties are filled too (a populated object is what callers test with), except beyond
-`MAX_DEPTH`, where recursion through `$ref` stops at the required fields.
+`MAX_DEPTH`, where recursion through `$ref` stops at the required fields and nullable ones
+(`anyOf` with null, a type list with "null") are null.
 
 `schema_problem(schema, strict)` returns what Azure says about a schema it refuses (None when it
 accepts it): not an object, an unknown `type`, and under `strict: true` the structured-outputs rules
@@ -29,7 +30,8 @@ import orjson
 
 __all__ = ["MAX_DEPTH", "instance", "instance_json", "schema_problem"]
 
-MAX_DEPTH = 8  # nesting at which optional properties and array items stop being filled
+MAX_DEPTH = 8  # nesting at which optional properties and array items stop being filled, nullable unions give null
+_HARD_DEPTH = 64  # nesting at which building stops whatever the schema says (never a RecursionError)
 _CACHE_SIZE = 1024
 _cache: OrderedDict[bytes, str] = OrderedDict()
 _TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
@@ -75,7 +77,8 @@ class _Builder:
         while isinstance(schema.get("$ref"), str) and seen < 32:
             target: Any = self.root
             ref: str = schema["$ref"]
-            for part in ref.removeprefix("#").strip("/").split("/") if ref.startswith("#") else ["?"]:
+            parts = ref.removeprefix("#").strip("/").split("/") if ref.startswith("#") else ["?"]
+            for part in parts if parts != [""] else []:  # "#" alone is the root
                 part = part.replace("~1", "/").replace("~0", "~")
                 target = target.get(part) if isinstance(target, Mapping) else None
             if not isinstance(target, Mapping):
@@ -88,6 +91,8 @@ class _Builder:
     def build(self, schema: Any, depth: int, name: str) -> Any:
         if not isinstance(schema, Mapping):
             return {} if schema is not False else None
+        if depth > _HARD_DEPTH:  # a schema no finite instance satisfies (a required, non-nullable cycle)
+            return None
         schema = self.resolve(schema)
         if "const" in schema:
             return schema["const"]
@@ -99,6 +104,8 @@ class _Builder:
         for key in ("anyOf", "oneOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
+                if depth >= MAX_DEPTH and any(_is_null(self.resolve(o)) for o in options):
+                    return None  # deep enough: a nullable branch ends recursion through a required $ref
                 chosen = next((o for o in options if not _is_null(self.resolve(o))), options[0])
                 merged = {k: v for k, v in schema.items() if k != key}
                 return self.build({**merged, **self.resolve(chosen)}, depth, name)
@@ -110,6 +117,8 @@ class _Builder:
                 merged = _merge(merged, part)
             return self.build(merged, depth, name)
         kind = _type_of(schema)
+        if depth >= MAX_DEPTH and isinstance(schema.get("type"), list) and "null" in schema["type"]:
+            return None
         if kind == "object":
             return self.object(schema, depth)
         if kind == "array":
@@ -189,17 +198,29 @@ def _string(schema: Mapping[str, Any], name: str) -> str:
 
 
 def _number(schema: Mapping[str, Any], integer: bool) -> float:
-    low = next((schema[k] for k in ("minimum", "exclusiveMinimum") if _is_number(schema.get(k))), None)
-    high = next((schema[k] for k in ("maximum", "exclusiveMaximum") if _is_number(schema.get(k))), None)
+    """The lower bound when there is one (just above an exclusive one), else 1, kept under the upper bound."""
+    low, low_open = _bound(schema, "minimum", "exclusiveMinimum")
+    high, high_open = _bound(schema, "maximum", "exclusiveMaximum")
     value: float = 1
     if low is not None:
-        value = low + (1 if "exclusiveMinimum" in schema and schema.get("minimum") is None else 0)
-    if high is not None and value > high:
-        value = high - (1 if "exclusiveMaximum" in schema and schema.get("maximum") is None else 0)
+        value = low + (1 if low_open else 0)
+    if high is not None and (value > high or (high_open and value >= high)):
+        value = high - (1 if high_open else 0)
+        if high_open and not integer and low is not None and value <= low:
+            value = (low + high) / 2  # a narrow open interval: its middle
     step = schema.get("multipleOf")
     if _is_number(step) and step > 0:
         value = (int(value // step) + (1 if value % step else 0)) * step
     return int(value) if integer else float(value)
+
+
+def _bound(schema: Mapping[str, Any], closed: str, open_: str) -> tuple[float | None, bool]:
+    """(the bound, whether it is exclusive); an inclusive bound wins when both are given."""
+    if _is_number(schema.get(closed)):
+        return schema[closed], False
+    if _is_number(schema.get(open_)):
+        return schema[open_], True
+    return None, False
 
 
 def _is_number(value: Any) -> bool:

@@ -27,7 +27,13 @@ class Person(BaseModel):
     score: float | None
 
 
+class Node(BaseModel):
+    label: str
+    next: Node | None  # required in the strict form: the chain ends with a null
+
+
 SCHEMAS = {
+    "a required, nullable self-reference (strict pydantic)": to_strict_json_schema(Node),
     "pydantic, recursive through $defs": Person.model_json_schema(),
     "the SDK's strict form": to_strict_json_schema(Person),
     "bounded integer": {
@@ -36,6 +42,15 @@ SCHEMAS = {
         "required": ["n"],
     },
     "exclusive bounds": {"type": "object", "properties": {"x": {"type": "number", "exclusiveMinimum": 0}}},
+    "exclusive upper bounds": {
+        "type": "object",
+        "properties": {
+            "ratio": {"type": "number", "exclusiveMaximum": 1},
+            "narrow": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "count": {"type": "integer", "exclusiveMaximum": 1},
+        },
+        "required": ["ratio", "narrow", "count"],
+    },
     "enum array with minItems": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}, "minItems": 2},
     "formats and nullable unions": {
         "type": "object",
@@ -79,6 +94,11 @@ def test_the_instance_is_valid_against_its_schema(name: str) -> None:
 def test_pydantic_reads_the_instance_back_populated() -> None:
     person = Person.model_validate_json(schema.instance_json(to_strict_json_schema(Person)))
     assert person.tags and person.address.street and person.role == "admin"
+
+
+def test_a_cycle_no_finite_instance_satisfies_is_cut_without_an_error() -> None:
+    endless = {"type": "object", "properties": {"next": {"$ref": "#"}}, "required": ["next"]}
+    assert json.loads(schema.instance_json(endless))["next"]  # built to a bounded depth, not a RecursionError
 
 
 def test_a_free_form_object_is_never_empty() -> None:
