@@ -1,6 +1,12 @@
-"""Chat completions, plain and streamed, in Azure's shapes (reference sections 1, 6).
+"""Chat completions, plain and streamed, in Azure's shapes (docs/wire-notes.md sections 1, 6, 14).
 
-A stream starts with the annotation-only chunk Azure sends (empty id and model, prompt filter
+`chat` validates the request (chat_request.py) and answers it one of two ways:
+- a plain request (no tools, n 1, no logprobs, stop, JSON format or seed, no filtered completion)
+  from a JSON template rendered with one string format: the hot path bench/simulator measures;
+- anything else from the choices chat_choices.py generates, rendered by chat_reply.py or
+  streamed by chat_stream.py.
+
+A plain stream starts with the annotation-only chunk Azure sends (empty id and model, prompt filter
 results, no choices), then the role, content one token at a time, the finish reason, the usage
 chunk when `stream_options.include_usage` is set, and `[DONE]`.
 """
@@ -14,10 +20,14 @@ from collections.abc import Callable
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-from . import asgi, filters, ops, tokens
+import orjson
+
+from . import asgi, chat_choices, chat_reply, chat_request, chat_stream, filters, ops, tokens
+from .chat_request import ChatRequest
+from .model import DeploymentSpec
 from .region import Call
 
-FINGERPRINT = "fp_ee1d74bde0"
+FINGERPRINT = chat_reply.FINGERPRINT
 DEFAULT_MAX_TOKENS_ESTIMATE = 1024  # what the quota charges when a request sets no max_tokens
 CONTENT_FILTER_RESULTS = filters.SAFE_COMPLETION
 PROMPT_FILTER_RESULTS = filters.SAFE_PROMPT
@@ -100,19 +110,13 @@ def render_completion(
 async def chat(call: Call) -> None:
     body = ops.body_object(call)
     deployment = ops.deployment(call, "chatCompletion", embedding=False)
-    messages = body.get("messages")
-    ops.require(
-        isinstance(messages, list)
-        and bool(messages)
-        and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages),
-        "'messages' must be a non-empty array of objects with a 'role'.",
-        "messages",
-    )
-    max_tokens = ops.optional_int(body, "max_completion_tokens")
-    if max_tokens is None:
-        max_tokens = ops.optional_int(body, "max_tokens")
-    stream = body.get("stream") is True
-    prompt_tokens = tokens.messages_tokens(messages)
+    request = chat_request.parse(body, deployment)
+    if not request.plain or call.effects.completion_filter is not None:
+        await _answer(call, body, request, deployment)
+        return
+    max_tokens = request.max_tokens
+    stream = request.stream
+    prompt_tokens = tokens.messages_tokens(request.messages)
     call.admit(prompt_tokens + (max_tokens or DEFAULT_MAX_TOKENS_ESTIMATE))
 
     region = call.region
@@ -147,11 +151,39 @@ async def chat(call: Call) -> None:
         "system_fingerprint": FINGERPRINT,
     }
     usage = None
-    options = body.get("stream_options")
-    if isinstance(options, dict) and options.get("include_usage") is True:
-        counts = {"prompt_tokens": prompt_tokens, "completion_tokens": count, "total_tokens": prompt_tokens + count}
-        usage = _completion_shape(lambda name: counts.get(name))["usage"]
+    if request.include_usage:
+        usage = chat_reply.usage(prompt_tokens, count)
     await _stream(call, base, words, finish, usage, ttft_s, per_token_s)
+
+
+async def _answer(call: Call, body: dict[str, object], request: ChatRequest, deployment: DeploymentSpec) -> None:
+    """Every request the template does not cover: tools, n, logprobs, stop, JSON formats, seed, a
+    filtered completion."""
+    region = call.region
+    prompt_tokens = tokens.messages_tokens(request.messages) + sum(
+        tokens.text_tokens(t.name) + tokens.text_tokens(orjson.dumps(t.parameters).decode()) for t in request.tools
+    )
+    # Azure charges the estimate for every choice: prompt + max_tokens x n
+    call.admit(prompt_tokens + (request.max_tokens or DEFAULT_MAX_TOKENS_ESTIMATE) * request.n)
+    rng = chat_choices.generator(request, body, deployment.name, region.rng)
+    choices = chat_choices.generate(request, rng, region.spec.reply_tokens, call.effects.completion_filter)
+    ttft_s = region.spec.latency.sample_ttft_s(region.rng)
+    per_token_s = region.spec.latency.sample_per_token_s(region.rng)
+    base = {
+        "id": "chatcmpl-" + call.request_id.replace("-", "")[:29],
+        "created": int(time.time()),
+        "model": call.effects.model_version or deployment.model_version,
+        "system_fingerprint": FINGERPRINT,
+    }
+    call.usage = (prompt_tokens, sum(c.tokens for c in choices))
+    if request.stream:
+        await chat_stream.stream(call, base, request, choices, prompt_tokens, ttft_s, per_token_s)
+        return
+    delay = ttft_s + per_token_s * max(c.tokens for c in choices)  # choices are generated side by side
+    if delay > 0:
+        await region.sleep(delay)
+    completion = chat_reply.completion(base, request, choices, prompt_tokens)
+    await call.reply(200, asgi.RawJson(orjson.dumps(completion)))
 
 
 async def _stream(

@@ -36,6 +36,19 @@ EMBEDDING_DIMENSIONS: Mapping[str, int] = {
     "text-embedding-ada-002": 1536,
 }
 DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "text-embedding-3-small")
+# model name -> the most completion tokens one answer may ask for ("Max output tokens" in Azure's
+# model tables, docs/wire-notes.md section 14); a larger max_tokens is a 400
+MAX_OUTPUT_TOKENS: Mapping[str, int] = {
+    "gpt-4o": 16_384,
+    "gpt-4o-mini": 16_384,
+    "gpt-4.1": 32_768,
+    "gpt-4.1-mini": 32_768,
+    "gpt-4.1-nano": 32_768,
+    "gpt-35-turbo": 4_096,
+    "o3": 100_000,
+    "o4-mini": 100_000,
+}
+DEFAULT_MAX_OUTPUT_TOKENS = 16_384  # a model the table does not know
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,11 @@ class DeploymentSpec:
     @property
     def is_embedding(self) -> bool:
         return self.model in EMBEDDING_DIMENSIONS
+
+    @property
+    def max_output_tokens(self) -> int:
+        """The most completion tokens one answer of this model may ask for (`MAX_OUTPUT_TOKENS`)."""
+        return MAX_OUTPUT_TOKENS.get(self.model, DEFAULT_MAX_OUTPUT_TOKENS)
 
     @cached_property
     def response_headers(self) -> tuple[tuple[bytes, bytes], ...]:

@@ -57,7 +57,7 @@ def assert_azure_error(body: dict) -> None:
         (b"[1, 2]", None),
         (b'{"model": "gpt-4o"}', "messages"),
         (b'{"model": "gpt-4o", "messages": []}', "messages"),
-        (b'{"model": "gpt-4o", "messages": ["hi"]}', "messages"),
+        (b'{"model": "gpt-4o", "messages": ["hi"]}', "messages[0]"),  # the item, as OpenAI's validator names it
         (b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "max_tokens": -3}', "max_tokens"),
         (b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "max_tokens": "ten"}', "max_tokens"),
     ],

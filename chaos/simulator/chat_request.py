@@ -1,0 +1,413 @@
+"""A chat completions request, parsed and validated the way Azure validates it.
+
+`parse(body, deployment)` returns a `ChatRequest` or raises `Refusal` with the 400 Azure sends
+(`invalid_request_error`, with the `param` and `code` its validator names; wordings and their
+sources in docs/wire-notes.md section 14). The same checks run on the v1 and the legacy paths.
+
+`ChatRequest.plain` is True for a request that uses none of the features that change the answer's
+shape (tools, n > 1, logprobs, stop, a JSON response format, seed): chat.py answers those from the
+prebuilt template, the path bench/simulator measures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import ops, schema
+from .model import DeploymentSpec
+from .tools import FunctionTool
+
+ROLES = frozenset({"system", "user", "assistant", "tool", "function", "developer"})
+_ROLE_LIST = "'system', 'assistant', 'user', 'function', 'tool', and 'developer'"
+MAX_N = 128  # choices one request may ask for (`n` maximum in both specs)
+MAX_TOP_LOGPROBS = 20
+MAX_STOP_SEQUENCES = 4
+MAX_TOOLS = 128
+_TOOL_CHOICES = ("none", "auto", "required")
+_FORMATS = ("text", "json_object", "json_schema")
+_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+# sampling knobs Azure range-checks; the simulator's answer does not depend on them
+_RANGES = (
+    ("temperature", 0.0, 2.0),
+    ("top_p", 0.0, 1.0),
+    ("presence_penalty", -2.0, 2.0),
+    ("frequency_penalty", -2.0, 2.0),
+)
+_RANGE_KEYS = frozenset(key for key, _, _ in _RANGES)
+# a body with only these keys is plain: parsing it skips every check of the other features
+_PLAIN_KEYS = frozenset(
+    {"model", "messages", "max_tokens", "max_completion_tokens", "stream", "stream_options", "user"} | _RANGE_KEYS
+)
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs microseconds on the hot path
+class ChatRequest:
+    """What a valid request asks of the answer (read-only by convention).
+
+    `max_tokens` is `max_completion_tokens` or else `max_tokens` (None: no limit asked).
+    `tool_choice` is `auto`, `none` or `required`; `forced` names the function a named tool choice
+    forces. `response_format` is `text`, `json_object` or `json_schema` (then `schema` is the
+    caller's JSON schema, None when it sent none)."""
+
+    messages: list[dict[str, Any]]
+    max_tokens: int | None = None
+    stream: bool = False
+    include_usage: bool = False
+    n: int = 1
+    logprobs: bool = False
+    top_logprobs: int = 0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    tools: tuple[FunctionTool, ...] = ()
+    tool_choice: str = "none"
+    forced: str | None = None
+    parallel: bool = True
+    response_format: str = "text"
+    schema: Mapping[str, Any] | None = None
+
+    @property
+    def plain(self) -> bool:
+        return (
+            self.n == 1
+            and not self.tools
+            and not self.logprobs
+            and not self.stop
+            and self.seed is None
+            and self.response_format == "text"
+        )
+
+    @property
+    def after_tool_result(self) -> bool:
+        """The last message is a tool's result: the agent loop's second turn."""
+        return self.messages[-1].get("role") in ("tool", "function")
+
+    @property
+    def prompt(self) -> str:
+        """The text of the last user message (the one a model answers)."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                return message_text(message)
+        return ""
+
+
+def message_text(message: Mapping[str, Any]) -> str:
+    """A message's text: its string content, or the `text` of its content parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def parse(body: dict[str, Any], deployment: DeploymentSpec) -> ChatRequest:
+    """The request in `body`, checked in the order Azure reports problems; `Refusal` (400) otherwise."""
+    messages = _messages(body.get("messages"))
+    if not _RANGE_KEYS.isdisjoint(body):
+        for key, low, high in _RANGES:
+            ops.optional_number(body, key, low, high)
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    if body.keys() <= _PLAIN_KEYS:  # the common case, and bench/simulator's
+        return ChatRequest(messages, _max_tokens(body, deployment), body.get("stream") is True, include_usage)
+    n = ops.optional_integer(body, "n", 1, MAX_N) or 1
+    logprobs = ops.optional_bool(body, "logprobs") or False
+    top_logprobs = ops.optional_integer(body, "top_logprobs", 0, MAX_TOP_LOGPROBS)
+    if top_logprobs is not None and not logprobs:
+        ops.refuse(
+            "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.",
+            "top_logprobs",
+            "invalid_value",
+        )
+    seed = ops.optional_integer(body, "seed", -(2**63), 2**63 - 1)
+    max_tokens = _max_tokens(body, deployment)
+    stop = _stop(body.get("stop"))
+    tools = _tools(body.get("tools"))
+    tool_choice, forced = _tool_choice(body, tools)
+    parallel = ops.optional_bool(body, "parallel_tool_calls")
+    if parallel is not None and not tools:
+        ops.refuse(
+            "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are "
+            "specified.",
+            "parallel_tool_calls",
+            None,
+        )
+    response_format, response_schema = _response_format(body.get("response_format"), messages)
+    return ChatRequest(
+        messages=messages,
+        max_tokens=max_tokens,
+        stream=body.get("stream") is True,
+        include_usage=include_usage,
+        n=n,
+        logprobs=logprobs,
+        top_logprobs=top_logprobs or 0,
+        stop=stop,
+        seed=seed,
+        tools=tools,
+        tool_choice=tool_choice,
+        forced=forced,
+        parallel=parallel is not False,
+        response_format=response_format,
+        schema=response_schema,
+    )
+
+
+def _messages(messages: Any) -> list[dict[str, Any]]:
+    if messages is None:
+        ops.refuse("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
+    if not isinstance(messages, list):
+        ops.refuse(
+            f"Invalid type for 'messages': expected an array, but got {ops.json_kind(messages)} instead.",
+            "messages",
+            "invalid_type",
+        )
+    if not messages:
+        ops.refuse(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            "messages",
+            "empty_array",
+        )
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            ops.refuse(
+                f"Invalid type for 'messages[{i}]': expected an object, but got {ops.json_kind(message)} instead.",
+                f"messages[{i}]",
+                "invalid_type",
+            )
+        role = message.get("role")
+        if role is None:
+            ops.refuse(
+                f"Missing required parameter: 'messages[{i}].role'.",
+                f"messages[{i}].role",
+                "missing_required_parameter",
+            )
+        if role not in ROLES:
+            shown = role if isinstance(role, str) else ops.json_kind(role)
+            ops.refuse(
+                f"Invalid value: '{shown}'. Supported values are: {_ROLE_LIST}.", f"messages[{i}].role", "invalid_value"
+            )
+        if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+            # the observed wording and param spelling (`messages.[3]`), both as Azure sends them
+            ops.refuse(
+                "Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'.",
+                f"messages.[{i}].tool_call_id",
+                None,
+            )
+    return messages
+
+
+def _max_tokens(body: dict[str, Any], deployment: DeploymentSpec) -> int | None:
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = ops.optional_integer(body, key, 1)
+        if value is None:
+            continue
+        limit = deployment.max_output_tokens
+        if value > limit:
+            ops.refuse(
+                f"{key} is too large: {value}. This model supports at most {limit} completion tokens, "
+                f"whereas you provided {value}.",
+                key,
+                None,
+            )
+        return value
+    return None
+
+
+def _stop(stop: Any) -> tuple[str, ...]:
+    if stop is None:
+        return ()
+    if isinstance(stop, str):
+        return (stop,) if stop else ()
+    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+        ops.refuse(
+            f"Invalid type for 'stop': expected one of a string or an array of strings, but got {ops.json_kind(stop)} "
+            "instead.",
+            "stop",
+            "invalid_type",
+        )
+    if not stop:
+        ops.refuse(
+            "Invalid 'stop': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            "stop",
+            "empty_array",
+        )
+    if len(stop) > MAX_STOP_SEQUENCES:
+        ops.refuse(
+            f"Invalid 'stop': array too long. Expected an array with maximum length {MAX_STOP_SEQUENCES}, but got an "
+            f"array with length {len(stop)} instead.",
+            "stop",
+            "array_above_max_length",
+        )
+    return tuple(s for s in stop if s)
+
+
+def _tools(tools: Any) -> tuple[FunctionTool, ...]:
+    if tools is None:
+        return ()
+    if not isinstance(tools, list):
+        ops.refuse(
+            f"Invalid type for 'tools': expected an array, but got {ops.json_kind(tools)} instead.",
+            "tools",
+            "invalid_type",
+        )
+    if not tools:
+        ops.refuse(
+            "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            "tools",
+            "empty_array",
+        )
+    if len(tools) > MAX_TOOLS:
+        ops.refuse(
+            f"Invalid 'tools': array too long. Expected an array with maximum length {MAX_TOOLS}, but got an array "
+            f"with length {len(tools)} instead.",
+            "tools",
+            "array_above_max_length",
+        )
+    return tuple(_tool(i, tool) for i, tool in enumerate(tools))
+
+
+def _tool(i: int, tool: Any) -> FunctionTool:
+    where = f"tools[{i}]"
+    if not isinstance(tool, dict):
+        ops.refuse(
+            f"Invalid type for '{where}': expected an object, but got {ops.json_kind(tool)} instead.",
+            where,
+            "invalid_type",
+        )
+    kind = tool.get("type")
+    if kind is None:
+        ops.refuse(f"Missing required parameter: '{where}.type'.", f"{where}.type", "missing_required_parameter")
+    if kind != "function":
+        shown = kind if isinstance(kind, str) else ops.json_kind(kind)
+        ops.refuse(f"Invalid value: '{shown}'. Supported values are: 'function'.", f"{where}.type", "invalid_value")
+    function = tool.get("function")
+    if not isinstance(function, dict):
+        ops.refuse(
+            f"Missing required parameter: '{where}.function'.", f"{where}.function", "missing_required_parameter"
+        )
+    name = function.get("name")
+    if not isinstance(name, str) or not name:
+        ops.refuse(
+            f"Missing required parameter: '{where}.function.name'.",
+            f"{where}.function.name",
+            "missing_required_parameter",
+        )
+    if not _NAME.fullmatch(name):
+        ops.refuse(
+            f"Invalid '{where}.function.name': string does not match pattern. Expected a string that matches the "
+            "pattern '^[a-zA-Z0-9_-]+$'.",
+            f"{where}.function.name",
+            "invalid_value",
+        )
+    strict = function.get("strict") is True
+    parameters = function.get("parameters")
+    if parameters is not None or strict:
+        problem = schema.schema_problem(parameters if parameters is not None else {}, strict)
+        if problem:
+            ops.refuse(
+                f"Invalid schema for function '{name}': {problem}",
+                f"{where}.function.parameters",
+                "invalid_function_parameters",
+            )
+    description = function.get("description")
+    return FunctionTool(
+        name=name,
+        parameters=parameters,
+        strict=strict,
+        description=description if isinstance(description, str) else None,
+    )
+
+
+def _tool_choice(body: dict[str, Any], tools: tuple[FunctionTool, ...]) -> tuple[str, str | None]:
+    choice = body.get("tool_choice")
+    if choice is None:
+        return ("auto" if tools else "none"), None
+    if not tools:
+        ops.refuse(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+            "tool_choice",
+            None,
+        )
+    if isinstance(choice, str):
+        if choice not in _TOOL_CHOICES:
+            ops.refuse(
+                f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.",
+                "tool_choice",
+                "invalid_value",
+            )
+        return choice, None
+    function = choice.get("function") if isinstance(choice, dict) else None
+    if not isinstance(choice, dict) or choice.get("type") != "function" or not isinstance(function, dict):
+        ops.refuse(
+            "Invalid value for 'tool_choice': expected one of 'none', 'auto', 'required' or "
+            '{"type": "function", "function": {"name": ...}}.',
+            "tool_choice",
+            "invalid_value",
+        )
+    name = function.get("name")
+    if not isinstance(name, str):
+        ops.refuse(
+            "Missing required parameter: 'tool_choice.function.name'.",
+            "tool_choice.function.name",
+            "missing_required_parameter",
+        )
+    if all(t.name != name for t in tools):
+        ops.refuse("Tool choice 'function' not found in 'tools' parameter.", "tool_choice", None)
+    return "required", name
+
+
+def _response_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, Mapping[str, Any] | None]:
+    if value is None:
+        return "text", None
+    if not isinstance(value, dict):
+        ops.refuse(
+            f"Invalid type for 'response_format': expected an object, but got {ops.json_kind(value)} instead.",
+            "response_format",
+            "invalid_type",
+        )
+    kind = value.get("type")
+    if kind is None:
+        ops.refuse(
+            "Missing required parameter: 'response_format.type'.", "response_format.type", "missing_required_parameter"
+        )
+    if kind not in _FORMATS:
+        shown = kind if isinstance(kind, str) else ops.json_kind(kind)
+        ops.refuse(
+            f"Invalid value: '{shown}'. Supported values are: 'text', 'json_object', and 'json_schema'.",
+            "response_format.type",
+            "invalid_value",
+        )
+    if kind == "text":
+        return "text", None
+    if kind == "json_object":
+        if not any("json" in message_text(m).lower() for m in messages):
+            ops.refuse(
+                "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+                "messages",
+                None,
+            )
+        return "json_object", None
+    spec = value.get("json_schema")
+    if not isinstance(spec, dict):
+        ops.refuse(
+            "Missing required parameter: 'response_format.json_schema'.",
+            "response_format.json_schema",
+            "missing_required_parameter",
+        )
+    name = spec.get("name")
+    if not isinstance(name, str) or not name:
+        ops.refuse(
+            "Missing required parameter: 'response_format.json_schema.name'.",
+            "response_format.json_schema.name",
+            "missing_required_parameter",
+        )
+    given = spec.get("schema")
+    strict = spec.get("strict") is True
+    if given is not None or strict:
+        problem = schema.schema_problem(given if given is not None else {}, strict)
+        if problem:
+            ops.refuse(f"Invalid schema for response_format '{name}': {problem}", "response_format", None)
+    return "json_schema", given
