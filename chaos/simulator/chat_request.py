@@ -200,20 +200,22 @@ def _messages(messages: Any) -> list[dict[str, Any]]:
 
 
 def _max_tokens(body: dict[str, Any], deployment: DeploymentSpec) -> int | None:
-    for key in ("max_completion_tokens", "max_tokens"):
-        value = ops.optional_integer(body, key, 1)
-        if value is None:
-            continue
-        limit = deployment.max_output_tokens
-        if value > limit:
-            ops.refuse(
-                f"{key} is too large: {value}. This model supports at most {limit} completion tokens, "
-                f"whereas you provided {value}.",
-                key,
-                None,
-            )
-        return value
-    return None
+    """`max_completion_tokens`, else `max_tokens`; None when neither is set (written for the hot path)."""
+    key = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
+    value = body.get(key)
+    if value is None:
+        return None
+    if type(value) is not int or value < 1:
+        ops.optional_integer(body, key, 1)  # refuses, in the validator's words
+    limit = deployment.max_output_tokens
+    if value > limit:
+        ops.refuse(
+            f"{key} is too large: {value}. This model supports at most {limit} completion tokens, "
+            f"whereas you provided {value}.",
+            key,
+            None,
+        )
+    return value
 
 
 def _stop(stop: Any) -> tuple[str, ...]:

@@ -34,6 +34,7 @@ MAX_DEPTH = 8  # nesting at which optional properties and array items stop being
 _HARD_DEPTH = 64  # nesting at which building stops whatever the schema says (never a RecursionError)
 _CACHE_SIZE = 1024
 _cache: OrderedDict[bytes, str] = OrderedDict()
+_problems: OrderedDict[bytes, str | None] = OrderedDict()
 _TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
 _FORMATS = {
     "date-time": "2025-01-01T00:00:00Z",
@@ -230,9 +231,21 @@ def _is_number(value: Any) -> bool:
 def schema_problem(schema: Any, strict: bool) -> str | None:
     """Why Azure refuses `schema` (a tool's `parameters` or a response format's `schema`), or None.
 
-    The wording follows the service's: the caller sees it as the 400's `message`."""
+    The wording follows the service's: the caller sees it as the 400's `message`. Cached per
+    distinct schema and mode, like `instance_json` (every request carrying tools asks again)."""
     if not isinstance(schema, Mapping):
         return "schema must be a JSON Schema object."
+    key = (b"s" if strict else b"l") + orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    if key in _problems:
+        return _problems[key]
+    problem = _problem(schema, strict)
+    _problems[key] = problem
+    if len(_problems) > _CACHE_SIZE:
+        _problems.popitem(last=False)
+    return problem
+
+
+def _problem(schema: Mapping[str, Any], strict: bool) -> str | None:
     root = _Builder(schema).resolve(schema)
     if strict and _type_of(root) != "object":
         return f"schema must be a JSON Schema of 'type: \"object\"', got 'type: {json.dumps(root.get('type'))}'."

@@ -28,6 +28,8 @@ __all__ = ["AUTO_CALL_PROBABILITY", "FunctionTool", "PlannedCall", "call_id", "c
 
 AUTO_CALL_PROBABILITY = 0.5
 _ID_ALPHABET = string.ascii_letters + string.digits
+_ID_LENGTH = 24
+_ID_TABLE = bytes(ord(_ID_ALPHABET[b % len(_ID_ALPHABET)]) for b in range(256))  # a random byte -> a character
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,12 @@ def choose(
 
 
 def call_id(rng: random.Random, prefix: str = "call_") -> str:
-    """A tool-call id in OpenAI's shape (`call_` and 24 letters and digits), from the generator."""
-    return prefix + "".join(_ID_ALPHABET[int(rng.random() * len(_ID_ALPHABET))] for _ in range(24))
+    """A tool-call id in OpenAI's shape (`call_` and 24 letters and digits), from the generator.
+
+    One draw of 24 random bytes mapped onto the 62 characters by a table (a draw per character
+    cost measurably on the tool-call path of bench/simulator; the first 8 characters come out a
+    little more often, which no caller can tell from an opaque id)."""
+    return prefix + rng.randbytes(_ID_LENGTH).translate(_ID_TABLE).decode()
 
 
 def plan_calls(chosen: Sequence[FunctionTool], rng: random.Random) -> list[PlannedCall]:
