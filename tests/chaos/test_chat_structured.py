@@ -87,6 +87,14 @@ def test_json_object_answers_a_json_object(chat_sim: SimulatorThread, style: str
     assert isinstance(json.loads(completion.choices[0].message.content), dict)
 
 
+def test_streamed_json_object_adds_up_to_a_json_object(chat_sim: SimulatorThread, style: str) -> None:
+    stream = client(chat_sim, style).chat.completions.create(
+        model="gpt-4o", messages=user("Answer in JSON."), response_format={"type": "json_object"}, stream=True
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert isinstance(json.loads(text), dict)
+
+
 def test_json_object_without_the_word_json_in_the_messages_is_refused(chat_sim: SimulatorThread, style: str) -> None:
     with pytest.raises(openai.BadRequestError) as refused:
         client(chat_sim, style).chat.completions.create(

@@ -145,5 +145,17 @@ def test_both_paths_answer_the_same_error_body(chat_sim: SimulatorThread, case: 
     assert set(v1.json()["error"]) == {"message", "type", "param", "code"}
 
 
+@pytest.mark.parametrize(
+    "case", ["temperature above 2", "tool_choice without tools", "strict tool with an open object"]
+)
+def test_a_streamed_request_is_refused_before_any_stream_starts(
+    chat_sim: SimulatorThread, style: str, case: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client(chat_sim, style).chat.completions.create(**body_of(case), stream=True)
+    assert refused.value.param == CASES[case][2]
+    assert refused.value.response.headers["content-type"] == "application/json"
+
+
 def test_a_valid_request_after_all_of_them_still_gets_an_answer(chat_sim: SimulatorThread, style: str) -> None:
     assert client(chat_sim, style).chat.completions.create(model="gpt-4o", messages=user("hi")).choices
