@@ -1,4 +1,4 @@
-"""Chat completions, plain and streamed, in Azure's shapes (docs/wire-notes.md sections 1, 6, 14).
+"""Chat completions, plain and streamed, in Azure's shapes (docs/wire-notes.md sections 1, 6, 17).
 
 `chat` validates the request (chat_request.py) and answers it one of two ways:
 - a plain request (no tools, n 1, no logprobs, stop, JSON format or seed, no filtered completion)

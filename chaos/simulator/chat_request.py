@@ -2,7 +2,7 @@
 
 `parse(body, deployment)` returns a `ChatRequest` or raises `Refusal` with the 400 Azure sends
 (`invalid_request_error`, with the `param` and `code` its validator names; wordings and their
-sources in docs/wire-notes.md section 14). The same checks run on the v1 and the legacy paths.
+sources in docs/wire-notes.md section 17). The same checks run on the v1 and the legacy paths.
 
 `ChatRequest.plain` is True for a request that uses none of the features that change the answer's
 shape (tools, n > 1, logprobs, stop, a JSON response format, seed): chat.py answers those from the

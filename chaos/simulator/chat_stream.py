@@ -1,6 +1,6 @@
 """The streamed chat completion for the answers the template does not cover (see chat_reply.py).
 
-The sequence, per Azure's wire (docs/wire-notes.md sections 6 and 14):
+The sequence, per Azure's wire (docs/wire-notes.md sections 6 and 17):
 1. the annotation-only chunk (empty id, object and model, prompt filter results, no choices);
 2. per choice, the role chunk: `{"role": "assistant", "content": "", "refusal": null}`
    (`content` null when the choice calls tools);

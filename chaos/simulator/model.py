@@ -37,7 +37,7 @@ EMBEDDING_DIMENSIONS: Mapping[str, int] = {
 }
 DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "text-embedding-3-small")
 # model name -> the most completion tokens one answer may ask for ("Max output tokens" in Azure's
-# model tables, docs/wire-notes.md section 14); a larger max_tokens is a 400
+# model tables, docs/wire-notes.md section 17); a larger max_tokens is a 400
 MAX_OUTPUT_TOKENS: Mapping[str, int] = {
     "gpt-4o": 16_384,
     "gpt-4o-mini": 16_384,

@@ -73,7 +73,7 @@ def require(ok: bool, message: str, param: str) -> None:
 
 # Validators in the wording OpenAI's (and Azure's v1) request validator uses: "Invalid type for ...",
 # "Invalid 'x': decimal above maximum value. ...", "Missing required parameter: ..." (sources in
-# docs/wire-notes.md section 14). Each returns the value when it is valid and raises Refusal otherwise.
+# docs/wire-notes.md section 17). Each returns the value when it is valid and raises Refusal otherwise.
 
 
 def refuse(message: str, param: str | None, code: str | None) -> NoReturn:

@@ -1,52 +1,26 @@
-"""The completion side of a content filter: when a fault sets `Effects.completion_filter`, the answer
-is a 200 whose text stops early with `finish_reason: "content_filter"` and that choice's
-`content_filter_results` flagging the category; streamed, the text stops and the last chunk says so.
-
-The effect is set by a fault registered only for this module (the catalogue's own content_filter
-fault is built elsewhere); it goes through the real fault wrapper and real sockets.
-"""
+"""The completion side of a content filter: the catalogue's `content_filter` fault with
+`on = "completion"` sets `Effects.completion_filter`, and the answer is a 200 whose text stops early
+with `finish_reason: "content_filter"` and that choice's `content_filter_results` flagging the
+category; streamed, the text stops and the last chunk says so. Both URL styles, real sockets."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
 
 import openai
 import pydantic
 import pytest
-from aoai_watch.chaos.faults import base
 from aoai_watch.chaos.simulator import SimulatorThread
 
 from tests.chaos.chat_clients import WEATHER, client, user
 
 pytestmark = pytest.mark.usefixtures("chat_sim")
-
-
-class FlagOutput(base.Fault):
-    """Test-only: flag every completion in the category and severity the params name."""
-
-    name: ClassVar[str] = "test_flag_output"
-
-    def __init__(self, params: dict[str, Any] | None) -> None:
-        p = base.Params(self.name, params)
-        self.flag = (p.choice("category", ("hate", "violence"), "violence"), p.choice("severity", ("high",), "high"))
-        p.done()
-
-    async def intercept(self, ctx: base.RequestContext, active: base.ActiveFault) -> base.Reply | None:
-        ctx.effects.completion_filter = self.flag
-        return None
-
-
-@pytest.fixture(scope="module", autouse=True)
-def flag_fault() -> Iterator[None]:
-    base.register(FlagOutput)
-    yield
-    del base.REGISTRY[FlagOutput.name]  # the catalogue (GET /kinds) is not for this test's fault
+ON_THE_COMPLETION = {"on": "completion", "category": "hate", "severity": "high"}
 
 
 @pytest.fixture
 def flagged(chat_sim: SimulatorThread) -> Iterator[SimulatorThread]:
-    fault = chat_sim.add_fault(FlagOutput.name, "eastus2", {"category": "hate"})
+    fault = chat_sim.add_fault("content_filter", "eastus2", ON_THE_COMPLETION)
     yield chat_sim
     chat_sim.clear_fault(fault.id)
 
@@ -71,7 +45,7 @@ def test_a_flagged_completion_stops_early_with_the_category_flagged(flagged: Sim
 
 def test_the_filtered_text_is_the_start_of_the_unfiltered_one(chat_sim: SimulatorThread, style: str) -> None:
     full = unflagged_text(chat_sim, style)
-    fault = chat_sim.add_fault(FlagOutput.name, "eastus2")
+    fault = chat_sim.add_fault("content_filter", "eastus2", ON_THE_COMPLETION)
     try:
         cut = client(chat_sim, style).chat.completions.create(model="gpt-4o", messages=user("tell me"), seed=8)
     finally:
