@@ -28,12 +28,81 @@ from ...failover.config import RegionConfig
 __all__ = ["CallOutcome", "DrillClient", "build_client"]
 
 PROMPT = [{"role": "user", "content": "Say something short."}]
+# The `tools` shape: an agent's turn. The model is offered one function and asked about it by name;
+# it must call it with arguments the schema accepts, and answer in text once given the result.
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The current weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+            "required": ["city", "unit"],
+            "additionalProperties": False,
+        },
+        "strict": True,
+    },
+}
+AGENT_PROMPT = [{"role": "user", "content": "What is the weather in Stockholm? Use get_weather."}]
+# The `structured` shape: a json_schema answer the caller parses.
+TICKET_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "ticket",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "priority": {"type": "string", "enum": ["low", "medium", "high"]},
+                "tags": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["title", "priority", "tags"],
+            "additionalProperties": False,
+        },
+    },
+}
+STRUCTURED_PROMPT = [{"role": "user", "content": "File a ticket: the East US 2 deployment answers 503."}]
+
+
+class WrongAnswer(Exception):
+    """A 200 whose content is not what the request asked for (no tool call, JSON the schema
+    refuses): the call failed, whatever the status said."""
+
+
+def _object_matches(value: Any, schema: Mapping[str, Any]) -> bool:
+    """The drill's own schemas are flat objects of strings, enums and string arrays: check exactly
+    those (required keys, no extras, types, enum members), no more."""
+    properties = schema["properties"]
+    if not isinstance(value, dict) or set(value) - set(properties) or not set(schema["required"]) <= set(value):
+        return False
+    for key, item in value.items():
+        rule = properties[key]
+        if rule["type"] == "array":
+            if not isinstance(item, list) or not all(isinstance(x, str) for x in item):
+                return False
+        elif not isinstance(item, str) or ("enum" in rule and item not in rule["enum"]):
+            return False
+    return True
+
+
+def _parsed(text: str | None, what: str) -> Any:
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        raise WrongAnswer(f"{what} is not JSON: {str(text)[:80]!r}") from None
 
 
 @dataclass
 class CallOutcome:
     tokens: int = 0
     region: str | None = None  # when the client knows (realtime); else the server log says
+    requests: int = 1  # requests one call of this shape is made of, each tagged with the call's id
+
+
+def _total_tokens(result: Any) -> int:
+    return getattr(result.usage, "total_tokens", 0) or 0
 
 
 class DrillClient:
@@ -49,7 +118,7 @@ class DrillClient:
         result = await self.client.chat.completions.create(
             model=self.model, messages=PROMPT, max_tokens=8, extra_headers={"x-ms-client-request-id": call_id}
         )
-        return CallOutcome(tokens=getattr(result.usage, "total_tokens", 0) or 0)
+        return CallOutcome(tokens=_total_tokens(result))
 
     async def stream(self, call_id: str) -> CallOutcome:
         stream = await self.client.chat.completions.create(
@@ -70,6 +139,59 @@ class DrillClient:
             raise ConnectionError("the stream ended without a finish reason")
         return CallOutcome(tokens=tokens)
 
+    async def tools(self, call_id: str) -> CallOutcome:
+        """One agent turn: the model calls the tool, the tool's result goes back, the model answers
+        in text. Both requests carry the call's id (a call of this shape is two requests)."""
+        headers = {"x-ms-client-request-id": call_id}
+        first = await self.client.chat.completions.create(
+            model=self.model, messages=AGENT_PROMPT, tools=[WEATHER_TOOL], max_tokens=64, extra_headers=headers
+        )
+        message = first.choices[0].message
+        calls = message.tool_calls or []
+        if first.choices[0].finish_reason != "tool_calls" or not calls:
+            raise WrongAnswer(f"expected a get_weather call, got finish_reason {first.choices[0].finish_reason!r}")
+        arguments = _parsed(calls[0].function.arguments, "the tool call's arguments")
+        if calls[0].function.name != "get_weather" or not _object_matches(
+            arguments, WEATHER_TOOL["function"]["parameters"]
+        ):
+            raise WrongAnswer(f"the tool call does not match get_weather's schema: {calls[0].function.arguments!r}")
+        follow_up = [
+            *AGENT_PROMPT,
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": c.id,
+                        "type": "function",
+                        "function": {"name": c.function.name, "arguments": c.function.arguments},
+                    }
+                    for c in calls
+                ],
+            },
+            *({"role": "tool", "tool_call_id": c.id, "content": '{"temperature_c": 4}'} for c in calls),
+        ]
+        second = await self.client.chat.completions.create(
+            model=self.model, messages=follow_up, tools=[WEATHER_TOOL], max_tokens=64, extra_headers=headers
+        )
+        if second.choices[0].finish_reason != "stop" or not second.choices[0].message.content:
+            raise WrongAnswer(f"expected a text answer after the tool result, got {second.choices[0].finish_reason!r}")
+        return CallOutcome(tokens=_total_tokens(first) + _total_tokens(second), requests=2)
+
+    async def structured(self, call_id: str) -> CallOutcome:
+        """A json_schema answer, parsed and checked against the schema."""
+        result = await self.client.chat.completions.create(
+            model=self.model,
+            messages=STRUCTURED_PROMPT,
+            response_format=TICKET_FORMAT,
+            max_tokens=128,
+            extra_headers={"x-ms-client-request-id": call_id},
+        )
+        ticket = _parsed(result.choices[0].message.content, "the structured answer")
+        if not _object_matches(ticket, TICKET_FORMAT["json_schema"]["schema"]):
+            raise WrongAnswer(f"the answer does not match the ticket schema: {result.choices[0].message.content!r}")
+        return CallOutcome(tokens=_total_tokens(result))
+
     async def responses_turn(self, call_id: str, text: str, previous_id: str | None) -> tuple[CallOutcome, str]:
         kwargs: dict[str, Any] = {"previous_response_id": previous_id} if previous_id else {}
         result = await self.client.responses.create(
@@ -79,7 +201,7 @@ class DrillClient:
             extra_headers={"x-ms-client-request-id": call_id},
             **kwargs,
         )
-        return CallOutcome(tokens=getattr(result.usage, "total_tokens", 0) or 0), result.id
+        return CallOutcome(tokens=_total_tokens(result)), result.id
 
     async def realtime_ask(self, call_id: str) -> CallOutcome:
         if self.realtime is None:

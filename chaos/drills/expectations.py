@@ -26,6 +26,7 @@ class CallRecord:
     region: str | None = None  # the region that answered, when known
     error: str | None = None
     tokens: int = 0
+    requests: int = 1  # requests the call is made of when nothing is retried (the tools shape: 2)
     conversation: int | None = None  # responses: which conversation, and which turn
     turn: int | None = None
 
@@ -108,10 +109,10 @@ def check(
         detail = "requests beyond what a breaker needs to notice"
     elif e.metric == "retries_per_call":
         per_call = Counter(s.call_id for s in served if s.call_id is not None)
-        wanted = {c.call_id for c in sliced}
-        counts = [n for call_id, n in per_call.items() if call_id in wanted]
-        measured = float(max(counts) - 1) if counts else 0.0
-        detail = "server-side attempts per call, minus one"
+        wanted = {c.call_id: c.requests for c in sliced}
+        counts = [n - wanted[call_id] for call_id, n in per_call.items() if call_id in wanted]
+        measured = float(max(counts)) if counts else 0.0
+        detail = "server-side attempts per call, minus the requests the call is made of"
     elif e.metric == "over_deadline":
         deadline = drill.client.get("deadline_s", 60.0) + 0.5
         measured = float(sum(1 for c in sliced if c.latency_s > deadline))

@@ -5,7 +5,7 @@
     regions = ["eastus2", "swedencentral"]        # simulated regions, by priority (default these two)
 
     [load]
-    shape = "chat"            # chat | stream | responses | realtime | mixed
+    shape = "chat"            # chat | stream | responses | realtime | mixed | tools | structured
     concurrency = 4           # workers sending back to back ... or: rate_per_s = 20
     duration_s = 8
     turns = 3                 # responses: turns per conversation
@@ -45,7 +45,7 @@ from ..faults import REGISTRY
 
 __all__ = ["METRICS", "SHAPES", "Drill", "DrillError", "Expectation", "Load", "Step", "load_drill", "load_drills"]
 
-SHAPES = ("chat", "stream", "responses", "realtime", "mixed")
+SHAPES = ("chat", "stream", "responses", "realtime", "mixed", "tools", "structured")
 # metric -> (bound it takes, what it measures)
 METRICS: dict[str, tuple[str, str]] = {
     "success_ratio": ("min", "share of calls that succeeded"),

@@ -158,6 +158,10 @@ async def _one_call(
             outcome = await client.chat(call_id)
         elif shape == "stream":
             outcome = await client.stream(call_id)
+        elif shape == "tools":
+            outcome = await client.tools(call_id)
+        elif shape == "structured":
+            outcome = await client.structured(call_id)
         elif shape == "realtime":
             outcome = await client.realtime_ask(call_id)
         else:  # responses: conversations of `turns` turns, each chained to the previous
@@ -174,6 +178,7 @@ async def _one_call(
                 shape=shape,
                 region=outcome.region,
                 tokens=outcome.tokens,
+                requests=outcome.requests,
                 conversation=conversation,
                 turn=turn,
             )

@@ -78,3 +78,12 @@ def test_retries_over_deadline_tokens_and_continuity() -> None:
     assert check(Expectation("over_deadline", 0), DRILL, calls, served).measured == 1  # 3.0 s > 2 + 0.5
     assert check(Expectation("tokens", 25), DRILL, calls, served).measured == 25
     assert check(Expectation("continuity", 1.0), DRILL, calls, served).measured == 0.5
+
+
+def test_retries_per_call_counts_beyond_the_requests_a_call_is_made_of() -> None:
+    """A `tools` call is two requests tagged with one id: two answers are no retry, three are one."""
+    turn = CallRecord(call_id="t1", started_s=0, latency_s=0.2, ok=True, shape="tools", requests=2)
+    whole = [ServerRecord(0.1, "eastus2", 200, "t1"), ServerRecord(0.2, "eastus2", 200, "t1")]
+    assert check(Expectation("retries_per_call", 0), DRILL, [turn], whole).measured == 0
+    retried = [ServerRecord(0.05, "eastus2", 503, "t1"), *whole]
+    assert check(Expectation("retries_per_call", 0), DRILL, [turn], retried).measured == 1

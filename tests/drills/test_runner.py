@@ -51,16 +51,16 @@ def test_default_suite_passes_with_the_bundled_client(suite_runs: dict[str, Any]
     result, out = suite_runs["bundled"]
     junit, journal, db = out / "j.xml", out / "bundled.json", out / "d.duckdb"
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "10 of 10 drills passed" in result.stdout
+    assert "11 of 11 drills passed" in result.stdout
     suites = ET.parse(junit).getroot().findall("testsuite")
-    assert len(suites) == 10 and all(s.get("failures") == "0" and s.get("errors") == "0" for s in suites)
+    assert len(suites) == 11 and all(s.get("failures") == "0" and s.get("errors") == "0" for s in suites)
     runs = json.loads(journal.read_text())
     assert all(r["status"] == "passed" for r in runs)
     steps = runs[0]["steps"]
     assert steps[0]["name"].startswith("start") and steps[-1]["name"].startswith("rollback")
     assert all(s["start"] and s["end"] and s["status"] == "succeeded" for s in steps)
     store = Store(db)
-    assert store.query("SELECT count(*), bool_and(passed) FROM drills")[1] == [(10, True)]
+    assert store.query("SELECT count(*), bool_and(passed) FROM drills")[1] == [(11, True)]
     assert store.query("SELECT count(*) > 1000 FROM drill_requests")[1] == [(True,)]
     assert store.query("SELECT count(DISTINCT kind) >= 8 FROM faults")[1] == [(True,)]
     assert "progress" not in result.stdout  # progress goes to stderr, results to stdout
@@ -85,16 +85,17 @@ def test_default_suite_fails_the_naive_client_for_the_expected_reasons(suite_run
         "06-slow-region",
         "09-realtime-drops",
         "10-both-regions-down",
+        "11-tool-agent-eastus2-outage",
     } <= failed
     outage = {e["expect"]: e["passed"] for e in runs["01-eastus2-outage"]["expectations"]}
     assert outage["failover_time_s <= 1"] is False and outage["attempts_while_down <= 0"] is False
     assert "Traceback" not in result.stderr and "Exception in ASGI application" not in result.stderr
 
 
-def _drill(tmp_path: Path, extra: str = "") -> Path:
+def _drill(tmp_path: Path, extra: str = "", shape: str = "chat") -> Path:
     path = tmp_path / "d.toml"
     path.write_text(
-        'title = "t"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = 1.5\n'
+        f'title = "t"\n[load]\nshape = "{shape}"\nconcurrency = 2\nduration_s = 1.5\n'
         "[client]\nread_timeout_s = 0.5\ndeadline_s = 2\n"
         '[[timeline]]\nat_s = 0.2\nfault = "http_error"\nregion = "eastus2"\nparams = { status = 503 }\n'
         '[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n' + extra
@@ -314,3 +315,46 @@ def test_a_drill_against_the_chaos_proxy_is_refused_a_completion_filter_before_t
             )
     assert not result.passed and result.calls == []
     assert "region eastus2 is a chaos proxy" in (result.error or "") and 'use on = "prompt"' in (result.error or "")
+
+
+@pytest.mark.parametrize("shape", ["tools", "structured"])
+def test_the_agent_shapes_pass_through_an_outage_with_the_bundled_client(tmp_path: Path, shape: str) -> None:
+    drill = load_drill(_drill(tmp_path, shape=shape))
+    result = run_drill(drill, progress=None)
+    assert result.passed, [c.error for c in result.calls if not c.ok]
+    assert result.calls and all(c.shape == shape for c in result.calls)
+    if shape == "tools":  # two requests a turn, both tagged with the call's id, none retried once failed over
+        per_call = {c.call_id: c.requests for c in result.calls}
+        assert set(per_call.values()) == {2}
+        served = [s for s in result.served if s.call_id in per_call and s.status == 200]
+        assert len(served) == 2 * len(result.calls)
+
+
+def test_an_answer_that_ignores_the_tools_fails_the_call(tmp_path: Path) -> None:
+    """A client that drops `tools` gets prose back, a 200: the shape must count it as a failure."""
+    module = tmp_path / "tool_dropping_client.py"
+    module.write_text(
+        "from aoai_watch.failover import AsyncFailoverClient\n"
+        "class Dropping:\n"
+        "    def __init__(self, inner):\n"
+        "        self.inner = inner\n"
+        "        self.chat = self\n"
+        "        self.completions = self\n"
+        "    async def create(self, **kwargs):\n"
+        "        kwargs.pop('tools', None)\n"
+        "        return await self.inner.chat.completions.create(**kwargs)\n"
+        "    async def close(self):\n"
+        "        await self.inner.close()\n"
+        "def factory(regions, options):\n"
+        "    return Dropping(AsyncFailoverClient(regions, **options))\n"
+    )
+    result = subprocess.run(
+        [AOAI, "drill", "run", str(_drill(tmp_path, shape="tools")), "--client", "tool_dropping_client:factory"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=cli_env(PYTHONPATH=str(tmp_path)),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "(0 of " in result.stdout and "x WrongAnswer" in result.stdout, result.stdout
