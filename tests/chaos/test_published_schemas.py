@@ -324,3 +324,22 @@ def test_responses_function_call_events_match_their_event_schemas(sim: Simulator
     added = next(e for e in events if e["type"] == "response.output_item.added")
     assert added["item"]["type"] == "function_call"
     assert events[-1]["response"]["output"][0]["type"] == "function_call"
+
+
+@pytest.mark.parametrize("path", ["v1", "dated"])
+def test_tool_call_completion_and_chunks_match_the_published_schemas(sim: SimulatorThread, path: str) -> None:
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}}]
+    request = chat_body(path, tools=tools, tool_choice="required")
+    answer = httpx.post(chat_url(sim, path), json=request, headers={"api-key": KEY})
+    body = answer.json()
+    for name in CHAT_SCHEMAS[path]:
+        assert_valid(body, name, f"the {path} tool-call completion")
+    assert body["choices"][0]["finish_reason"] == "tool_calls"
+    assert body["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+    chunks = list(sse_data(chat_url(sim, path), {**request, "stream": True}))
+    for i, chunk in enumerate(chunks):
+        for name in CHUNK_SCHEMAS[path]:
+            assert_valid(chunk, name, f"{path} tool-call chunk {i}")
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert any(d.get("tool_calls") for d in deltas)
+    assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "tool_calls"
