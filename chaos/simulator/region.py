@@ -14,7 +14,7 @@ import random
 import re
 import time
 import zlib
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -24,7 +24,7 @@ import orjson
 from .. import wire
 from ..faults import BlackHole, Effects, FaultSet, Reply, ResetConnection, reply_headers, run_faults
 from . import asgi, auth
-from .answer import Answer
+from .answer import AnswerLog
 from .model import DeploymentSpec, RegionSpec
 from .quota import Admission, QuotaTracker
 
@@ -64,8 +64,8 @@ class RegionState:
         self.reset_connection = reset_connection
         self.display_name = wire.region_display_name(spec.name).encode()
         self.served: Counter[tuple[str | None, int]] = Counter()  # (deployment, status) -> count
-        # every answer, for drills and the Azure Monitor view (see `Answer`); status 0 = connection cut
-        self.log: deque[Answer] = deque(maxlen=LOG_SIZE)
+        # the last answers, for drills and the Azure Monitor view (see `Answer`); status 0 = connection cut
+        self.log = AnswerLog(LOG_SIZE)
         self.reset()
 
     def reset(self) -> None:
@@ -94,18 +94,16 @@ class RegionState:
         arrived = arrived or now
         self.served[(deployment, status)] += 1
         self.log.append(
-            Answer(
-                arrived=arrived,
-                deployment=deployment,
-                status=status,
-                client_request_id=client_request_id,
-                request_id=request_id,
-                operation=operation,
-                prompt_tokens=usage[0],
-                completion_tokens=usage[1],
-                response_ms=(now - arrived) * 1000.0,
-                stream=stream,
-            )
+            arrived,
+            deployment,
+            status,
+            client_request_id,
+            request_id,
+            operation,
+            usage[0],
+            usage[1],
+            (now - arrived) * 1000.0,
+            stream,
         )
 
     def new_id(self) -> str:
@@ -202,25 +200,18 @@ class Call:
         """RegionState.record for this call, written out: it runs on every answer (bench/simulator)."""
         region, deployment, arrived = self.region, self.deployment_name, self.arrived
         prompt, completion = self.usage if status == 200 else (0, 0)
-        client_rid = self.request_headers.get(b"x-ms-client-request-id")
         region.served[(deployment, status)] += 1
-        # in Answer's field order: _make (tuple.__new__) skips the Python-level __new__ a call
-        # to Answer(...) runs, which costs measurably on this path
         region.log.append(
-            Answer._make(
-                (
-                    arrived,
-                    deployment,
-                    status,
-                    client_rid.decode("latin-1") if client_rid else None,
-                    self.request_id,
-                    self.operation,
-                    prompt,
-                    completion,
-                    (time.time() - arrived) * 1000.0,
-                    stream,
-                )
-            )
+            arrived,
+            deployment,
+            status,
+            self.request_headers.get(b"x-ms-client-request-id") or None,  # raw bytes: decoded when read
+            self.request_id,
+            self.operation,
+            prompt,
+            completion,
+            (time.time() - arrived) * 1000.0,
+            stream,
         )
 
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
