@@ -8,6 +8,7 @@ an authenticated caller, then the operation itself (JSON, fields, deployment, qu
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import math
 import random
@@ -33,6 +34,15 @@ _VARIANT = {c: "89ab"[int(c, 16) % 4] for c in "0123456789abcdef"}
 Handler = Callable[["Call"], Awaitable[None]]
 MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded stand-in for 30 days
 LOG_SIZE = 200_000  # answers remembered per region (drills, /requests, the Azure Monitor endpoints)
+
+
+def _header_bytes(api_key: str | None) -> bytes | None:
+    """`api_key` as the raw header a client sends it in (headers are latin-1), None when no header
+    could match it (no key, or one latin-1 cannot carry: `auth.check` decides those)."""
+    try:
+        return api_key.encode("latin-1") if api_key else None
+    except UnicodeEncodeError:
+        return None
 
 
 class Refusal(Exception):
@@ -63,6 +73,9 @@ class RegionState:
         self.seed = seed
         self.reset_connection = reset_connection
         self.display_name = wire.region_display_name(spec.name).encode()
+        # the api-key header bytes that pass `auth.check` (compared as bytes before decoding anything)
+        self.api_key_header = _header_bytes(spec.api_key) if spec.auth == "api-key" else None
+        self.deployments = {d.name: d for d in reversed(spec.deployments)}  # the first of a name wins, as in spec
         self.served: Counter[tuple[str | None, int]] = Counter()  # (deployment, status) -> count
         # the last answers, for drills and the Azure Monitor view (see `Answer`); status 0 = connection cut
         self.log = AnswerLog(LOG_SIZE)
@@ -216,11 +229,11 @@ class Call:
 
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
         self.record(status)
-        await asgi.send_response(self.send, status, body, [*self.headers, *extra])
+        await asgi.send_response(self.send, status, body, self.headers, extra)
 
     def lookup_deployment(self) -> DeploymentSpec | None:
         if self.deployment is None:
-            self.deployment = self.region.spec.deployment(self.deployment_name)
+            self.deployment = self.region.deployments.get(self.deployment_name)  # type: ignore[arg-type]
         return self.deployment
 
     def admit(self, estimated_tokens: int) -> Admission:
@@ -304,7 +317,7 @@ class RegionApp:
         parse_error = False
         if method == "POST":
             try:
-                raw = await asgi.read_body(call.header(b"content-length"), receive, wire.MAX_BODY_BYTES)
+                raw = await asgi.read_body(call.request_headers.get(b"content-length"), receive, wire.MAX_BODY_BYTES)
             except asgi.BodyTooLarge:
                 # Tell the server to close after replying: the rest of the body is never read.
                 await call.reply(413, wire.body_too_large(), [(b"connection", b"close")])
@@ -323,10 +336,14 @@ class RegionApp:
         faulty = state.faults.has_faults(state.spec.name)  # the common case skips both fault stages
         if faulty and await self.apply_faults(call, "before_auth"):
             return
-        denied = auth.check(state.spec.auth, state.spec.api_key, call.header(b"api-key"), call.header(b"authorization"))
-        if denied is not None:
-            await call.reply(401, denied)
-            return
+        key = call.request_headers.get(b"api-key")
+        if key is None or state.api_key_header is None or not hmac.compare_digest(key, state.api_key_header):
+            denied = auth.check(
+                state.spec.auth, state.spec.api_key, call.header(b"api-key"), call.header(b"authorization")
+            )
+            if denied is not None:
+                await call.reply(401, denied)
+                return
         if faulty and await self.apply_faults(call, "after_auth"):
             return
         if "deployment" in call.path_params and "api-version" not in call.query:
