@@ -41,6 +41,7 @@ MAX_ID_BYTES = 36  # request ids are kept up to this length (the region's own ar
 # arrived, response_ms, prompt_tokens, completion_tokens, status, stream, request_id: little-endian, unpadded
 _RECORD = struct.Struct(f"<ddIIH?{MAX_ID_BYTES}s")
 RECORD_BYTES = _RECORD.size
+_pack_into = _RECORD.pack_into
 MAX_CLIENT_ID_BYTES = 256  # a client request id is kept up to this length (uuid4s, as clients send, are 36)
 MAX_NAMES = 1024  # distinct deployment names shared between answers; past that each answer keeps its own
 _GROW = 4096  # answers the columns grow by until they reach the capacity (a quiet region stays small)
@@ -104,7 +105,7 @@ class AnswerLog:
         i = self._next
         if i == self._size:
             i = self._grow()
-        _RECORD.pack_into(
+        _pack_into(
             self._records,
             i * RECORD_BYTES,
             arrived,
