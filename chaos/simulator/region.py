@@ -297,12 +297,12 @@ class RegionApp:
         self.websocket = websocket
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        """Serve one connection scope: HTTP here (one coroutine per request: this is the hot
-        path), WebSocket through `websocket`."""
-        if scope["type"] != "http":
-            if scope["type"] == "websocket":
-                await self.websocket(self.state, scope, receive, send)
-            return
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self.websocket(self.state, scope, receive, send)
+
+    async def http(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         state = self.state
         call = Call(state, scope, receive, send)
         method = scope["method"]
