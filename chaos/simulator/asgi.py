@@ -13,7 +13,8 @@ from typing import Any
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
+Header = tuple[bytes, bytes]
+Headers = list[Header]
 
 JSON_TYPE = (b"content-type", b"application/json")
 SSE_TYPE = (b"content-type", b"text/event-stream; charset=utf-8")
@@ -35,14 +36,22 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def read_body(declared: str | None, receive: Receive, limit_bytes: int) -> bytes:
-    """The whole request body, refusing before reading when Content-Length (`declared`) says it is
-    too big, and stopping as soon as a chunked body passes the limit (never more than the limit in
-    memory)."""
+async def read_body(declared: str | bytes | None, receive: Receive, limit_bytes: int) -> bytes:
+    """The whole request body, refusing before reading when Content-Length (`declared`, the
+    header's text or raw bytes) says it is too big, and stopping as soon as a chunked body passes
+    the limit (never more than the limit in memory)."""
     if declared is not None and declared.isdigit() and int(declared) > limit_bytes:
         raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientGone
+    body: bytes = message.get("body", b"")
+    if len(body) > limit_bytes:
+        raise BodyTooLarge
+    if not message.get("more_body", False):
+        return body  # the whole body in one message: what a small request always is
+    chunks = [body]
+    size = len(body)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -54,8 +63,7 @@ async def read_body(declared: str | None, receive: Receive, limit_bytes: int) ->
                 raise BodyTooLarge
             chunks.append(chunk)
         if not message.get("more_body", False):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return b"".join(chunks)
 
 
 class RawJson(bytes):
@@ -74,9 +82,13 @@ def encode(body: Any) -> tuple[bytes, tuple[bytes, bytes]]:
     return json.dumps(body, separators=(",", ":")).encode(), JSON_TYPE
 
 
-async def send_response(send: Send, status: int, body: Any, headers: Iterable[tuple[bytes, bytes]]) -> None:
+async def send_response(
+    send: Send, status: int, body: Any, headers: Iterable[Header], extra: Iterable[Header] = ()
+) -> None:
+    """One whole response: `body` encoded as `encode` does, then `headers` and `extra` (two lists, so
+    a caller's common headers and one answer's own need not be joined first)."""
     payload, content_type = encode(body)
-    all_headers = [content_type, (b"content-length", str(len(payload)).encode()), *headers]
+    all_headers = [content_type, (b"content-length", str(len(payload)).encode()), *headers, *extra]
     await send({"type": "http.response.start", "status": status, "headers": all_headers})
     await send({"type": "http.response.body", "body": payload})
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import math
 import random
 import re
 import time
 import zlib
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,7 +26,7 @@ import orjson
 from .. import wire
 from ..faults import BlackHole, Effects, FaultSet, Reply, ResetConnection, reply_headers, run_faults
 from . import asgi, auth
-from .answer import Answer
+from .answer import AnswerLog
 from .model import DeploymentSpec, RegionSpec
 from .quota import Admission, QuotaTracker
 
@@ -34,6 +35,15 @@ _VARIANT = {c: "89ab"[int(c, 16) % 4] for c in "0123456789abcdef"}
 Handler = Callable[["Call"], Awaitable[None]]
 MAX_STORED_RESPONSES = 50_000  # per region; the oldest go first, as a bounded stand-in for 30 days
 LOG_SIZE = 200_000  # answers remembered per region (drills, /requests, the Azure Monitor endpoints)
+
+
+def _header_bytes(api_key: str | None) -> bytes | None:
+    """`api_key` as the raw header a client sends it in (headers are latin-1), None when no header
+    could match it (no key, or one latin-1 cannot carry: `auth.check` decides those)."""
+    try:
+        return api_key.encode("latin-1") if api_key else None
+    except UnicodeEncodeError:
+        return None
 
 
 class Refusal(Exception):
@@ -64,9 +74,12 @@ class RegionState:
         self.seed = seed
         self.reset_connection = reset_connection
         self.display_name = wire.region_display_name(spec.name).encode()
+        # the api-key header bytes that pass `auth.check` (compared as bytes before decoding anything)
+        self.api_key_header = _header_bytes(spec.api_key) if spec.auth == "api-key" else None
+        self.deployments = {d.name: d for d in reversed(spec.deployments)}  # the first of a name wins, as in spec
         self.served: Counter[tuple[str | None, int]] = Counter()  # (deployment, status) -> count
-        # every answer, for drills and the Azure Monitor view (see `Answer`); status 0 = connection cut
-        self.log: deque[Answer] = deque(maxlen=LOG_SIZE)
+        # the last answers, for drills and the Azure Monitor view (see `Answer`); status 0 = connection cut
+        self.log = AnswerLog(LOG_SIZE)
         self.reset()
 
     def reset(self) -> None:
@@ -95,18 +108,16 @@ class RegionState:
         arrived = arrived or now
         self.served[(deployment, status)] += 1
         self.log.append(
-            Answer(
-                arrived=arrived,
-                deployment=deployment,
-                status=status,
-                client_request_id=client_request_id,
-                request_id=request_id,
-                operation=operation,
-                prompt_tokens=usage[0],
-                completion_tokens=usage[1],
-                response_ms=(now - arrived) * 1000.0,
-                stream=stream,
-            )
+            arrived,
+            deployment,
+            status,
+            client_request_id,
+            request_id,
+            operation,
+            usage[0],
+            usage[1],
+            (now - arrived) * 1000.0,
+            stream,
         )
 
     def new_id(self) -> str:
@@ -206,34 +217,27 @@ class Call:
         region, deployment, arrived = self.region, self.deployment_name, self.arrived
         self.recorded = True
         prompt, completion = self.usage if status == 200 else (0, 0)
-        client_rid = self.request_headers.get(b"x-ms-client-request-id")
         region.served[(deployment, status)] += 1
-        # in Answer's field order: _make (tuple.__new__) skips the Python-level __new__ a call
-        # to Answer(...) runs, which costs measurably on this path
         region.log.append(
-            Answer._make(
-                (
-                    arrived,
-                    deployment,
-                    status,
-                    client_rid.decode("latin-1") if client_rid else None,
-                    self.request_id,
-                    self.operation,
-                    prompt,
-                    completion,
-                    (time.time() - arrived) * 1000.0,
-                    stream,
-                )
-            )
+            arrived,
+            deployment,
+            status,
+            self.request_headers.get(b"x-ms-client-request-id") or None,  # raw bytes: decoded when read
+            self.request_id,
+            self.operation,
+            prompt,
+            completion,
+            (time.time() - arrived) * 1000.0,
+            stream,
         )
 
     async def reply(self, status: int, body: Any, extra: Any = ()) -> None:
         self.record(status)
-        await asgi.send_response(self.send, status, body, [*self.headers, *extra])
+        await asgi.send_response(self.send, status, body, self.headers, extra)
 
     def lookup_deployment(self) -> DeploymentSpec | None:
         if self.deployment is None:
-            self.deployment = self.region.spec.deployment(self.deployment_name)
+            self.deployment = self.region.deployments.get(self.deployment_name)  # type: ignore[arg-type]
         return self.deployment
 
     def admit(self, estimated_tokens: int) -> Admission:
@@ -334,7 +338,7 @@ class RegionApp:
         parse_error = False
         if method == "POST":
             try:
-                raw = await asgi.read_body(call.header(b"content-length"), receive, wire.MAX_BODY_BYTES)
+                raw = await asgi.read_body(call.request_headers.get(b"content-length"), receive, wire.MAX_BODY_BYTES)
             except asgi.BodyTooLarge:
                 # Tell the server to close after replying: the rest of the body is never read.
                 await call.reply(413, wire.body_too_large(), [(b"connection", b"close")])
@@ -353,10 +357,14 @@ class RegionApp:
         faulty = state.faults.has_faults(state.spec.name)  # the common case skips both fault stages
         if faulty and await self.apply_faults(call, "before_auth"):
             return
-        denied = auth.check(state.spec.auth, state.spec.api_key, call.header(b"api-key"), call.header(b"authorization"))
-        if denied is not None:
-            await call.reply(401, denied)
-            return
+        key = call.request_headers.get(b"api-key")
+        if key is None or state.api_key_header is None or not hmac.compare_digest(key, state.api_key_header):
+            denied = auth.check(
+                state.spec.auth, state.spec.api_key, call.header(b"api-key"), call.header(b"authorization")
+            )
+            if denied is not None:
+                await call.reply(401, denied)
+                return
         if faulty and await self.apply_faults(call, "after_auth"):
             return
         if "api-version" not in call.query and not scope["path"].startswith("/openai/v1/"):
