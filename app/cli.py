@@ -46,7 +46,9 @@ _PORT = _number(0, 65535, whole=True)
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from ..probes.config import load_config
+    """Every problem of the file on stderr, one line each (exit 2, via `main`); a good file's summary
+    and its warnings (what loads but will not run) on stdout, exit 0."""
+    from ..probes.config import load_config, warnings
 
     config = load_config(args.file)
     regions = config.regions
@@ -59,6 +61,8 @@ def _check_config(args: argparse.Namespace) -> int:
         missing = "" if r.auth != "api-key" or os.environ.get(r.api_key_env or "") else " (variable not set here)"
         models = ", ".join(f"{m} -> {d}" for m, d in r.deployments.items())
         print(f"  {r.priority}. {r.name:<16} {r.endpoint}  {key}{missing}  {models}")
+    for warning in warnings(config):
+        print(f"warning: {warning}")
     return 0
 
 
@@ -451,8 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
-    except ConfigError as exc:
-        print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
+    except ConfigError as exc:  # every problem of the file, one line each
+        for line in str(exc).splitlines():
+            print(f"aoai-watch {args.command}: {line}", file=sys.stderr)
         return EXIT_USAGE
     except _UsageError as exc:
         print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
