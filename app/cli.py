@@ -102,16 +102,20 @@ def _probe(args: argparse.Namespace) -> int:
         if unknown:
             raise _UsageError(f"unknown probe kind(s) {', '.join(unknown)}; kinds: {', '.join(KINDS)}")
 
+    # --quiet is for cron logs: every line starts with a UTC timestamp
+    stamp = (lambda: f"{_utc_stamp()} ") if args.quiet else (lambda: "")
+
     def report(outcome: CycleReport | Exception) -> None:
         if isinstance(outcome, CycleBusy):
-            print(f"aoai-watch probe: {outcome}", file=sys.stderr, flush=True)
+            print(f"{stamp()}aoai-watch probe: {outcome}", file=sys.stderr, flush=True)
         elif isinstance(outcome, Exception):
-            print(f"aoai-watch probe: cycle failed: {type(outcome).__name__}: {outcome}", file=sys.stderr, flush=True)
+            message = f"cycle failed: {type(outcome).__name__}: {outcome}"
+            print(f"{stamp()}aoai-watch probe: {message}", file=sys.stderr, flush=True)
         else:
             _print_cycle(outcome, config.database, args.quiet)
 
     if args.every is not None:
-        print(f"probing every {args.every:g} s into {config.database}; Ctrl-C or SIGTERM stops", flush=True)
+        print(f"{stamp()}probing every {args.every:g} s into {config.database}; Ctrl-C or SIGTERM stops", flush=True)
         run_loop(config, report, kinds, every_s=args.every)
         return 0
     try:
@@ -123,21 +127,37 @@ def _probe(args: argparse.Namespace) -> int:
     return 1 if outcome.stored.problem else 0
 
 
+def _utc_stamp(when: object = None) -> str:
+    """`2026-12-02T03:04:05Z`: a naive-UTC datetime (a probe's `ts`), or now."""
+    from datetime import UTC, datetime
+
+    moment = when if isinstance(when, datetime) else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _print_cycle(cycle: object, database: object, quiet: bool) -> None:
+    """Without --quiet, a table of every probe and a summary. With --quiet, for cron logs, each
+    line starts with a UTC timestamp: one per failed probe naming what failed
+    (`2026-12-02T03:04:05Z eastus2/chat server_error 503`, at the probe's start), then the summary."""
     from ..probes.schedule import CycleReport
 
     assert isinstance(cycle, CycleReport)
-    if not quiet:
-        for r in cycle.results:
-            latency = f"{r.latency_ms:7.0f} ms" if r.latency_ms is not None else "        -"
-            status = r.status_code if r.status_code is not None else "-"
-            print(
-                f"  {r.region:<16} {r.kind:<16} {r.outcome:<14} {status!s:>4} {latency}"
-                + (f"  {r.error[:80]}" if r.error else "")
-            )
+    stamp = f"{_utc_stamp()} " if quiet else ""
+    for r in cycle.results:
+        status = r.status_code if r.status_code is not None else "-"
+        if quiet:
+            if r.outcome not in SUCCESSFUL:
+                shown = f" {r.status_code}" if r.status_code is not None else ""
+                print(f"{_utc_stamp(r.ts)} {r.region}/{r.kind} {r.outcome}{shown}")
+            continue
+        latency = f"{r.latency_ms:7.0f} ms" if r.latency_ms is not None else "        -"
+        print(
+            f"  {r.region:<16} {r.kind:<16} {r.outcome:<14} {status!s:>4} {latency}"
+            + (f"  {r.error[:80]}" if r.error else "")
+        )
     stored = cycle.stored
     if stored.problem:  # the database cannot be used: the one line that says which and what to do
-        print(f"aoai-watch probe: {stored.problem}", file=sys.stderr, flush=True)
+        print(f"{stamp}aoai-watch probe: {stored.problem}", file=sys.stderr, flush=True)
         return
     bad = sum(r.outcome not in SUCCESSFUL for r in cycle.results)
     where = (
@@ -146,7 +166,7 @@ def _print_cycle(cycle: object, database: object, quiet: bool) -> None:
         else f"database locked: {stored.spooled} rows kept in the spool file, stored at the next write"
     )
     print(
-        f"{len(cycle.results)} probes, {bad} failed; {stored.written} rows {where}"
+        f"{stamp}{len(cycle.results)} probes, {bad} failed; {stored.written} rows {where}"
         + (f"; {stored.model_changes} model version change(s)" if stored.model_changes else ""),
         flush=True,
     )
