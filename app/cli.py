@@ -290,14 +290,19 @@ def _dashboard(args: argparse.Namespace) -> int:
             "probe data. For shared use, put it behind Streamlit's OIDC login with Entra ID (see README).",
             file=sys.stderr,
         )
-    process = serve.start(database, args.host, args.port, args.config)
-    print(f"dashboard on http://{args.host}:{args.port}  (database {database}); Ctrl-C stops it", flush=True)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait(10)
-        return 0
+    from .children import Children
+
+    with Children() as children:  # SIGTERM, SIGINT, SIGHUP stop Streamlit too; it never outlives this
+        process = children.adopt(serve.start(database, args.host, args.port, args.config))
+        print(f"dashboard on http://{args.host}:{args.port}  (database {database}); Ctrl-C stops it", flush=True)
+        children.wait()
+    if children.failed is not None:
+        print(
+            f"aoai-watch dashboard: the Streamlit server exited on its own (exit code {process.returncode})",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
