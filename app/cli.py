@@ -308,7 +308,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run
 
-    return run(port=args.port, seed=args.seed)
+    return run(port=args.port, seed=args.seed, duration_s=args.duration_s)
 
 
 def _import_metrics(args: argparse.Namespace) -> int:
@@ -468,6 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="simulator, probes, a drill and the dashboard on this machine, no Azure needed")
     demo.add_argument("--seed", type=int, default=None, help="make the run repeatable")
     demo.add_argument("--port", type=_number(1, 65535, whole=True), default=8501, help="dashboard port")
+    demo.add_argument(
+        "--duration-s",
+        type=_number(1, DAY_S, unit="seconds"),
+        help="stop by itself after this many seconds (default: run until Ctrl-C or SIGTERM)",
+    )
     demo.set_defaults(run=_demo)
     return parser
 
