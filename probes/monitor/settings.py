@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...failover.config import ConfigError, Problems, seconds_fields, unknown_key
+from ...failover.config import ConfigError, Problems, nearest, seconds_fields, unknown_key
 
 __all__ = ["MonitorSettings", "RegionMonitor", "parse_monitor"]
 
@@ -107,7 +107,9 @@ def parse_monitor(raw: Any, path: Path, region_names: Iterable[str] | None) -> M
 def _region(name: str, table: Any, path: Path, known: list[str] | None) -> RegionMonitor:
     where = f"monitor.regions.{name}"
     if known is not None and name not in known:
-        raise ConfigError(path, where, f"no [[regions]] entry is named {name!r}; regions: {', '.join(known)}")
+        close = nearest(name, known)
+        hint = f" (did you mean {close}?)" if close else ""
+        raise ConfigError(path, where, f"no [[regions]] entry is named {name!r}{hint}; regions: {', '.join(known)}")
     if not isinstance(table, Mapping):
         raise ConfigError(path, where, f"must be a table: [{where}]")
     problems = Problems()

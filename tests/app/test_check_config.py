@@ -20,6 +20,12 @@ REGION = (
 )
 
 
+RID = (
+    "/subscriptions/5f1c0d2e-0000-4000-8000-00000000a0a1/resourceGroups/g"
+    "/providers/Microsoft.CognitiveServices/accounts/a"
+)
+
+
 def check(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "aoai-watch.toml"
     path.write_text(text)
@@ -66,6 +72,7 @@ def test_one_problem_is_exactly_one_line(tmp_path: Path) -> None:
         (REGION + "[failover]\ndeadlin_s = 5\n", "failover.deadlin_s", "deadline_s"),
         (REGION + "[slo.latency]\nthreshold = 3\n", "slo.latency.threshold", "threshold_s"),
         (REGION + '[probes]\nkinds = ["chta"]\n', "probes.kinds", "chat"),
+        (REGION + f'[monitor.regions.eastus22]\nresource_id = "{RID}"\n', "monitor.regions.eastus22", "eastus2"),
     ],
 )
 def test_a_typo_gets_the_nearest_valid_key(tmp_path: Path, text: str, field: str, meant: str) -> None:
@@ -101,11 +108,7 @@ def test_warnings_are_not_printed_while_there_are_errors(tmp_path: Path) -> None
 
 def test_a_mistake_in_one_region_does_not_echo_in_the_monitor_table(tmp_path: Path) -> None:
     """A region that did not load is not looked up by [monitor.regions.<name>]: one mistake, one line."""
-    rid = (
-        "/subscriptions/5f1c0d2e-0000-4000-8000-00000000a0a1/resourceGroups/g"
-        "/providers/Microsoft.CognitiveServices/accounts/a"
-    )
-    text = REGION.replace('name = "eastus2"', "name = 7") + f'[monitor.regions.eastus2]\nresource_id = "{rid}"\n'
+    text = REGION.replace('name = "eastus2"', "name = 7") + f'[monitor.regions.eastus2]\nresource_id = "{RID}"\n'
     result = check(tmp_path, text)
     assert len(result.stderr.splitlines()) == 1 and "regions[0].name" in result.stderr, result.stderr
 
