@@ -46,7 +46,9 @@ _PORT = _number(0, 65535, whole=True)
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from ..probes.config import load_config
+    """Every problem of the file on stderr, one line each (exit 2, via `main`); a good file's summary
+    and its warnings (what loads but will not run) on stdout, exit 0."""
+    from ..probes.config import load_config, warnings
 
     config = load_config(args.file)
     regions = config.regions
@@ -59,6 +61,8 @@ def _check_config(args: argparse.Namespace) -> int:
         missing = "" if r.auth != "api-key" or os.environ.get(r.api_key_env or "") else " (variable not set here)"
         models = ", ".join(f"{m} -> {d}" for m, d in r.deployments.items())
         print(f"  {r.priority}. {r.name:<16} {r.endpoint}  {key}{missing}  {models}")
+    for warning in warnings(config):
+        print(f"warning: {warning}")
     return 0
 
 
@@ -98,16 +102,20 @@ def _probe(args: argparse.Namespace) -> int:
         if unknown:
             raise _UsageError(f"unknown probe kind(s) {', '.join(unknown)}; kinds: {', '.join(KINDS)}")
 
+    # --quiet is for cron logs: every line starts with a UTC timestamp
+    stamp = (lambda: f"{_utc_stamp()} ") if args.quiet else (lambda: "")
+
     def report(outcome: CycleReport | Exception) -> None:
         if isinstance(outcome, CycleBusy):
-            print(f"aoai-watch probe: {outcome}", file=sys.stderr, flush=True)
+            print(f"{stamp()}aoai-watch probe: {outcome}", file=sys.stderr, flush=True)
         elif isinstance(outcome, Exception):
-            print(f"aoai-watch probe: cycle failed: {type(outcome).__name__}: {outcome}", file=sys.stderr, flush=True)
+            message = f"cycle failed: {type(outcome).__name__}: {outcome}"
+            print(f"{stamp()}aoai-watch probe: {message}", file=sys.stderr, flush=True)
         else:
             _print_cycle(outcome, config.database, args.quiet)
 
     if args.every is not None:
-        print(f"probing every {args.every:g} s into {config.database}; Ctrl-C or SIGTERM stops", flush=True)
+        print(f"{stamp()}probing every {args.every:g} s into {config.database}; Ctrl-C or SIGTERM stops", flush=True)
         run_loop(config, report, kinds, every_s=args.every)
         return 0
     try:
@@ -119,21 +127,37 @@ def _probe(args: argparse.Namespace) -> int:
     return 1 if outcome.stored.problem else 0
 
 
+def _utc_stamp(when: object = None) -> str:
+    """`2026-12-02T03:04:05Z`: a naive-UTC datetime (a probe's `ts`), or now."""
+    from datetime import UTC, datetime
+
+    moment = when if isinstance(when, datetime) else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _print_cycle(cycle: object, database: object, quiet: bool) -> None:
+    """Without --quiet, a table of every probe and a summary. With --quiet, for cron logs, each
+    line starts with a UTC timestamp: one per failed probe naming what failed
+    (`2026-12-02T03:04:05Z eastus2/chat server_error 503`, at the probe's start), then the summary."""
     from ..probes.schedule import CycleReport
 
     assert isinstance(cycle, CycleReport)
-    if not quiet:
-        for r in cycle.results:
-            latency = f"{r.latency_ms:7.0f} ms" if r.latency_ms is not None else "        -"
-            status = r.status_code if r.status_code is not None else "-"
-            print(
-                f"  {r.region:<16} {r.kind:<16} {r.outcome:<14} {status!s:>4} {latency}"
-                + (f"  {r.error[:80]}" if r.error else "")
-            )
+    stamp = f"{_utc_stamp()} " if quiet else ""
+    for r in cycle.results:
+        status = r.status_code if r.status_code is not None else "-"
+        if quiet:
+            if r.outcome not in SUCCESSFUL:
+                shown = f" {r.status_code}" if r.status_code is not None else ""
+                print(f"{_utc_stamp(r.ts)} {r.region}/{r.kind} {r.outcome}{shown}")
+            continue
+        latency = f"{r.latency_ms:7.0f} ms" if r.latency_ms is not None else "        -"
+        print(
+            f"  {r.region:<16} {r.kind:<16} {r.outcome:<14} {status!s:>4} {latency}"
+            + (f"  {r.error[:80]}" if r.error else "")
+        )
     stored = cycle.stored
     if stored.problem:  # the database cannot be used: the one line that says which and what to do
-        print(f"aoai-watch probe: {stored.problem}", file=sys.stderr, flush=True)
+        print(f"{stamp}aoai-watch probe: {stored.problem}", file=sys.stderr, flush=True)
         return
     bad = sum(r.outcome not in SUCCESSFUL for r in cycle.results)
     where = (
@@ -142,7 +166,7 @@ def _print_cycle(cycle: object, database: object, quiet: bool) -> None:
         else f"database locked: {stored.spooled} rows kept in the spool file, stored at the next write"
     )
     print(
-        f"{len(cycle.results)} probes, {bad} failed; {stored.written} rows {where}"
+        f"{stamp}{len(cycle.results)} probes, {bad} failed; {stored.written} rows {where}"
         + (f"; {stored.model_changes} model version change(s)" if stored.model_changes else ""),
         flush=True,
     )
@@ -266,20 +290,25 @@ def _dashboard(args: argparse.Namespace) -> int:
             "probe data. For shared use, put it behind Streamlit's OIDC login with Entra ID (see README).",
             file=sys.stderr,
         )
-    process = serve.start(database, args.host, args.port, args.config)
-    print(f"dashboard on http://{args.host}:{args.port}  (database {database}); Ctrl-C stops it", flush=True)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait(10)
-        return 0
+    from .children import Children
+
+    with Children() as children:  # SIGTERM, SIGINT, SIGHUP stop Streamlit too; it never outlives this
+        process = children.adopt(serve.start(database, args.host, args.port, args.config))
+        print(f"dashboard on http://{args.host}:{args.port}  (database {database}); Ctrl-C stops it", flush=True)
+        children.wait()
+    if children.failed is not None:
+        print(
+            f"aoai-watch dashboard: the Streamlit server exited on its own (exit code {process.returncode})",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run
 
-    return run(port=args.port, seed=args.seed)
+    return run(port=args.port, seed=args.seed, duration_s=args.duration_s)
 
 
 def _import_metrics(args: argparse.Namespace) -> int:
@@ -439,6 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="simulator, probes, a drill and the dashboard on this machine, no Azure needed")
     demo.add_argument("--seed", type=int, default=None, help="make the run repeatable")
     demo.add_argument("--port", type=_number(1, 65535, whole=True), default=8501, help="dashboard port")
+    demo.add_argument(
+        "--duration-s",
+        type=_number(1, DAY_S, unit="seconds"),
+        help="stop by itself after this many seconds (default: run until Ctrl-C or SIGTERM)",
+    )
     demo.set_defaults(run=_demo)
     return parser
 
@@ -451,8 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
-    except ConfigError as exc:
-        print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
+    except ConfigError as exc:  # every problem of the file, one line each
+        for line in str(exc).splitlines():
+            print(f"aoai-watch {args.command}: {line}", file=sys.stderr)
         return EXIT_USAGE
     except _UsageError as exc:
         print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)

@@ -1,16 +1,23 @@
 """`aoai-watch demo`: everything on one machine with no Azure account.
 
 A simulator with eastus2 (fast, a little flaky) and swedencentral (slower, stable), real probes
-every 5 s into `data/demo.duckdb`, one drill early so the Drills page has a run, Azure Monitor's
-view of the same regions imported every minute from the simulator's metrics and logs APIs (so the
-Azure Monitor page has data), and the dashboard at http://127.0.0.1:8501. Ctrl-C stops everything.
+every 5 s, one drill early so the Drills page has a run, Azure Monitor's view of the same regions
+imported every minute from the simulator's metrics and logs APIs (so the Azure Monitor page has
+data), and the dashboard at http://127.0.0.1:8501. It prints the endpoints, the key and the config
+it wrote, so `aoai-watch probe`, the failover client and curl can be pointed at it.
+
+Everything it writes (config, database, locks, spool) goes into `data/demo/` under the current
+folder, which carries its own `.gitignore`: a clone stays clean. The key comes from
+$AOAI_DEMO_KEY, or is made for this run; it is a simulator key, printed on purpose, never stored
+in the repository. Ctrl-C, SIGTERM or SIGHUP stops everything, Streamlit included; a dashboard
+that dies on its own stops the demo with exit code 1.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import signal
+import shlex
 import sys
 import threading
 from pathlib import Path
@@ -18,14 +25,25 @@ from pathlib import Path
 from ..chaos.simulator import SimulatorThread, default_region
 from ..chaos.simulator.cli import toml_string
 
-DEMO_DB = Path("data/demo.duckdb")
+DEMO_DIR = Path("data/demo")  # relative to where the demo runs, as the default database is
+DEMO_DB = DEMO_DIR / "demo.duckdb"
+DEMO_CONFIG = DEMO_DIR / "demo.toml"
 DRILL = Path(__file__).resolve().parents[1] / "data" / "drills" / "01-eastus2-outage.toml"
 KEY_ENV = "AOAI_DEMO_KEY"
 MONITOR_LAG_S = 10  # how late the simulated Azure Monitor shows a request (Azure's own lag is minutes)
 FIRST_IMPORT_S, IMPORT_EVERY_S = 15, 60
+PROBE_EVERY_S = 5
 
 
-def _config(urls: dict[str, str], folder: Path, monitor_tables: list[str]) -> Path:
+def _folder() -> None:
+    """data/demo/, ignored by git wherever it is (its own .gitignore), not only in this repository."""
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    ignore = DEMO_DIR / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# written by aoai-watch demo: everything here is made per run\n*\n")
+
+
+def _config(urls: dict[str, str], monitor_tables: list[str]) -> Path:
     text = f"database = {toml_string(DEMO_DB.resolve())}\n"
     for priority, name in enumerate(("eastus2", "swedencentral"), start=1):
         text += (
@@ -35,15 +53,47 @@ def _config(urls: dict[str, str], folder: Path, monitor_tables: list[str]) -> Pa
         )
     text += (
         '[probes]\nkinds = ["chat", "stream", "responses_chain", "embeddings", "realtime", "failover"]\n'
-        'every_s = 5\ntimeout_s = 10\nprober = "demo"\n'
+        f'every_s = {PROBE_EVERY_S}\ntimeout_s = 10\nprober = "demo"\n'
     )
     text += "\n".join(monitor_tables) + "\n"
-    path = folder / "demo.toml"
-    path.write_text(text)
-    return path
+    DEMO_CONFIG.write_text(text)
+    return DEMO_CONFIG
 
 
-def run(port: int = 8501, seed: int | None = None) -> int:
+def _banner(urls: dict[str, str], control_url: str, key: str, port: int) -> str:
+    """What is running, where, with which key and config, and what to try next."""
+    east, config = urls["eastus2"], shlex.quote(str(DEMO_CONFIG))
+    # the commands as this run was started (make demo: .venv/bin/aoai-watch), so they paste as they are
+    command = sys.argv[0] if Path(sys.argv[0]).name == "aoai-watch" else "aoai-watch"
+    python = shlex.quote(sys.executable)
+    chat = '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}'
+    fault = '{"kind": "http_error", "region": "eastus2", "params": {"status": 503}, "duration_s": 60}'
+    return "\n".join(
+        [
+            "aoai-watch demo: simulated Azure OpenAI, probes, a drill and the dashboard; no Azure account needed",
+            f"  dashboard      http://127.0.0.1:{port}   <- open this (live data within a minute)",
+            f"  eastus2        {east}/openai/v1/   (East US 2: fast, a little flaky)",
+            f"  swedencentral  {urls['swedencentral']}/openai/v1/   (Sweden Central: slower, stable)",
+            f"  control API    {control_url}   (POST /faults, GET /faults, POST /reset)",
+            f"  key            {KEY_ENV}={key}   (this run's simulator key, header api-key)",
+            f"  config         {DEMO_CONFIG}   (regions, probes and Azure Monitor of this run)",
+            f"  database       {DEMO_DB}   (probes every {PROBE_EVERY_S} s; a drill in the first minute; "
+            f"Azure Monitor imported every {IMPORT_EVERY_S} s)",
+            "try, in another shell (Ctrl-C here stops everything):",
+            f"  export {KEY_ENV}={key}",
+            f"  {shlex.quote(command)} probe --config {config} --kinds chat",
+            f'  {python} -c "from aoai_watch.failover import FailoverClient; '
+            f"print(FailoverClient.from_config('{DEMO_CONFIG}').chat.completions.create(model='gpt-4o', "
+            f"messages=[{{'role': 'user', 'content': 'hi'}}]).choices[0].message.content)\"",
+            f'  curl -s {east}/openai/v1/chat/completions -H "api-key: ${KEY_ENV}" '
+            f"-H 'content-type: application/json' -d '{chat}'",
+            f"  curl -s -X POST {control_url}/faults -d '{fault}'   # East US 2 down for a minute",
+        ]
+    )
+
+
+def run(port: int = 8501, seed: int | None = None, duration_s: float | None = None) -> int:
+    """Run until a stop signal (or `duration_s`); 0 when stopped, 1 when the dashboard died."""
     from ..chaos.drills.model import load_drill
     from ..chaos.drills.report import store_records
     from ..chaos.drills.runner import run_drill
@@ -52,13 +102,14 @@ def run(port: int = 8501, seed: int | None = None) -> int:
     from ..probes.schedule import CycleReport, run_loop
     from ..probes.store import Store
     from . import serve
+    from .children import Children
 
-    os.environ[KEY_ENV] = secrets.token_hex(16)
-    DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    regions = [default_region("eastus2", os.environ[KEY_ENV]), default_region("swedencentral", os.environ[KEY_ENV])]
-    with SimulatorThread(regions, seed=seed, monitor_lag_s=MONITOR_LAG_S) as sim:
+    key = os.environ.get(KEY_ENV, "").strip() or secrets.token_hex(16)  # never a key kept in the repository
+    os.environ[KEY_ENV] = key  # the config names the variable; the probes read it there
+    _folder()
+    regions = [default_region("eastus2", key), default_region("swedencentral", key)]
+    with Children() as children, SimulatorThread(regions, seed=seed, monitor_lag_s=MONITOR_LAG_S) as sim:
+        stop = children.stop  # a signal, the dashboard dying, or the duration ends the demo
         # eastus2 is fast but flaky, as in practice: a few 503s and 429s, now and then
         sim.add_fault("http_error", "eastus2", {"status": 503}, probability=0.04)
         sim.add_fault("rate_limit", "eastus2", {"retry_after_s": 5}, probability=0.03)
@@ -66,17 +117,13 @@ def run(port: int = 8501, seed: int | None = None) -> int:
         # the simulator's managed identity, set before any thread starts (setenv is not thread-safe)
         os.environ["IDENTITY_ENDPOINT"] = monitor["identity_endpoint"]
         os.environ["IDENTITY_HEADER"] = monitor["identity_header"]
-        config = load_config(_config(sim.urls, DEMO_DB.parent, monitor_tables(monitor)))
-        dashboard = serve.start(DEMO_DB, port=port, quiet=True)
-        print(
-            f"aoai-watch demo: simulated East US 2 (fast, flaky) at {sim.urls['eastus2']} and Sweden Central "
-            f"(slower, stable) at {sim.urls['swedencentral']}; control API {sim.control_url}"
-        )
-        print(
-            f"probing every 5 s into {DEMO_DB}; one drill runs in the first minute; Azure Monitor's view is "
-            f"imported every {IMPORT_EVERY_S} s"
-        )
-        print(f"open http://127.0.0.1:{port}  (live data within a minute); Ctrl-C stops everything", flush=True)
+        config = load_config(_config(sim.urls, monitor_tables(monitor)))
+        children.adopt(serve.start(DEMO_DB, port=port, quiet=True))
+        print(_banner(sim.urls, sim.control_url, key, port), flush=True)
+        if duration_s is not None:
+            timer = threading.Timer(duration_s, stop.set)
+            timer.daemon = True  # a demo stopped earlier must not wait for it
+            timer.start()
 
         def drill() -> None:
             if stop.wait(8):
@@ -122,14 +169,17 @@ def run(port: int = 8501, seed: int | None = None) -> int:
         import_thread = threading.Thread(target=import_monitor, daemon=True)
         import_thread.start()
         try:
-            run_loop(config, report, stop=stop)
-        except KeyboardInterrupt:
-            pass
+            run_loop(config, report, stop=stop)  # until `stop`
         finally:
             stop.set()
-            dashboard.terminate()
-            dashboard.wait(10)
+            children.stop_all()  # the dashboard first: it must not outlive a demo that is ending
             drill_thread.join(30)
             import_thread.join(30)
+    if children.failed is not None:
+        print(
+            f"aoai-watch demo: the dashboard exited on its own (exit code {children.failed.returncode}); demo stopped",
+            file=sys.stderr,
+        )
+        return 1
     print("demo stopped", flush=True)
     return 0

@@ -1,4 +1,6 @@
-"""Starting the Streamlit dashboard as a child process (`aoai-watch dashboard`, the demo)."""
+"""Starting the Streamlit dashboard as a child process (`aoai-watch dashboard`, the demo). It runs
+in a session of its own, so a terminal's Ctrl-C reaches only the parent, which stops it
+(app/children.py), and stopping its process group stops anything it started."""
 
 from __future__ import annotations
 
@@ -58,4 +60,4 @@ def start(
         "viewer",
     ]
     output = subprocess.DEVNULL if quiet else None
-    return subprocess.Popen(command, env=env, stdout=output, stderr=output)
+    return subprocess.Popen(command, env=env, stdout=output, stderr=output, start_new_session=True)

@@ -13,14 +13,23 @@ import asyncio
 import concurrent.futures
 import inspect
 import os
+import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from .classify import CredentialError
 from .config import RegionConfig
+from .redact import redact
 
-__all__ = ["ENTRA_SCOPE", "TokenProvider", "api_key_for", "async_token_provider", "sync_token_provider"]
+__all__ = [
+    "ENTRA_SCOPE",
+    "TokenProvider",
+    "api_key_for",
+    "async_token_provider",
+    "credential_failure",
+    "sync_token_provider",
+]
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 TokenProvider = Callable[[], str] | Callable[[], Awaitable[str]]
@@ -32,7 +41,7 @@ def api_key_for(region: RegionConfig, environ: Mapping[str, str] = os.environ) -
     key = (environ.get(region.api_key_env) or "").strip()
     if not key:
         raise CredentialError(
-            f"region {region.name}: the environment variable {region.api_key_env} that should hold its key is not set"
+            region.name, f"the environment variable {region.api_key_env} that should hold its key is not set"
         )
     return key
 
@@ -95,11 +104,35 @@ def _in_own_thread(provider: Callable[[], Any], region: str) -> concurrent.futur
 def _credential_error(exc: Exception, region: str, timeout_s: float) -> CredentialError:
     """A message that names the region and what went wrong, never a token."""
     if isinstance(exc, TimeoutError | concurrent.futures.TimeoutError):
-        return CredentialError(f"region {region}: no Entra token within {timeout_s:g} s")
-    return CredentialError(f"region {region}: getting an Entra token failed ({type(exc).__name__})")
+        return CredentialError(region, f"no Entra token within {timeout_s:g} s")
+    return CredentialError(region, f"getting an Entra token failed: {credential_failure(exc)}")
+
+
+_TRIED = re.compile(r"^\t(\w+):", re.MULTILINE)  # DefaultAzureCredential: one line per credential tried
+_MAX_FAILURE_CHARS = 300
+
+
+def credential_failure(exc: BaseException) -> str:
+    """One line for a credential's failure, with no secret in it. For azure-identity's own errors
+    (azure.core's ClientAuthenticationError and kin, whose text azure-identity writes): the type,
+    the first meaningful line and, for a chain such as DefaultAzureCredential (whose message lists
+    every credential it tried, one per tab-indented line, each with its own advice), how many it
+    tried, e.g. "ClientAuthenticationError: DefaultAzureCredential failed to retrieve a token from
+    the included credentials (9 credentials tried)"; token-shaped text masked, the line bounded.
+    For any other provider's exception only its type: its message may hold anything, a token too."""
+    if not any(cls.__module__.startswith("azure.") for cls in type(exc).__mro__):
+        return type(exc).__name__
+    text = str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    tried = len(_TRIED.findall(text))
+    line = f"{type(exc).__name__}: {first.rstrip('.')}" if first else type(exc).__name__
+    if tried:
+        line += f" ({tried} credential{'s' if tried != 1 else ''} tried)"
+    line = redact(line)
+    return line if len(line) <= _MAX_FAILURE_CHARS else line[: _MAX_FAILURE_CHARS - 3] + "..."
 
 
 def _checked(token: Any, region: str) -> str:
     if not isinstance(token, str) or not token:
-        raise CredentialError(f"region {region}: the token provider returned no token")
+        raise CredentialError(region, "the token provider returned no token")
     return token

@@ -1,5 +1,6 @@
 """What a failed attempt means, from exception types and status codes (never from message text,
-except the one number Azure sometimes hides in a 429 message).
+except the one number Azure sometimes hides in a 429 message; the words of Azure's wrong-key 401
+only change the summary, never the outcome).
 
     openai.APIError
      ├── APIStatusError (has .status_code, .response, .body)
@@ -43,6 +44,8 @@ THROTTLED = "throttled"  # this region asks for a pause
 FAULTY = "faulty"  # this region is failing; counts toward its breaker
 STATE_LOST = "state_lost"  # stored Responses state is gone; replay the conversation
 
+# Azure's 401 for a wrong or missing key (docs/wire-notes.md section 2): the key is wrong, or the endpoint
+_KEY_REFUSED = "Access denied due to invalid subscription key"
 _MESSAGE_SECONDS = re.compile(r"(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*seconds?", re.IGNORECASE)
 
 
@@ -56,6 +59,7 @@ class Failure:
     retry_after_s: float | None = None
     code: str | None = None
     summary: str = ""  # short, secret-free text for AllRegionsFailed and events
+    key_refused: bool = False  # a 401 with Azure's wrong-key message: the region's key is wrong
 
 
 def classify(exc: BaseException) -> Failure:
@@ -72,12 +76,17 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, ResponseRejected):
         return Failure(Outcome.BAD_RESPONSE, FAULTY, summary=str(exc))
     if isinstance(exc, CredentialError):
-        return Failure(Outcome.AUTH_ERROR, MISCONFIGURED, summary=str(exc))
+        return Failure(Outcome.AUTH_ERROR, MISCONFIGURED, summary=exc.problem)
     return Failure(Outcome.BAD_RESPONSE, FAULTY, summary=f"unreadable response ({type(exc).__name__})")
 
 
 class CredentialError(Exception):
-    """Getting an Entra token failed or took too long (the message never holds the token)."""
+    """A region's credential cannot be had: its key variable is unset, or getting an Entra token
+    failed or took too long. `str()` is "region <region>: <problem>"; neither holds a secret."""
+
+    def __init__(self, region: str, problem: str) -> None:
+        self.region, self.problem = region, problem
+        super().__init__(f"region {region}: {problem}")
 
 
 def outcome_for_status(status: int, code: str | None = None) -> Outcome:
@@ -112,15 +121,20 @@ _STATUS_EFFECT = {
 def _from_status(exc: openai.APIStatusError) -> Failure:
     status = exc.status_code
     code = _error_code(exc.body)
-    summary = f"HTTP {status}" + (f" {code}" if code else "")
+    # Azure's key 401 has code "401": "HTTP 401 401" says nothing twice
+    summary = f"HTTP {status}" + (f" {code}" if code and code != str(status) else "")
     outcome = outcome_for_status(status, code)
+    message = _error_message(exc.body) or ""
+    key_refused = status == 401 and message.startswith(_KEY_REFUSED)
+    if key_refused:
+        summary += ": wrong key (Azure: invalid subscription key or wrong API endpoint)"
     seconds = None
     if outcome is Outcome.RATE_LIMITED:
-        seconds = retry_after_s(exc.response.headers, _error_message(exc.body))
+        seconds = retry_after_s(exc.response.headers, message)
         if seconds is not None:
             summary += f", retry after {seconds:g} s"
     effect = _STATUS_EFFECT.get(outcome, RAISE)
-    return Failure(outcome, effect, status, retry_after_s=seconds, code=code, summary=summary)
+    return Failure(outcome, effect, status, retry_after_s=seconds, code=code, summary=summary, key_refused=key_refused)
 
 
 def retry_after_s(headers: Any, message: str | None = None, now: float | None = None) -> float | None:

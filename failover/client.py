@@ -26,7 +26,7 @@ import httpx2
 from . import events as ev
 from .breaker import BreakerState
 from .classify import Failure, classify
-from .config import RegionConfig, load_toml, parse_regions
+from .config import Problems, RegionConfig, load_toml, parse_regions
 from .conversations import Conversations, input_items
 from .events import AttemptEvent, Event
 from .guard import attempt_deadline
@@ -128,6 +128,17 @@ def _masked(failure: Failure, redact: Redactor) -> Failure:
     return dataclasses.replace(failure, summary=redact(failure.summary), code=code)
 
 
+def _named_key(failure: Failure, region: RegionRuntime) -> Failure:
+    """A wrong-key 401 says which variable holds the wrong key (its name, never the key)."""
+    if not failure.key_refused or not region.config.api_key_env:
+        return failure
+    summary = (
+        f"HTTP 401: wrong key: Azure refused the key in ${region.config.api_key_env} for {region.config.endpoint} "
+        "(invalid subscription key or wrong API endpoint)"
+    )
+    return dataclasses.replace(failure, summary=summary)
+
+
 def _mask_exception(exc: Exception, redact: Redactor) -> None:
     """The SDK's exception, raised to the caller as it is, but with echoed secrets masked in its
     message (its `body` keeps the server's JSON for callers who inspect it)."""
@@ -173,9 +184,13 @@ class _Base(abc.ABC):
     @classmethod
     def from_config(cls, path: str | Path, **overrides: Any) -> Any:
         """Build from a config file's `[[regions]]` and optional `[failover]` table; keyword
-        overrides win over the file."""
+        overrides win over the file. Every problem in those parts is raised at once (`ConfigErrors`)."""
         doc = load_toml(path)
-        return cls(parse_regions(doc, path), options=parse_failover_options(doc, path), **overrides)
+        problems = Problems()
+        regions = parse_regions(doc, path, problems)
+        options = problems.attempt(parse_failover_options, doc, path)
+        problems.raise_if_any()
+        return cls(regions, options=options, **overrides)
 
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         """Also send every AttemptEvent and BreakerEvent to `listener`."""
@@ -200,7 +215,7 @@ class _Base(abc.ABC):
 
     def _after_failure(self, call: _Call, region: RegionRuntime, started: float, exc: Exception, hedged: bool) -> bool:
         """Record a failed attempt; True when the caller must get the exception now."""
-        failure = _masked(classify(exc), self._router.redact)
+        failure = _named_key(_masked(classify(exc), self._router.redact), region)
         decision = call.plan.record_failure(region, failure, call.request.can_replay)
         if decision == ev.RAISE:
             _mask_exception(exc, self._router.redact)

@@ -1,36 +1,42 @@
 """The `[[regions]]` part of an aoai-watch config file, validated once at load.
 
 The failover client, the probes and the simulator all read this part, so it lives here, in the
-package that imports nothing else of aoai-watch. Every problem raises `ConfigError`, whose text
-names the file, the field and what would be valid; nothing here ever reads or stores a key itself,
-only the name of the environment variable that holds it.
+package that imports nothing else of aoai-watch. Every problem is a `ConfigError`, whose text
+names the file, the field and what would be valid; a file with several problems raises
+`ConfigErrors`, all of them, one line each (`Problems` collects them). Nothing here ever reads or
+stores a key itself, only the name of the environment variable that holds it.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 import re
 import reprlib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 __all__ = [
     "AUTH_METHODS",
     "DAY_S",
     "ConfigError",
+    "ConfigErrors",
+    "Problems",
     "RegionConfig",
     "check_number",
     "endpoint_problem",
     "is_loopback_host",
     "load_toml",
+    "nearest",
     "number_problem",
     "parse_regions",
     "seconds_fields",
+    "unknown_key",
 ]
 
 DAY_S = 86_400.0  # the upper bound of every timeout, period and duration: longer is a mistake
@@ -55,6 +61,66 @@ class ConfigError(ValueError):
         self.problem = problem
         where = f"{self.path}: {field}" if field else self.path
         super().__init__(f"{where}: {problem}")
+
+
+class ConfigErrors(ConfigError):
+    """Two or more problems in one file, in the order the file has them: `errors` holds one
+    `ConfigError` each and `str()` is one line per problem. `path`, `field` and `problem` are the
+    first one's, so code that reads one problem still reads a true one."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        assert len(errors) >= 2, "one problem is raised as its own ConfigError"
+        self.errors = list(errors)
+        first = self.errors[0]
+        self.path, self.field, self.problem = first.path, first.field, first.problem
+        ValueError.__init__(self, "\n".join(str(e) for e in self.errors))
+
+
+T = TypeVar("T")
+
+
+class Problems:
+    """The problems found so far in one file, so a reader reports all of them at once instead of
+    stopping at the first. A check that depends on a part with problems is skipped by its caller
+    (a `[monitor.regions.x]` is not matched against regions that did not load), so one mistake
+    reads as one line."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+    def add(self, error: ConfigError) -> None:
+        self.errors.extend(error.errors if isinstance(error, ConfigErrors) else [error])
+
+    def attempt(self, read: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """`read(*args, **kwargs)`, or None with its ConfigError(s) kept."""
+        try:
+            return read(*args, **kwargs)
+        except ConfigError as exc:
+            self.add(exc)
+            return None
+
+    def raise_if_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ConfigErrors(self.errors)
+
+
+def nearest(word: str, valid: tuple[str, ...] | list[str]) -> str | None:
+    """The valid word `word` is most likely a typo of (difflib's ratio of 0.6 or more), or None."""
+    close = difflib.get_close_matches(word, list(valid), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown_key(key: str, valid: tuple[str, ...] | list[str], noun: str = "key", listing: str | None = None) -> str:
+    """The problem text for a key no reader knows: the nearest valid one when the key looks like
+    a typo of it (difflib), then what is valid (`listing`, default "valid keys are a, b")."""
+    close = nearest(key, valid)
+    hint = f" (did you mean {close}?)" if close else ""
+    return f"unknown {noun}{hint}; " + (listing or f"valid keys are {', '.join(valid)}")
 
 
 @dataclass(frozen=True)
@@ -196,108 +262,151 @@ def load_toml(path: str | Path, what: str = "config (see data/aoai-watch.example
         ) from None
 
 
-def parse_regions(doc: Mapping[str, Any], path: str | Path) -> list[RegionConfig]:
-    """Validate `doc["regions"]` (an array of tables) into `RegionConfig`s, sorted by priority."""
+def parse_regions(doc: Mapping[str, Any], path: str | Path, problems: Problems | None = None) -> list[RegionConfig]:
+    """Validate `doc["regions"]` (an array of tables) into `RegionConfig`s, sorted by priority.
+
+    Every problem of every region is reported: raised at the end (one `ConfigError`, or
+    `ConfigErrors` for several), or, given `problems`, added to it (the regions that loaded are
+    returned, so the caller can go on checking the rest of the file)."""
+    own = problems is None
+    found = Problems() if problems is None else problems
+    regions = _regions(doc, path, found)
+    if own:
+        found.raise_if_any()
+    return regions
+
+
+def _regions(doc: Mapping[str, Any], path: str | Path, problems: Problems) -> list[RegionConfig]:
     raw = doc.get("regions")
     if raw is None:
-        raise ConfigError(
-            path, "regions", "missing; add at least one [[regions]] table with name, endpoint and [regions.deployments]"
-        )
-    if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw):
-        raise ConfigError(path, "regions", "must be one or more [[regions]] tables")
-    regions = [_parse_region(r, i, path) for i, r in enumerate(raw)]
-    seen: dict[str, int] = {}
-    for i, region in enumerate(regions):
-        if region.name in seen:
-            raise ConfigError(
+        problems.add(
+            ConfigError(
                 path,
-                f"regions[{i}].name",
-                f"{region.name!r} is already used by regions[{seen[region.name]}]; region names must be unique",
+                "regions",
+                "missing; add at least one [[regions]] table with name, endpoint and [regions.deployments]",
             )
+        )
+        return []
+    if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw):
+        problems.add(ConfigError(path, "regions", "must be one or more [[regions]] tables"))
+        return []
+    parsed = [(i, _parse_region(r, i, path, problems)) for i, r in enumerate(raw)]
+    regions = []
+    seen: dict[str, int] = {}
+    for i, region in parsed:
+        if region is None:
+            continue
+        if region.name in seen:
+            problems.add(
+                ConfigError(
+                    path,
+                    f"regions[{i}].name",
+                    f"{region.name!r} is already used by regions[{seen[region.name]}]; region names must be unique",
+                )
+            )
+            continue
         seen[region.name] = i
+        regions.append(region)
     return sorted(regions, key=lambda r: r.priority)
 
 
-def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path) -> RegionConfig:
+def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path, problems: Problems) -> RegionConfig | None:
+    """One region, or None when it has problems (each one added to `problems`)."""
     where = f"regions[{index}]"
+    before = len(problems)
+    # a required key written with a typo is one mistake: the typo's line names the key it meant
+    misspelt = {nearest(key, _REGION_KEYS) for key in raw if key not in _REGION_KEYS}
 
-    def fail(key: str, problem: str) -> ConfigError:
-        return ConfigError(path, f"{where}.{key}", problem)
+    def fail(key: str, problem: str) -> None:
+        if key in misspelt and key not in raw:
+            return
+        problems.add(ConfigError(path, f"{where}.{key}", problem))
+
+    name = raw.get("name")
+    if not isinstance(name, str) or not _REGION_NAME.match(name):
+        fail("name", 'required: a short lower-case region name such as "eastus2" (letters, digits, dashes)')
+    else:
+        where = f"regions[{index}] ({name})"
 
     for key in raw:
         if key.lower() in _LITERAL_KEY_FIELDS:
-            raise fail(
+            fail(
                 key,
                 "keys are never read from a config file; put the key in an environment "
                 'variable and name it here with api_key_env = "AOAI_KEY_..." '
                 '(or use auth = "entra")',
             )
-        if key not in _REGION_KEYS:
-            raise fail(key, f"unknown key; valid keys are {', '.join(_REGION_KEYS)}")
+        elif key not in _REGION_KEYS:
+            fail(key, unknown_key(key, _REGION_KEYS))
 
-    name = raw.get("name")
-    if not isinstance(name, str) or not _REGION_NAME.match(name):
-        raise fail("name", 'required: a short lower-case region name such as "eastus2" (letters, digits, dashes)')
-    where = f"regions[{index}] ({name})"
-
-    endpoint = _parse_endpoint(raw.get("endpoint"), fail)
+    endpoint = raw.get("endpoint")
+    problem = endpoint_problem(endpoint)
+    if problem is not None:
+        fail("endpoint", problem)
 
     priority = raw.get("priority", index + 1)
     problem = number_problem(priority, 1, 1_000_000, whole=True, note="1 is tried first")
     if problem is not None:
-        raise fail("priority", problem)
-    priority = int(priority)
+        fail("priority", problem)
 
     auth = raw.get("auth", "api-key")
-    if auth not in AUTH_METHODS:
-        raise fail("auth", f'must be "api-key" or "entra"; got {auth!r}')
-
     api_key_env = raw.get("api_key_env")
-    if auth == "api-key":
-        if api_key_env is None:
-            raise fail(
-                "api_key_env",
-                'required with auth = "api-key": the name of the environment '
-                'variable that holds the key, e.g. "AOAI_KEY_EASTUS2"',
-            )
-        if not isinstance(api_key_env, str) or _LOOKS_LIKE_KEY.match(api_key_env):
-            raise fail(
-                "api_key_env",
-                "this looks like a key, not the name of an environment variable; "
-                "keys are never read from a config file: export it as "
-                'AOAI_KEY_... and write api_key_env = "AOAI_KEY_..."',
-            )
-        if not _ENV_NAME.match(api_key_env):
-            raise fail(
-                "api_key_env",
-                f"{api_key_env!r} is not a valid environment variable name "
-                "(letters, digits and underscores, not starting with a digit)",
-            )
+    if auth not in AUTH_METHODS:
+        fail("auth", f'must be "api-key" or "entra"; got {_SHORT.repr(auth)}')
+    elif auth == "api-key":
+        problem = _key_variable_problem(api_key_env)
+        if problem is not None:
+            fail("api_key_env", problem)
     elif api_key_env is not None:
-        raise fail("api_key_env", 'only used with auth = "api-key"; remove it, or set auth = "api-key"')
+        fail("api_key_env", 'only used with auth = "api-key"; remove it, or set auth = "api-key"')
 
     deployments = raw.get("deployments")
     if not isinstance(deployments, dict) or not deployments:
-        raise fail(
+        fail(
             "deployments",
             "required: a [regions.deployments] table mapping each model to this "
             'region\'s deployment name, e.g. gpt-4o = "my-gpt4"',
         )
-    for model, deployment in deployments.items():
-        if not isinstance(deployment, str) or not deployment.strip() or "/" in deployment:
-            raise fail(
-                f"deployments.{model}",
-                f"must be the deployment name as a non-empty string without '/'; got {deployment!r}",
-            )
+    else:
+        for model, deployment in deployments.items():
+            if not isinstance(deployment, str) or not deployment.strip() or "/" in deployment:
+                fail(
+                    f"deployments.{model}",
+                    f"must be the deployment name as a non-empty string without '/'; got {_SHORT.repr(deployment)}",
+                )
 
+    if len(problems) > before:
+        return None
+    assert isinstance(name, str) and isinstance(deployments, dict)
     return RegionConfig(
         name=name,
-        endpoint=endpoint,
-        priority=priority,
+        endpoint=_normal_endpoint(str(endpoint)),
+        priority=int(priority),
         auth=auth,
         api_key_env=api_key_env,
         deployments=dict(deployments),
     )
+
+
+def _key_variable_problem(api_key_env: object) -> str | None:
+    """What is wrong with `api_key_env` of an api-key region, or None."""
+    if api_key_env is None:
+        return (
+            'required with auth = "api-key": the name of the environment '
+            'variable that holds the key, e.g. "AOAI_KEY_EASTUS2"'
+        )
+    if not isinstance(api_key_env, str) or _LOOKS_LIKE_KEY.match(api_key_env):
+        return (
+            "this looks like a key, not the name of an environment variable; "
+            "keys are never read from a config file: export it as "
+            'AOAI_KEY_... and write api_key_env = "AOAI_KEY_..."'
+        )
+    if not _ENV_NAME.match(api_key_env):
+        return (
+            f"{api_key_env!r} is not a valid environment variable name "
+            "(letters, digits and underscores, not starting with a digit)"
+        )
+    return None
 
 
 _EXAMPLE_ENDPOINT = '"https://contoso-eastus2.openai.azure.com"'
@@ -345,10 +454,8 @@ def _valid_host(host: str) -> bool:
         return all(_HOST_LABEL.match(label) for label in labels)
 
 
-def _parse_endpoint(value: Any, fail: Any) -> str:
-    problem = endpoint_problem(value)
-    if problem is not None:
-        raise fail("endpoint", problem)
+def _normal_endpoint(value: str) -> str:
+    """A valid endpoint (`endpoint_problem` found nothing) as scheme://host[:port]."""
     parts = urlsplit(value)
     host = parts.hostname or ""
     host = host if ":" not in host else f"[{host}]"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .config import DAY_S, ConfigError, number_problem
+from .config import DAY_S, ConfigError, Problems, number_problem, unknown_key
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -89,14 +89,27 @@ class FailoverOptions:
 
 
 def parse_failover_options(doc: Mapping[str, Any], path: str | Path) -> FailoverOptions:
-    """The optional `[failover]` table; every error names the file and the key."""
+    """The optional `[failover]` table; every error names the file and the key, and every option
+    with a problem is reported (`ConfigErrors` for several)."""
     raw = doc.get("failover", {})
     if not isinstance(raw, dict):
         raise ConfigError(path, "failover", "must be a table: [failover]")
+    problems = Problems()
+    names = FailoverOptions.names()
     for key in raw:
-        if key not in FailoverOptions.names():
-            raise ConfigError(path, f"failover.{key}", f"unknown option; valid: {', '.join(FailoverOptions.names())}")
-    return options_from_table(raw, path, "failover")
+        if key not in names:
+            problems.add(
+                ConfigError(path, f"failover.{key}", unknown_key(key, names, "option", f"valid: {', '.join(names)}"))
+            )
+    known = {key: value for key, value in raw.items() if key in names}
+    for key, value in known.items():  # each option's own range first, so every bad one is named
+        problem = (
+            None if key == "hedge_after_s" and value is None else number_problem(value, **_RULES.get(key, _SECONDS))
+        )
+        if problem is not None:
+            problems.add(ConfigError(path, f"failover.{key}", problem))
+    problems.raise_if_any()
+    return options_from_table(known, path, "failover")  # then together: options that conflict
 
 
 def options_from_table(raw: Mapping[str, Any], path: str | Path, table: str) -> FailoverOptions:

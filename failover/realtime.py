@@ -116,9 +116,8 @@ class RealtimeSession:
             except Exception as exc:
                 outcome, status = _classify(exc)
                 region.record_failure_outcome(outcome, status, self._router.redact(str(exc))[:200])
-                failures[region.name] = RegionFailure(
-                    region.name, outcome, f"{outcome} ({type(exc).__name__})", region.breaker.snapshot().retry_in_s
-                )
+                shown = f"HTTP {status}" if status is not None else f"{outcome} ({type(exc).__name__})"
+                failures[region.name] = RegionFailure(region.name, outcome, shown, region.breaker.snapshot().retry_in_s)
                 tries[region.name] = tries.get(region.name, 0) + 1
                 others = [r for r in self._regions if r.name not in tries and r.usable and r.breaker.available()]
                 self._emit(region, attempt_started, outcome, status, ev.FAIL_OVER if others else ev.RETRY)

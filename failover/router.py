@@ -65,7 +65,7 @@ class RegionRuntime:
             try:
                 self._key = api_key_for(config, environ)
             except CredentialError as exc:
-                self.unusable_reason = str(exc)
+                self.unusable_reason = exc.problem  # AllRegionsFailed names the region itself
                 log.warning("%s; it will not be used", exc)
 
     @property

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..failover.config import ConfigError, check_number
+from ..failover.config import ConfigError, Problems, check_number, unknown_key
 
 __all__ = ["ModelPrice", "PriceTable", "load_prices"]
 
@@ -53,7 +53,9 @@ def _price(raw: Any, where: str, source: str | Path) -> ModelPrice:
     values: dict[str, float] = {}
     for key in raw:
         if key not in ("input", "output", "cached_input"):
-            raise ConfigError(source, f"{where}.{key}", "unknown key; valid: input, cached_input, output (USD per 1M)")
+            valid = ("input", "cached_input", "output")
+            listing = "valid: input, cached_input, output (USD per 1M)"
+            raise ConfigError(source, f"{where}.{key}", unknown_key(key, valid, listing=listing))
     for key in ("input", "output", "cached_input"):
         if key not in raw:
             if key == "cached_input":
@@ -75,6 +77,10 @@ def load_prices(overrides: Any = None, source: str | Path = "config", path: Path
     if overrides:
         if not isinstance(overrides, dict):
             raise ConfigError(source, "prices", "must be a table of [prices.<model>] tables")
+        problems = Problems()  # every model's problems at once
         for name, raw in overrides.items():
-            models[name] = _price(raw, f"prices.{name}", source)
+            price = problems.attempt(_price, raw, f"prices.{name}", source)
+            if price is not None:
+                models[name] = price
+        problems.raise_if_any()
     return PriceTable(models, str(doc.get("date", "")), str(doc.get("source", "")))

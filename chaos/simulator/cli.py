@@ -96,7 +96,8 @@ def write_ready_file(path: str | Path, info: dict[str, object]) -> None:
 async def serve(simulator: Simulator, ready_file: str | None, out: TextIO) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # Ctrl-C, `kill PID` and a closed terminal all stop it cleanly: ports closed, ready file removed
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     await simulator.start()
     try:
@@ -171,7 +172,7 @@ def run(
 
 
 def serve_until_signal(simulator: Simulator, ready_file: str | None, command: str) -> int:
-    """Serve on a fresh event loop until SIGINT/SIGTERM; 1 with a message when a port is taken."""
+    """Serve on a fresh event loop until SIGINT, SIGTERM or SIGHUP; 1 with a message when a port is taken."""
     loop = new_event_loop()
     try:
         loop.run_until_complete(serve(simulator, ready_file, sys.stdout))

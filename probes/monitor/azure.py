@@ -201,9 +201,11 @@ def explain(exc: BaseException, region: RegionMonitor, api: str, redact: Callabl
     status = getattr(exc, "status_code", None)
     code, message = _service_error(exc)
     if status is None and isinstance(exc, ClientAuthenticationError):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        from ...failover.auth import credential_failure
+
         return (
-            f"{where}: no Azure credential is available ({redact(first)}). Fix: `az login`, a managed identity, "
+            f"{where}: no Azure credential is available ({redact(credential_failure(exc))}). "
+            "Fix: `az login`, a managed identity, "
             "or AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET in the environment"
         )
     if status == 401:

@@ -19,7 +19,7 @@ RID = (
     "/providers/Microsoft.CognitiveServices/accounts/a"
 )
 
-MONITOR = f'[monitor.regions.x]\nresource_id = "{RID}"'
+MONITOR = f'[monitor.regions.x]\nresource_id = "{RID}"\nlocation = "eastus2"'
 
 
 def test_example_values_load_as_before() -> None:
