@@ -46,13 +46,15 @@ RECORD_BYTES = _RECORD.size
 _pack_into = _RECORD.pack_into
 MAX_CLIENT_ID_BYTES = 256  # a client request id is kept up to this length (uuid4s, as clients send, are 36)
 MAX_NAMES = 1024  # distinct deployment names shared between answers; past that each answer keeps its own
+MAX_NAME_CHARS = 256  # a deployment name is kept up to this length (a request may send any "model")
 _GROW = 4096  # answers the columns grow by until they reach the capacity (a quiet region stays small)
 
 
 class AnswerLog:
     """The last `capacity` answers, oldest first when iterated. Appends are O(1) and allocate
     nothing once the ring is full; memory is bounded by `capacity` (`RECORD_BYTES` + 24 bytes an
-    answer, plus client request ids of at most `MAX_CLIENT_ID_BYTES`).
+    answer, plus client request ids of at most `MAX_CLIENT_ID_BYTES` and deployment names of at most
+    `MAX_NAME_CHARS`).
 
     Written from the event loop's thread. A reader in another thread (tests) gets a consistent
     snapshot: the ring has one slot more than it shows, the one the next answer is written to, so a
@@ -141,10 +143,12 @@ class AnswerLog:
         return self._next
 
     def _intern(self, name: str) -> str:
-        """One shared string per deployment name (each request parses its own copy), up to MAX_NAMES."""
+        """One shared string per deployment name (each request parses its own copy), up to
+        MAX_NAMES; a name is kept up to MAX_NAME_CHARS (Azure's own are at most 64)."""
+        kept = name[:MAX_NAME_CHARS]
         if len(self._names) < MAX_NAMES:
-            self._names[name] = name
-        return name
+            self._names[name] = kept
+        return kept
 
     def __iter__(self) -> Iterator[Answer]:
         while True:  # copies taken between two appends: each is one C call, retry if one slipped in

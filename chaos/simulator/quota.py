@@ -29,26 +29,26 @@ class Admission(NamedTuple):
     limit: str | None = None
 
 
-class _Window:
-    __slots__ = ("length_s", "start", "used")
-
-    def __init__(self, length_s: float) -> None:
-        self.length_s = length_s
-        self.start = -math.inf
-        self.used = 0
-
-    def roll(self, now: float) -> None:
-        """Start the window that holds `now`, aligned to the window grid (so every deployment's
-        minute ends on the same tick)."""
-        self.start = now - (now % self.length_s)
-        self.used = 0
-
-    def seconds_left(self, now: float) -> float:
-        return max(0.0, self.start + self.length_s - now)
-
-
 class QuotaTracker:
-    """Counters for one deployment. `tpm`/`rpm` of 0 disable that limit."""
+    """Counters for one deployment. `tpm`/`rpm` of 0 disable that limit.
+
+    Two fixed windows aligned to the clock's grid (so every deployment's minute ends on the same
+    tick): the minute, which holds the token charge and the requests the headers count per minute,
+    and the RPM window (1 or 10 s). Plain attributes, no window objects: `admit` runs on every
+    request (bench/simulator)."""
+
+    __slots__ = (
+        "_clock",
+        "_minute_requests",
+        "_minute_start",
+        "_minute_tokens",
+        "_window_requests",
+        "_window_s",
+        "_window_start",
+        "requests_per_window",
+        "rpm",
+        "tpm",
+    )
 
     def __init__(self, tpm: int, rpm: int, rpm_window_s: int = 10, clock: Callable[[], float] | None = None) -> None:
         if rpm_window_s not in (1, 10):
@@ -59,48 +59,47 @@ class QuotaTracker:
         self.rpm = rpm
         self.requests_per_window = max(1, math.floor(rpm * rpm_window_s / 60)) if rpm else 0
         self._clock = clock or time.monotonic
-        self._tokens = _Window(60.0)
-        self._requests = _Window(float(rpm_window_s))
-        self._minute_requests = _Window(60.0)  # for the remaining-requests header, which speaks per minute
+        self._minute_start = -math.inf
+        self._minute_tokens = 0
+        self._minute_requests = 0  # for the remaining-requests header, which speaks per minute
+        self._window_s = float(rpm_window_s)
+        self._window_start = -math.inf
+        self._window_requests = 0
 
     def admit(self, estimated_tokens: int) -> Admission:
         """Charge one request estimated at `estimated_tokens`, or refuse it without charging."""
         now = self._clock()
-        tokens, requests, minute = self._tokens, self._requests, self._minute_requests
-        # written out, not looped over: this runs on every request (bench/simulator)
-        if now - tokens.start >= tokens.length_s:
-            tokens.roll(now)
-        if now - requests.start >= requests.length_s:
-            requests.roll(now)
-        if now - minute.start >= minute.length_s:
-            minute.roll(now)
-        if self.requests_per_window and requests.used >= self.requests_per_window:
-            return Admission(
-                False, self._remaining_requests(), self._remaining_tokens(), requests.seconds_left(now), "requests"
-            )
-        if self.tpm and tokens.used + estimated_tokens > self.tpm:
-            return Admission(
-                False, self._remaining_requests(), self._remaining_tokens(), tokens.seconds_left(now), "tokens"
-            )
-        tokens.used += estimated_tokens
-        requests.used += 1
-        minute.used += 1
+        if now - self._minute_start >= 60.0:
+            self._minute_start = now - now % 60.0
+            self._minute_tokens = self._minute_requests = 0
+        window_s = self._window_s
+        if now - self._window_start >= window_s:
+            self._window_start = now - now % window_s
+            self._window_requests = 0
+        if self.requests_per_window and self._window_requests >= self.requests_per_window:
+            left_s = self._window_start + window_s - now
+            return self._refusal(left_s, "requests")
+        tokens = self._minute_tokens + estimated_tokens
+        if self.tpm and tokens > self.tpm:
+            return self._refusal(self._minute_start + 60.0 - now, "tokens")
+        self._minute_tokens = tokens
+        self._window_requests += 1
+        requests = self._minute_requests = self._minute_requests + 1
         rpm, tpm = self.rpm, self.tpm
         return _admitted(
             (
                 True,
-                (rpm - minute.used if rpm > minute.used else 0) if rpm else -1,
-                (tpm - tokens.used if tpm > tokens.used else 0) if tpm else -1,
+                (rpm - requests if rpm > requests else 0) if rpm else -1,
+                (tpm - tokens if tpm > tokens else 0) if tpm else -1,
                 0.0,
                 None,
             )
         )
 
-    def _remaining_requests(self) -> int:
-        return max(0, self.rpm - self._minute_requests.used) if self.rpm else -1
-
-    def _remaining_tokens(self) -> int:
-        return max(0, self.tpm - self._tokens.used) if self.tpm else -1
+    def _refusal(self, left_s: float, limit: str) -> Admission:
+        remaining_requests = max(0, self.rpm - self._minute_requests) if self.rpm else -1
+        remaining_tokens = max(0, self.tpm - self._minute_tokens) if self.tpm else -1
+        return Admission(False, remaining_requests, remaining_tokens, max(0.0, left_s), limit)
 
 
 # an Admission built by tuple.__new__ in C, without the Python frame Admission(...) and _make run

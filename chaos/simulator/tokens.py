@@ -58,7 +58,11 @@ def messages_tokens(messages: list[Any]) -> int:
     total = 3
     for m in messages:
         if isinstance(m, dict):
-            total += 4 + text_tokens(_content_text(m.get("content", ""))) + text_tokens(str(m.get("name", "")))
+            # text_tokens written out, and a string content taken as it is: this runs on every chat
+            content = m.get("content", "")
+            text = content if isinstance(content, str) else _content_text(content)
+            name = m.get("name", "")
+            total += 4 + (len(text) + 3) // 4 + ((len(str(name)) + 3) // 4 if name != "" else 0)
     return total
 
 

@@ -62,6 +62,8 @@ def test_memory_stays_bounded_however_many_answers_arrive() -> None:
     assert log._size == 1001 and len(log._records) == 1001 * answer.RECORD_BYTES  # one spare slot
     assert len(log._names) <= answer.MAX_NAMES
     assert [a.deployment for a in log][-1] == "deployment-4999"
+    log.append(*numbered(1)._replace(deployment="m" * 100_000))  # any "model" a body sends
+    assert list(log)[-1].deployment == "m" * answer.MAX_NAME_CHARS
 
 
 def test_a_reader_in_another_thread_never_sees_a_half_written_answer() -> None:
