@@ -38,13 +38,13 @@ def fast_column(targets: SloTargets) -> str:
 
 
 def availability_column(targets: SloTargets) -> str:
-    """The availability column's name, with its target: "availability (target 99.9%)"."""
-    return f"availability (target {look.percent(targets.availability_target, 1)})"
+    """The availability column's name, with its target: "availability (99.9%)"."""
+    return f"availability ({look.percent(targets.availability_target, 1)})"
 
 
 def latency_column(targets: SloTargets) -> str:
-    """The latency SLI's column name, with its target: "under 2 s (target 99.0%)"."""
-    return f"{fast_column(targets)} (target {look.percent(targets.latency_target, 1)})"
+    """The latency SLI's column name, with its target: "under 2 s (99.0%)"."""
+    return f"{fast_column(targets)} ({look.percent(targets.latency_target, 1)})"
 
 
 def slo_misses(availability: slo.Sli, fast: slo.Sli, targets: SloTargets) -> list[str]:
@@ -83,12 +83,12 @@ def region_table(
                 latency_column(targets): look.percent(fast.ratio),
                 "SLOs": "missed: " + ", ".join(misses) if misses else "met",
                 "probes": look.count(r["valid"]),
-                "window with data": look.percent(min(1.0, covered), 0),
+                "data covers": look.percent(min(1.0, covered), 0),
                 "cost": look.usd(r["cost_usd"]),
             }
         )
     columns = ["region", "state", availability_column(targets), "budget left", latency_column(targets)]
-    columns += ["SLOs", "probes", "window with data", "cost"]
+    columns += ["SLOs", "probes", "data covers", "cost"]
     return pd.DataFrame(out, columns=columns).fillna("")
 
 

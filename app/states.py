@@ -177,12 +177,13 @@ def _failure(row: dict[str, Any]) -> str:
 
 
 _MESSAGE = re.compile(r"""['"]message['"]:\s*['"]([^'"]+)['"]""")
-_SDK_PREFIX = re.compile(r"^\w+: Error code: \d+ - ")
+_SDK_PREFIX = re.compile(r"^\w+(Error|Exception): (Error code: \d+ - )?")
 
 
 def short_error(error: Any, limit: int = 70) -> str:
     """A probe's error text in a few words: the message Azure's error object carries (`Service
-    unavailable`), else the text without the SDK's `InternalServerError: Error code: 503 - `."""
+    unavailable`), else the text without the exception's name and the SDK's `Error code: 503 - `
+    (the outcome and status beside it say as much)."""
     if error is None or (isinstance(error, float) and pd.isna(error)):
         return ""
     text = str(error)

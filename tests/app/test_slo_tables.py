@@ -56,13 +56,13 @@ def test_region_table_is_written_for_people_in_the_states_order() -> None:
     assert table.loc["eastus2", "SLOs"] == "missed: availability, latency"
     assert table.loc["failover", "SLOs"] == "met"  # 99.9% available, 985 of 990 (99.49%) under 2 s
     assert table.loc["failover", "probes"] == "1,000" and table.loc["failover", "cost"] == "$0.14"
-    assert table.loc["failover", "window with data"] == "50%"  # 12 h of a 24 h range
+    assert table.loc["failover", "data covers"] == "50%"  # 12 h of a 24 h range
     assert (table.loc["westus3"].drop("state") == "").all()  # no probes: empty cells, never `None`
 
 
 def test_column_names_carry_their_targets() -> None:
-    assert availability_column(SLO) == "availability (target 99.9%)"
-    assert latency_column(SloTargets(latency_threshold_s=1.5, latency_target=0.95)) == "under 1.5 s (target 95.0%)"
+    assert availability_column(SLO) == "availability (99.9%)"
+    assert latency_column(SloTargets(latency_threshold_s=1.5, latency_target=0.95)) == "under 1.5 s (95.0%)"
 
 
 def test_fast_column_names_the_threshold() -> None:

@@ -140,7 +140,8 @@ def test_region_states_keep_the_given_order_and_name_regions_without_probes() ->
     [
         (E503, "Service unavailable"),
         ("InternalServerError: Error code: 500 - upstream reset", "upstream reset"),
-        ("APIConnectionError: Connection error.", "APIConnectionError: Connection error."),
+        ("APIConnectionError: Connection error.", "Connection error."),
+        ("ReadTimeout", "ReadTimeout"),
         ("x" * 200, "x" * 67 + "..."),
         (None, ""),
     ],
