@@ -48,12 +48,8 @@ def body(ctx: controls.Context) -> None:
         width="stretch",
         height="content",
     )
-    left, right = st.columns(2)
-    for column, chart in (
-        (left, figures.availability(table, target, regions)),
-        (right, figures.latency_sli(table, ctx.slo.latency_target, ctx.slo.latency_threshold_s, regions)),
-    ):
-        column.vega_lite_chart(chart.data, chart.spec, width="stretch")
+    bars = figures.slo_bars(table, ctx.slo, regions)
+    st.vega_lite_chart(bars.data, bars.spec, width="content")
     bucket = ctx.history_bucket
     history = figures.status_history(
         cached.status_history(ctx.store, ctx.filters, bucket),

@@ -62,7 +62,10 @@ def test_overview_at_the_default_filters_draws_every_chart_and_each_regions_stat
         "() => Array.from(document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]'))"
         '.map(c => c.querySelectorAll(\'[aria-roledescription="bar"], [aria-roledescription="rect mark"]\').length)'
     )
-    assert len(charts) == 3 and all(n > 0 for n in charts), charts  # availability, latency, status history
+    assert len(charts) == 2 and all(n > 0 for n in charts), charts  # the SLO bars, the status history
+    bars = [m for m in marks(page, "bar")]
+    for axis in ("availability %", "under 2 s %"):  # both panels of the SLO bars draw every region
+        assert len([b for b in bars if axis in b]) == len(EXPECTED[name]), axis
     cards = page.locator(CARD)  # type: ignore[attr-defined]
     shown = {}
     for i in range(cards.count()):

@@ -80,6 +80,20 @@ def test_latency_sli_bars_flag_a_region_under_the_latency_target(overview: pd.Da
         assert shown.loc[region, "label"].endswith(" missed") == (share < 0.99)
 
 
+def test_slo_bars_put_both_slis_side_by_side_in_one_chart(overview: pd.DataFrame) -> None:
+    from aoai_watch.probes.config import SloTargets
+
+    chart = figures.slo_bars(overview, SloTargets(), ORDER)
+    assert [v["transform"] for v in chart.spec["hconcat"]] == [
+        [{"filter": "datum.panel === 'availability'"}],
+        [{"filter": "datum.panel === 'latency'"}],
+    ]
+    both = chart.data.groupby("panel")["region"].apply(list).to_dict()
+    assert both == {"availability": ORDER, "latency": ORDER}
+    targets = [v["layer"][2]["encoding"]["y"]["datum"] for v in chart.spec["hconcat"]]
+    assert targets == pytest.approx([99.9, 99.0])  # each panel its own target
+
+
 def test_status_history_rows_follow_the_one_order_then_the_drill_lanes(
     history: pd.DataFrame, faults: pd.DataFrame
 ) -> None:
