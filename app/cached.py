@@ -46,6 +46,8 @@ def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[S
 has_data = _cached(queries.has_data)
 choices = _cached(queries.choices)
 overview = _cached(queries.overview)
+first_probe = _cached(queries.first_probe)
+recent_probes = _cached(queries.recent_probes)
 window_counts = _cached(queries.window_counts)
 status_history = _cached(queries.status_history)
 latency_over_time = _cached(queries.latency_over_time)

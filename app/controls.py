@@ -1,19 +1,32 @@
-"""What every page shares: the database, the SLO targets, the sidebar filters (mirrored into the URL
-so a view can be shared), auto-refresh, and the empty-database message."""
+"""What every page shares: the database, the config's SLO targets and region priorities, the
+sidebar filters, auto-refresh, and the empty-database message.
+
+The filters (range, regions, kinds, refresh) live in the URL, so a view can be shared, and in the
+session, so they survive navigation: Streamlit's sidebar navigation (st.navigation) opens a page
+with the query string cleared, so each page takes every filter the URL does not name from the
+session's last choice and writes all of them back into the URL, defaults included. A bad value in
+the URL (`range=bogus`, a region with no probes) is named in a notice with what is shown instead.
+
+Until the database holds more than the default range (24h), a page opens at the smallest range
+that covers all its probes, and says so.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from ..probes.config import SloTargets
+from ..probes.config import AppConfig, SloTargets
 from ..probes.store import Store, StoreUnusable
-from . import cached, queries
+from . import cached, look, queries
 
 RANGES = {
     "1h": timedelta(hours=1),
@@ -22,7 +35,53 @@ RANGES = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
+DEFAULT_RANGE = "24h"
+# the time bucket of each range's time charts (latency, outcomes, Azure Monitor)
+BUCKETS = {"1h": "1 minute", "6h": "5 minutes", "24h": "15 minutes", "7d": "1 hour", "30d": "6 hours"}
+# the status history's cells: the largest of these (up to the range's bucket) that still gives
+# MIN_CELLS cells across the data the range holds, so four minutes of data are not one cell
+CELL_BUCKETS = (
+    "5 seconds",
+    "10 seconds",
+    "15 seconds",
+    "30 seconds",
+    "1 minute",
+    "2 minutes",
+    "5 minutes",
+    "10 minutes",
+    "15 minutes",
+    "30 minutes",
+    "1 hour",
+    "2 hours",
+    "6 hours",
+)
+MIN_CELLS = 30
+FILTERS = ("range", "regions", "kinds", "refresh")
+SAVED = "aoai_watch_filters"  # session state: the filters last shown, for the next page
 DB_ENV, CONFIG_ENV = "AOAI_WATCH_DB", "AOAI_WATCH_CONFIG"
+
+
+def fitted_range(covered: timedelta | None) -> str:
+    """The range a page opens at: the smallest of 1h, 6h and 24h that covers `covered` (how far
+    back the database's probes go), else the default 24h."""
+    if covered is not None:
+        for key in ("1h", "6h", "24h"):
+            if covered <= RANGES[key]:
+                return key
+    return DEFAULT_RANGE
+
+
+def range_covering(age: timedelta) -> str:
+    """The smallest range that reaches `age` back (30d when none does)."""
+    return next((key for key, length in RANGES.items() if age <= length), "30d")
+
+
+def cells_bucket(span: timedelta, largest: str) -> str:
+    """The status history's bucket for data spanning `span`: the largest of CELL_BUCKETS, up to
+    `largest`, that gives at least MIN_CELLS cells across it (the smallest when none does)."""
+    cap = pd.Timedelta(largest)
+    fitting = [b for b in CELL_BUCKETS if pd.Timedelta(b) <= cap and span / pd.Timedelta(b) >= MIN_CELLS]
+    return fitting[-1] if fitting else CELL_BUCKETS[0]
 
 
 @dataclass(frozen=True)
@@ -32,32 +91,124 @@ class Context:
     slo: SloTargets
     now: datetime
     range_key: str
+    first_ts: datetime | None = None  # the database's first probe
+    priorities: Mapping[str, int] = field(default_factory=dict)  # region -> priority, from the config
 
     @property
     def bucket(self) -> str:
-        return {"1h": "1 minute", "6h": "5 minutes", "24h": "15 minutes", "7d": "1 hour", "30d": "6 hours"}[
-            self.range_key
-        ]
+        """The time bucket of the range's time charts."""
+        return BUCKETS[self.range_key]
+
+    @property
+    def covered(self) -> timedelta:
+        """How much of the range the database's probes cover (from the first probe to now)."""
+        since = self.filters.since if self.first_ts is None else max(self.filters.since, self.first_ts)
+        return max(self.now - since, timedelta(0))
+
+    @property
+    def history_bucket(self) -> str:
+        """The status history's cell: small enough for MIN_CELLS cells across the data shown."""
+        return cells_bucket(self.covered, self.bucket)
+
+    def order(self, regions: Sequence[str]) -> list[str]:
+        """`regions` in the one region order (look.region_order with the config's priorities)."""
+        return look.region_order(regions, self.priorities)
+
+    def link(self, **changes: str) -> dict[str, str]:
+        """The current filters as query parameters for `st.page_link`, with `changes` applied."""
+        params = {
+            "range": self.range_key,
+            "regions": ",".join(self.filters.regions),
+            "kinds": ",".join(self.filters.kinds),
+            "refresh": "1" if st.session_state.get("refresh") else "0",
+        }
+        return {**params, **changes}
+
+    def at(self, now: datetime) -> Context:
+        """The same view at a later `now`: the range moved on (each auto-refresh)."""
+        length = RANGES[self.range_key]
+        filters = dataclasses.replace(self.filters, since=now - length, until=now + timedelta(minutes=1))
+        return dataclasses.replace(self, now=now, filters=filters)
 
 
 def database() -> Path:
     return Path(os.environ.get(DB_ENV, "data/aoai-watch.duckdb"))
 
 
-def slo_targets() -> SloTargets:
+def config() -> AppConfig | None:
+    """The config file the dashboard was started with (`aoai-watch dashboard --config`), if any."""
     path = os.environ.get(CONFIG_ENV)
-    if path:
-        from ..probes.config import load_config
+    if not path:
+        return None
+    from ..probes.config import load_config
 
-        return load_config(path).slo
-    return SloTargets()
+    return load_config(path)
 
 
-def _url_multiselect(label: str, options: list[str], key: str) -> list[str]:
-    """A sidebar multiselect whose starting choice is the URL's `key` parameter (comma-separated;
-    names no longer in `options` are dropped); nothing chosen means all."""
-    in_url = [v for v in st.query_params.get(key, "").split(",") if v in options]
-    return st.multiselect(label, options, default=in_url, key=key, placeholder=f"all {key}")
+def slo_targets() -> SloTargets:
+    loaded = config()
+    return loaded.slo if loaded else SloTargets()
+
+
+def _clean(value: str) -> str:
+    """A URL value shown in a notice: on one line, no Markdown code marks, cut short."""
+    return look.short_text(value.replace("`", "'"), 60)
+
+
+def read_filters(
+    url: Mapping[str, str],
+    saved: Mapping[str, str],
+    regions: Sequence[str],
+    kinds: Sequence[str],
+    default_range: str,
+) -> tuple[dict[str, Any], list[str]]:
+    """The filters to show: each from the URL when it names it, else from the session's last
+    choice (`saved`), else the default; with a notice for each bad value the URL holds.
+
+    Returns ({"range": key, "regions": [...], "kinds": [...], "refresh": bool}, notices)."""
+    notices: list[str] = []
+
+    def raw(name: str) -> str | None:
+        return url[name] if name in url else saved.get(name)
+
+    range_key = raw("range")
+    if range_key is None:
+        range_key = default_range
+    elif range_key not in RANGES:
+        notices.append(
+            f"URL parameter `range={_clean(range_key)}` is not a time range ({', '.join(RANGES)}): "
+            f"showing {default_range}."
+        )
+        range_key = default_range
+
+    def names(name: str, options: Sequence[str], what: str) -> list[str]:
+        given = [v.strip() for v in (raw(name) or "").split(",") if v.strip()]
+        known = [v for v in dict.fromkeys(given) if v in options]
+        unknown = [v for v in given if v not in options]
+        if unknown and name in url:
+            shown = ", ".join(known) if known else f"all {what}"
+            notices.append(
+                f"URL parameter `{name}`: no probes of {what} `{_clean(','.join(unknown))}` in this database: "
+                f"showing {shown}."
+            )
+        return known
+
+    chosen_regions = names("regions", regions, "regions")
+    chosen_kinds = names("kinds", kinds, "kinds")
+    refresh = raw("refresh")
+    if refresh not in (None, "0", "1"):
+        notices.append(f"URL parameter `refresh={_clean(refresh)}` is not 0 or 1: auto-refresh is on.")
+    return {
+        "range": range_key,
+        "regions": chosen_regions,
+        "kinds": chosen_kinds,
+        "refresh": refresh != "0",
+    }, notices
+
+
+def _now() -> datetime:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now.replace(second=now.second - now.second % 15, microsecond=0)  # steps of 15 s: reads can be cached
 
 
 def context() -> Context | None:
@@ -71,29 +222,50 @@ def context() -> Context | None:
             "No Azure account? `make demo` runs a simulator, probes and this dashboard together."
         )
         return None
-    regions, kinds = cached.choices(store)
-    range_key = st.query_params.get("range", "24h")
-    range_key = range_key if range_key in RANGES else "24h"
+    loaded = config()
+    priorities = {r.name: r.priority for r in loaded.regions} if loaded else {}
+    all_regions, kinds = cached.choices(store)
+    regions = look.region_order(all_regions, priorities)
+    now = _now()
+    first = cached.first_probe(store)
+    default_range = fitted_range(now - first if first else None)
+    saved: dict[str, str] = st.session_state.setdefault(SAVED, {})
+    url = {name: ",".join(st.query_params.get_all(name)) for name in FILTERS if name in st.query_params}
+    wanted, notices = read_filters(url, saved, regions, kinds, default_range)
+    for notice in notices:
+        st.warning(notice)
     with st.sidebar:
-        range_key = st.selectbox("Time range", list(RANGES), index=list(RANGES).index(range_key), key="range")
-        chosen_regions = _url_multiselect("Regions", regions, "regions")
-        chosen_kinds = _url_multiselect("Probe kinds", kinds, "kinds")
-        st.toggle("Auto-refresh (30 s)", value=st.query_params.get("refresh", "1") == "1", key="refresh")
+        keys = list(RANGES)
+        range_key = st.selectbox("Time range", keys, index=keys.index(wanted["range"]), key="range")
+        chosen_regions = st.multiselect(
+            "Regions", regions, default=wanted["regions"], key="regions", placeholder="all regions"
+        )
+        chosen_kinds = st.multiselect(
+            "Probe kinds", kinds, default=wanted["kinds"], key="kinds", placeholder="all kinds"
+        )
+        refresh = st.toggle("Auto-refresh (30 s)", value=wanted["refresh"], key="refresh")
         st.caption(f"Database: `{store.path}`")
-    st.query_params.update(
-        {
-            "range": range_key,
-            "regions": ",".join(chosen_regions),
-            "kinds": ",".join(chosen_kinds),
-            "refresh": "1" if st.session_state.refresh else "0",
-        }
-    )
-    now = datetime.now(UTC).replace(tzinfo=None)
-    now = now.replace(second=now.second - now.second % 15, microsecond=0)  # steps of 15 s: reads can be cached
+    shown = {
+        "range": range_key,
+        "regions": ",".join(chosen_regions),
+        "kinds": ",".join(chosen_kinds),
+        "refresh": "1" if refresh else "0",
+    }
+    if range_key == default_range and "range" not in url and "range" not in saved:
+        saved["fitted"] = default_range  # opened at the fitted range: say so while it is shown
+    saved.update(shown)
+    st.query_params.update(shown)
     filters = queries.Filters(
         now - RANGES[range_key], now + timedelta(minutes=1), tuple(chosen_regions), tuple(chosen_kinds)
     )
-    return Context(store, filters, slo_targets(), now, range_key)
+    ctx = Context(store, filters, loaded.slo if loaded else SloTargets(), now, range_key, first, priorities)
+    if first is not None and now - first < RANGES[range_key]:
+        held = look.span((now - first).total_seconds())
+        note = f"The database holds {held} of probes (since {look.utc_time(first, True)})"
+        if saved.get("fitted") == range_key != DEFAULT_RANGE:
+            note += f": opened at {range_key}, the smallest range that covers them (the default is {DEFAULT_RANGE})"
+        st.caption(note + ".")
+    return ctx
 
 
 def page(title: str, body: Callable[[Context], None]) -> None:
@@ -109,7 +281,7 @@ def page(title: str, body: Callable[[Context], None]) -> None:
 
     def guarded() -> None:  # the same for a file that goes bad between two refreshes
         try:
-            body(ctx)
+            body(ctx.at(_now()))  # a refresh reruns only this: the range moves on to now
         except StoreUnusable as exc:
             st.error(str(exc))
 

@@ -12,6 +12,8 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pandas as pd
+
 from ..probes.result import COMPOSITE
 
 __all__ = [
@@ -24,7 +26,10 @@ __all__ = [
     "percent",
     "region_colours",
     "region_order",
+    "short_text",
+    "span",
     "usd",
+    "utc_time",
 ]
 
 COMPOSITE_COLOUR = "#4c4c4c"  # the failover composite: the users' view, drawn in neutral dark grey
@@ -102,3 +107,33 @@ def usd(value: Any) -> str:
 def count(value: Any) -> str:
     """A whole number with thousands separators."""
     return "" if _missing(value) else f"{int(value):,}"
+
+
+def utc_time(ts: Any, with_date: bool = False) -> str:
+    """A stored (naive UTC) time for people: `14:03:05 UTC`, or `2026-12-01 14:03 UTC` with the date."""
+    if ts is None or pd.isna(ts):
+        return ""
+    return f"{ts:%Y-%m-%d %H:%M} UTC" if with_date else f"{ts:%H:%M:%S} UTC"
+
+
+def span(seconds: Any) -> str:
+    """A duration in the largest unit that keeps it readable: `45 s`, `4 min`, `3.5 h`, `12 days`."""
+    if _missing(seconds):
+        return ""
+    seconds = float(seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 36 * 3600:
+        hours = seconds / 3600
+        return f"{hours:.0f} h" if hours >= 10 else f"{hours:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def short_text(text: Any, limit: int = 80) -> str:
+    """A server's text on one short line: its first line, cut at `limit` characters with `...`."""
+    if _missing(text):
+        return ""
+    line = " ".join(str(text).strip().splitlines()[:1]).strip()
+    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."

@@ -54,8 +54,10 @@ def choices(store: Store) -> tuple[list[str], list[str]]:
 
 
 def overview(store: Store, f: Filters, threshold_ms: float) -> pd.DataFrame:
-    """Per region (the failover composite included): probes, good, successful, fast, coverage."""
+    """Per region (the failover composite included): probes, good, successful, fast, coverage, and
+    the range's last failure (when, outcome, status, error) for the state's reason."""
     where, params = f.where()
+    bad = f"outcome NOT IN {_GOOD}"
     return _frame(
         store,
         f"""
@@ -66,7 +68,10 @@ def overview(store: Store, f: Filters, threshold_ms: float) -> pd.DataFrame:
                count(*) FILTER (WHERE outcome IN {_SUCCESSFUL} AND latency_ms <= ?) AS fast,
                min(ts) AS first_ts, max(ts) AS last_ts,
                arg_max(outcome, ts) AS last_outcome,
-               max(ts) FILTER (WHERE outcome NOT IN {_GOOD}) AS last_bad_ts,
+               max(ts) FILTER (WHERE {bad}) AS last_bad_ts,
+               arg_max(outcome, ts) FILTER (WHERE {bad}) AS last_bad_outcome,
+               arg_max(status_code, ts) FILTER (WHERE {bad}) AS last_bad_status,
+               arg_max(left(error, 200), ts) FILTER (WHERE {bad}) AS last_bad_error,
                max(ts) FILTER (WHERE outcome IN {_GOOD}) AS last_good_ts,
                sum(coalesce(cost_usd, 0)) AS cost_usd
         FROM probe_results WHERE {where}
@@ -76,8 +81,33 @@ def overview(store: Store, f: Filters, threshold_ms: float) -> pd.DataFrame:
     )
 
 
-def window_counts(store: Store, now: datetime, windows_s: Sequence[int], regions: Sequence[str] = ()) -> pd.DataFrame:
-    """Per region: valid and good probes over each of the trailing windows (for burn-rate alerts)."""
+def first_probe(store: Store) -> datetime | None:
+    """When the database's first probe ran (None when it has none): how much the data covers."""
+    _, rows = store.query("SELECT min(ts) FROM probe_results")
+    first = rows[0][0] if rows else None
+    return first if isinstance(first, datetime) else None
+
+
+def recent_probes(store: Store, f: Filters, since: datetime, per_region: int = 5000) -> pd.DataFrame:
+    """The probes the region states are decided over (app/states.py): those of `f` from `since`
+    on (and from `f.since`), at most the newest `per_region` of each region, oldest first."""
+    where, params = Filters(max(since, f.since), f.until, f.regions, f.kinds).where()
+    return _frame(
+        store,
+        f"""
+        SELECT ts, region, kind, outcome, status_code, latency_ms, left(error, 200) AS error
+        FROM probe_results WHERE {where}
+        QUALIFY row_number() OVER (PARTITION BY region ORDER BY ts DESC) <= {int(per_region)}
+        ORDER BY region, ts
+    """,
+        params,
+    )
+
+
+def window_counts(store: Store, f: Filters, now: datetime, windows_s: Sequence[int]) -> pd.DataFrame:
+    """Per region: valid and good probes over each of the trailing windows before `now` (for
+    burn-rate alerts), with `f`'s regions, kinds and end: the same probes the range's table counts,
+    so a window as long as the range holds exactly the table's probes."""
     columns = ", ".join(
         f"count(*) FILTER (WHERE ts >= ?) AS valid_{w}, "
         f"count(*) FILTER (WHERE ts >= ? AND outcome IN {_GOOD}) AS good_{w}"
@@ -86,18 +116,11 @@ def window_counts(store: Store, now: datetime, windows_s: Sequence[int], regions
     params: list[Any] = []
     for w in windows_s:
         params += [now - timedelta(seconds=w)] * 2
-    region_clause = ""
-    if regions:
-        region_clause = f" AND region IN ({', '.join('?' for _ in regions)})"
-        params_tail: list[Any] = list(regions)
-    else:
-        params_tail = []
-    oldest = now - timedelta(seconds=max(windows_s))
+    where, where_params = Filters(now - timedelta(seconds=max(windows_s)), f.until, f.regions, f.kinds).where()
     return _frame(
         store,
-        f"SELECT region, {columns} FROM probe_results WHERE ts >= ? AND ts < ?{region_clause} "
-        "GROUP BY region ORDER BY region",
-        [*params, oldest, now, *params_tail],
+        f"SELECT region, {columns} FROM probe_results WHERE {where} GROUP BY region ORDER BY region",
+        [*params, *where_params],
     )
 
 

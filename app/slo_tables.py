@@ -1,22 +1,35 @@
 """The Overview's two tables as pure functions over query frames (DataFrame in, DataFrame out),
-built with app/slo.py's arithmetic; the page only lays them out.
+built with app/slo.py's arithmetic and written for people with app/look.py; the page only lays
+them out (and colours them with `styled`).
 
-- `region_table`: per region (the failover composite first), state, availability and latency
-  against their targets, budget left, how much of the range has data, and cost.
-- `alert_table`: the multiwindow burn-rate table, one row per region and alert row.
+- `region_table`: per region in the one region order, its state (app/states.py), availability and
+  latency against their targets with which SLOs are missed, budget left, probes, how much of the
+  range has data, and cost.
+- `alert_table`: the multiwindow burn-rate table, one row per region and alert row, each burn
+  rate with the probes it was computed over.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
-from ..failover.outcomes import GOOD
 from ..probes.config import SloTargets
-from . import slo
+from . import look, slo
+from .states import RegionState
 
-__all__ = ["alert_table", "fast_column", "region_table"]
+__all__ = [
+    "alert_table",
+    "availability_column",
+    "fast_column",
+    "latency_column",
+    "region_table",
+    "slo_misses",
+    "styled",
+]
 
 
 def fast_column(targets: SloTargets) -> str:
@@ -24,50 +37,116 @@ def fast_column(targets: SloTargets) -> str:
     return f"under {targets.latency_threshold_s:g} s"
 
 
-def region_table(overview: pd.DataFrame, window: timedelta, targets: SloTargets) -> pd.DataFrame:
-    """One row per row of `queries.overview`. State is the last probe's: up when it was good,
-    DOWN otherwise, with the time of the last probe of the other kind ("since")."""
-    rows = []
-    for r in overview.itertuples(index=False):
-        availability = slo.Sli(int(r.good), int(r.valid))
-        fast = slo.Sli(int(r.fast), int(r.successful))
-        covered = (r.last_ts - r.first_ts) / window if r.valid > 1 else 0.0
-        healthy = r.last_outcome in GOOD
-        since = r.last_bad_ts if healthy else r.last_good_ts
-        rows.append(
+def availability_column(targets: SloTargets) -> str:
+    """The availability column's name, with its target: "availability (99.9%)"."""
+    return f"availability ({look.percent(targets.availability_target, 1)})"
+
+
+def latency_column(targets: SloTargets) -> str:
+    """The latency SLI's column name, with its target: "under 2 s (99.0%)"."""
+    return f"{fast_column(targets)} ({look.percent(targets.latency_target, 1)})"
+
+
+def slo_misses(availability: slo.Sli, fast: slo.Sli, targets: SloTargets) -> list[str]:
+    """Which objectives the range misses: "availability", "latency" (a ratio without data misses nothing)."""
+    misses = []
+    if availability.ratio is not None and availability.ratio < targets.availability_target:
+        misses.append("availability")
+    if fast.ratio is not None and fast.ratio < targets.latency_target:
+        misses.append("latency")
+    return misses
+
+
+def region_table(
+    overview: pd.DataFrame, states: Sequence[RegionState], window: timedelta, targets: SloTargets
+) -> pd.DataFrame:
+    """One row per state in `states` (their order: the one region order), with that region's row of
+    `queries.overview` (empty cells for a region without probes in the range)."""
+    rows = overview.set_index("region").to_dict("index") if not overview.empty else {}
+    out = []
+    for state in states:
+        r = rows.get(state.region)
+        if r is None:
+            out.append({"region": state.region, "state": state.state})
+            continue
+        availability = slo.Sli(int(r["good"]), int(r["valid"]))
+        fast = slo.Sli(int(r["fast"]), int(r["successful"]))
+        covered = (r["last_ts"] - r["first_ts"]) / window if r["valid"] > 1 else 0.0
+        remaining = slo.budget_remaining(availability, targets.availability_target)
+        misses = slo_misses(availability, fast, targets)
+        out.append(
             {
-                "region": r.region,
-                "state": ("up" if healthy else "DOWN") + (f" since {since:%H:%M:%S}" if pd.notna(since) else ""),
-                "availability": availability.ratio,
-                "target": targets.availability_target,
-                "probes": r.valid,
-                "budget left": slo.budget_remaining(availability, targets.availability_target),
-                fast_column(targets): fast.ratio,
-                "latency target": targets.latency_target,
-                "window with data": min(1.0, covered),
-                "cost USD": r.cost_usd,
+                "region": state.region,
+                "state": state.state,
+                availability_column(targets): look.percent(availability.ratio),
+                "budget left": look.budget_left(None if remaining is None else 1 - remaining),
+                latency_column(targets): look.percent(fast.ratio),
+                "SLOs": "missed: " + ", ".join(misses) if misses else "met",
+                "probes": look.count(r["valid"]),
+                "data covers": look.percent(min(1.0, covered), 0),
+                "cost": look.usd(r["cost_usd"]),
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["region", "state", availability_column(targets), "budget left", latency_column(targets)]
+    columns += ["SLOs", "probes", "data covers", "cost"]
+    return pd.DataFrame(out, columns=columns).fillna("")
 
 
-def alert_table(counts: pd.DataFrame, target: float) -> pd.DataFrame:
-    """One row per region of `queries.window_counts` and per alert row: both burn rates with
-    their sample counts, and whether it fires."""
+def alert_table(counts: pd.DataFrame, target: float, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per region of `queries.window_counts` (in `order` when given) and per alert row:
+    both burn rates (`135.7x`) with the probes each is over, and whether it fires."""
     rows = []
-    for r in counts.to_dict("records"):
+    records = {r["region"]: r for r in counts.to_dict("records")}
+    for region in [r for r in (order or []) if r in records] or list(records):
+        r = records[region]
         slis = {w: slo.Sli(int(r[f"good_{w}"]), int(r[f"valid_{w}"])) for w in slo.windows()}
         for state in slo.alert_states(slis, target):
             rows.append(
                 {
-                    "region": r["region"],
-                    "windows": f"{state.row.long_window_s // 3600 or 1}h / {state.row.short_window_s // 60}m",
-                    "threshold": state.row.burn_rate,
-                    "long burn": state.long_burn,
-                    "short burn": state.short_burn,
-                    "samples": f"{state.long_samples} / {state.short_samples}",
+                    "region": region,
+                    "windows": f"{_window(state.row.long_window_s)} / {_window(state.row.short_window_s)}",
+                    "threshold": look.burn(state.row.burn_rate),
+                    "long burn": look.burn(state.long_burn),
+                    "long probes": look.count(state.long_samples),
+                    "short burn": look.burn(state.short_burn),
+                    "short probes": look.count(state.short_samples),
                     "severity": state.row.severity,
                     "firing": "FIRING" if state.firing else "ok",
                 }
             )
-    return pd.DataFrame(rows)
+    columns = ["region", "windows", "threshold", "long burn", "long probes", "short burn", "short probes"]
+    return pd.DataFrame(rows, columns=[*columns, "severity", "firing"])
+
+
+def _window(seconds: int) -> str:
+    """An alert window's length: `5m`, `1h`, `3d`."""
+    if seconds % 86400 == 0 and seconds >= 2 * 86400:
+        return f"{seconds // 86400}d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m"
+
+
+def styled(table: pd.DataFrame, targets: SloTargets | None = None) -> Styler:
+    """`table` (either of the two) coloured for `st.dataframe`: the state in its colour, a missed
+    objective, an overspent budget and a firing alert in the down colour."""
+    down = f"color: {look.STATE_COLOURS['down']}; font-weight: 600"
+    styler = table.style
+    if "state" in table:
+        styler = styler.map(
+            lambda v: f"background-color: {look.STATE_COLOURS[v]}; color: white" if v in look.STATE_COLOURS else "",
+            subset=["state"],
+        )
+    if "SLOs" in table:
+        styler = styler.map(lambda v: down if str(v).startswith("missed") else "", subset=["SLOs"])
+        styler = styler.map(lambda v: down if str(v).startswith("overspent") else "", subset=["budget left"])
+        if targets is not None:
+            for objective, column in (
+                ("availability", availability_column(targets)),
+                ("latency", latency_column(targets)),
+            ):
+                flags = [down if objective in str(s) else "" for s in table["SLOs"]]
+                styler = styler.apply(lambda _, flags=flags: flags, axis=0, subset=[column])
+    if "firing" in table:
+        styler = styler.map(lambda v: down if v == "FIRING" else "", subset=["firing"])
+    return styler

@@ -1,41 +1,75 @@
-"""Overview: are we inside 99.9% and 2 s, per region and through failover; budget; burn alerts."""
+"""Overview: which region is up, degraded or down, since when and why; are we inside 99.9% and
+2 s per region and through failover; budget; burn alerts. Every table and chart in the one region
+order, each figure from one query per filter set, so a number shown twice reads the same."""
+
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import cached, controls, figures, slo, slo_tables
+from aoai_watch.app import badges, cached, controls, figures, look, slo, slo_tables, states
+
+LOOKBACK = timedelta(hours=2)  # the region states look this far back for "since"
+PER_ROW = 4  # state cards per row
+
+
+def state_row(ctx: controls.Context, table: pd.DataFrame, found: list[states.RegionState]) -> None:
+    """One card per region (PER_ROW to a row), each with a link to its errors around that time."""
+    rows = table.set_index("region").to_dict("index") if not table.empty else {}
+    colours = look.region_colours([s.region for s in found])
+    for start in range(0, len(found), PER_ROW):
+        for column, state in zip(st.columns(PER_ROW), found[start : start + PER_ROW], strict=False):
+            r = rows.get(state.region)
+            slos = []
+            if r is not None:
+                good, fast = slo.Sli(int(r["good"]), int(r["valid"])), slo.Sli(int(r["fast"]), int(r["successful"]))
+                slos = badges.verdicts(good, fast, ctx.slo)
+            with column:
+                st.html(badges.badge_html(state, colours[state.region], slos, ctx.range_key))
+                at = state.failure_ts if state.failure_ts is not None else state.since
+                reach = controls.range_covering(ctx.now - at) if at is not None else ctx.range_key
+                st.page_link(
+                    "views/errors.py",
+                    label=f"Errors & 429s here, last {reach}",
+                    query_params=ctx.link(regions=state.region, range=reach),
+                )
 
 
 def body(ctx: controls.Context) -> None:
     target = ctx.slo.availability_target
     table = cached.overview(ctx.store, ctx.filters, ctx.slo.latency_threshold_s * 1000)
-    percent = st.column_config.NumberColumn(format="percent")
+    regions = ctx.order([*table["region"], *ctx.filters.regions])
+    recent = cached.recent_probes(ctx.store, ctx.filters, ctx.now - LOOKBACK)
+    found = states.region_states(regions, recent, table, ctx.now, ctx.slo)
+    state_row(ctx, table, found)
+    regions_table = slo_tables.region_table(table, found, ctx.filters.until - ctx.filters.since, ctx.slo)
     st.dataframe(
-        slo_tables.region_table(table, ctx.filters.until - ctx.filters.since, ctx.slo),
+        slo_tables.styled(regions_table, ctx.slo),
         hide_index=True,
         width="stretch",
-        column_config={
-            "availability": percent,
-            "target": percent,
-            "budget left": percent,
-            slo_tables.fast_column(ctx.slo): percent,
-            "latency target": percent,
-            "window with data": percent,
-            "cost USD": st.column_config.NumberColumn(format="$%.4f"),
-        },
+        height="content",
     )
-    for chart in (
-        figures.availability(table, target),
-        figures.status_history(
-            cached.status_history(ctx.store, ctx.filters, ctx.bucket),
-            pd.Timedelta(ctx.bucket),
-            cached.fault_windows(ctx.store, ctx.filters),
-        ),
-    ):
-        st.vega_lite_chart(chart.data, chart.spec, width="stretch")
+    bars = figures.slo_bars(table, ctx.slo, regions)
+    st.vega_lite_chart(bars.data, bars.spec, width="content")
+    bucket = ctx.history_bucket
+    history = figures.status_history(
+        cached.status_history(ctx.store, ctx.filters, bucket),
+        pd.Timedelta(bucket),
+        cached.fault_windows(ctx.store, ctx.filters),
+        regions,
+    )
+    st.vega_lite_chart(history.data, history.spec, width="stretch")
     st.subheader("Burn-rate alerts (multiwindow)")
-    counts = cached.window_counts(ctx.store, ctx.now, slo.windows(), ctx.filters.regions)
-    st.dataframe(slo_tables.alert_table(counts, target), hide_index=True, width="stretch")
-    st.caption("At one probe a minute one failure already fires the fast row: read each burn rate with its samples.")
+    counts = cached.window_counts(ctx.store, ctx.filters, ctx.now, slo.windows())
+    st.dataframe(
+        slo_tables.styled(slo_tables.alert_table(counts, target, regions)),
+        hide_index=True,
+        width="stretch",
+        height="content",
+    )
+    st.caption(
+        "A burn rate is how fast the error budget goes: 1x spends exactly the budget over the SLO window. "
+        "Read each with the probes beside it: at one probe a minute one failure already fires the fast row."
+    )
 
 
 controls.page("Overview", body)

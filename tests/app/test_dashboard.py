@@ -4,14 +4,24 @@ with an empty database. Queries and figures as plain functions: test_queries.py,
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
+from aoai_watch.app import look
+from aoai_watch.app.slo_tables import availability_column
 from aoai_watch.failover.outcomes import GOOD, sql_list
+from aoai_watch.probes.config import SloTargets
 from aoai_watch.probes.store import Store
 from streamlit.testing.v1 import AppTest
+
+from tests.app import overview_data
+from tests.app.dashboard_data import prepare
 
 APP = str(Path(__file__).parents[2] / "app" / "dashboard.py")
 PAGES = [
@@ -80,18 +90,133 @@ def test_overview_numbers_match_the_database(monkeypatch: pytest.MonkeyPatch, db
     east = table[table["region"] == "eastus2"].iloc[0]
     _, rows = Store(db).query(
         f"SELECT count(*) FILTER (WHERE outcome IN {sql_list(GOOD)}) "
-        "* 1.0 / count(*) FROM probe_results WHERE region = 'eastus2'"
+        "* 1.0 / count(*), count(*) FROM probe_results WHERE region = 'eastus2'"
     )
-    assert east["availability"] == pytest.approx(rows[0][0], abs=0.002)  # the 24h window holds all 3 hours
+    assert east[availability_column(SloTargets())] == look.percent(rows[0][0])  # the range holds all 3 hours
+    assert east["probes"] == look.count(rows[0][1])
     assert next(iter(table["region"])) == "failover"  # the composite first: it is the promise
 
 
-def test_filters_are_mirrored_into_the_url(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
-    at = run_page(monkeypatch, db, PAGES[0])
-    at.sidebar.selectbox(key="range").set_value("6h").run()
-    at.sidebar.multiselect(key="regions").set_value(["eastus2"]).run()
-    assert at.query_params["range"] in ("6h", ["6h"]) and at.query_params["regions"] in ("eastus2", ["eastus2"])
+def test_the_default_range_fits_the_data_and_says_so(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    at = run_page(monkeypatch, db, PAGES[0])  # 3 hours of probes: 6h covers them, 24h would be mostly empty
+    assert at.sidebar.selectbox(key="range").value == "6h" and at.query_params["range"] in ("6h", ["6h"])
+    assert any("opened at 6h, the smallest range that covers them" in c.value for c in at.caption)
+
+
+def shown(at: AppTest, name: str) -> str:
+    value = at.query_params[name]
+    return value[-1] if isinstance(value, list) else value
+
+
+def test_a_bad_url_value_is_named_with_what_is_shown_instead(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    monkeypatch.setenv("AOAI_WATCH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update({"refresh": "0", "range": "bogus", "regions": "eastus2,atlantis"})
+    at.run()
+    assert [w.value for w in at.warning] == [
+        "URL parameter `range=bogus` is not a time range (1h, 6h, 24h, 7d, 30d): showing 6h.",
+        "URL parameter `regions`: no probes of regions `atlantis` in this database: showing eastus2.",
+    ]
+    assert (shown(at, "range"), shown(at, "regions")) == ("6h", "eastus2")  # the URL says what is shown
     assert list(at.dataframe[0].value["region"]) == ["eastus2"]
+
+
+def test_filters_survive_sidebar_navigation(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    at = run_page(monkeypatch, db, PAGES[0])
+    at.sidebar.selectbox(key="range").set_value("24h").run()
+    at.sidebar.multiselect(key="regions").set_value(["eastus2", "failover"]).run()
+    at.sidebar.multiselect(key="kinds").set_value(["chat"]).run()
+    for page in ("views/errors.py", "views/latency.py", PAGES[0]):
+        at.query_params.clear()  # what Streamlit's sidebar navigation sends: the page, no query string
+        at.switch_page(page).run()
+        assert not at.exception and not at.warning
+        assert {k: shown(at, k) for k in ("range", "regions", "kinds", "refresh")} == {
+            "range": "24h",
+            "regions": "eastus2,failover",
+            "kinds": "chat",
+            "refresh": "0",
+        }, page
+        assert at.sidebar.multiselect(key="regions").value == ["eastus2", "failover"]
+    assert list(at.dataframe[0].value["region"]) == ["failover", "eastus2"]  # the one order, not the chosen one
+
+
+@pytest.fixture(scope="module")
+def minutes_db(tmp_path_factory: pytest.TempPathFactory, now: datetime) -> Path:
+    path = tmp_path_factory.mktemp("minutes") / "minutes.duckdb"
+    overview_data.minutes(path, now)
+    return path
+
+
+def cards(at: AppTest) -> dict[str, tuple[str, str]]:
+    """Each state card's region: (its state, its reason), read from the card's HTML."""
+    found = {}
+    for element in at.html:
+        card = re.search(r'data-region="([^"]+)" data-state="([^"]+)"', element.value)
+        reason = re.search(r'class="aoai-reason"[^>]*>([^<]*)<', element.value)
+        if card and reason:
+            found[card.group(1)] = (card.group(2), html.unescape(reason.group(1)))
+    return found
+
+
+def test_overview_shows_each_regions_state_with_its_reason_and_a_link_to_its_errors(
+    monkeypatch: pytest.MonkeyPatch, minutes_db: Path
+) -> None:
+    at = run_page(monkeypatch, minutes_db, PAGES[0])
+    found = cards(at)
+    assert list(found) == ["failover", "eastus2", "swedencentral", "westus3"]  # the one region order
+    assert {r: s for r, (s, _) in found.items()} == {
+        "failover": "up",
+        "eastus2": "degraded",  # 503s and 429s now and then
+        "swedencentral": "degraded",  # one answer in eight over 2 s: the latency SLO, flagged
+        "westus3": "down",  # refused for the last minute and a half
+    }
+    assert re.fullmatch(r"\d\d:\d\d:\d\d UTC connect_error: Connection error\.", found["westus3"][1])
+    assert re.search(r"(server_error 503: Service unavailable|rate_limited 429: Rate limit)", found["eastus2"][1])
+    assert found["swedencentral"][1].startswith("slow: ")
+    links = {link.value: link.proto for link in at.page_link}
+    west = [proto for label, proto in links.items() if "westus3" in proto.query_string]
+    assert len(west) == 1 and west[0].page.endswith("errors")
+    assert parse_qs(west[0].query_string)["regions"] == ["westus3"] and parse_qs(west[0].query_string)["range"] == [
+        "1h"
+    ]
+    table = at.dataframe[0].value.set_index("region")
+    assert table["state"].to_dict() == {r: s for r, (s, _) in found.items()}  # the table agrees with the cards
+
+
+def test_every_count_on_the_overview_honours_the_kind_filter(monkeypatch: pytest.MonkeyPatch, minutes_db: Path) -> None:
+    monkeypatch.setenv("AOAI_WATCH_DB", str(minutes_db))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update({"refresh": "0", "kinds": "chat"})
+    at.run()
+    table = at.dataframe[0].value.set_index("region")
+    alerts = at.dataframe[1].value
+    _, rows = Store(minutes_db).query("SELECT region, count(*) FROM probe_results WHERE kind = 'chat' GROUP BY region")
+    assert table["probes"].to_dict() == {region: look.count(n) for region, n in rows}  # no composite: it is no chat
+    for region, n in rows:  # every window of an hour or more holds all four minutes: the same probes
+        assert set(alerts[alerts["region"] == region]["long probes"]) == {look.count(n)}, region
+
+
+def test_burn_rate_samples_agree_with_the_table_at_7d(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The 3 hours of data inside every window of 6 h or more, and inside the 7d range: one count,
+    a probe of the last few seconds included (the page's clock moves in steps of 15 s)."""
+    from aoai_watch.probes.result import ProbeResult
+
+    db = tmp_path / "dash.duckdb"
+    prepare(db)
+    just_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=20)
+    Store(db).write(
+        [ProbeResult(region="eastus2", deployment="gpt-4o", kind="chat", outcome="ok", ts=just_now, prober="t")]
+    )
+    monkeypatch.setenv("AOAI_WATCH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update({"refresh": "0", "range": "7d"})
+    at.run()
+    probes = at.dataframe[0].value.set_index("region")["probes"]
+    alerts = at.dataframe[1].value
+    covering = alerts[alerts["windows"].isin(["6h / 30m", "24h / 2h", "3d / 6h"])]
+    assert len(covering) == 3 * len(probes)
+    for region, long_probes in zip(covering["region"], covering["long probes"], strict=True):
+        assert long_probes == probes[region], region
 
 
 def test_monitor_page_flags_the_bucket_where_azure_saw_errors_the_probes_missed(

@@ -43,3 +43,23 @@ def test_numbers_read_as_people_write_them() -> None:
 def test_missing_values_are_empty_cells() -> None:
     for fmt in (look.ms, look.percent, look.burn, look.budget_left, look.usd, look.count):
         assert fmt(None) == "" and fmt(math.nan) == ""
+
+
+def test_times_spans_and_server_text_read_short() -> None:
+    from datetime import datetime
+
+    import pandas as pd
+
+    at = datetime(2026, 12, 1, 14, 3, 5)
+    assert look.utc_time(at) == "14:03:05 UTC" and look.utc_time(at, with_date=True) == "2026-12-01 14:03 UTC"
+    assert look.utc_time(None) == "" and look.utc_time(pd.NaT) == ""
+    assert [look.span(s) for s in (45, 240, 3 * 3600 + 1800, 12 * 3600, 30 * 86400)] == [
+        "45 s",
+        "4 min",
+        "3.5 h",
+        "12 h",
+        "30 days",
+    ]
+    assert look.short_text("first line\nsecond") == "first line"
+    assert look.short_text("y" * 100, 20) == "y" * 17 + "..."
+    assert look.short_text(None) == ""
