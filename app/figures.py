@@ -76,7 +76,7 @@ def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
         title={"text": title, "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}},
         height=height + top - 50,
         margin={"l": 50, "r": 20, "t": top, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.2, "yanchor": "top"},  # below the two lines of date ticks
         hoverlabel={"namelength": -1},
     )
     return fig
