@@ -76,7 +76,7 @@ def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
         title={"text": title, "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}},
         height=height + top - 50,
         margin={"l": 50, "r": 20, "t": top, "b": 40},
-        legend={"orientation": "h", "y": -0.2, "yanchor": "top"},  # below the two lines of date ticks
+        legend={"orientation": "h", "y": -0.25, "yanchor": "top"},  # below the two lines of date ticks
         hoverlabel={"namelength": -1},
     )
     return fig
@@ -455,6 +455,42 @@ def _provisional_key(fig: go.Figure, bars: bool = False) -> None:
         )
 
 
+def _bars(
+    fig: go.Figure,
+    x: list[Any],
+    y: pd.Series,
+    widths: list[float],
+    partial: pd.Series,
+    *,
+    name: str,
+    marker: dict[str, Any],
+    hover: str,
+    customdata: list[Any],
+    visible: bool | str = True,
+) -> None:
+    """Bars of one series: the whole buckets, then the partial ones hatched and faint under the same
+    legend entry (whose swatch stays plain: Plotly draws it like the trace's first bar)."""
+    y = y.reset_index(drop=True)
+    partial = pd.Series(partial).reset_index(drop=True).astype(bool)
+    for hatched in (False, True):
+        keep = [i for i, p in enumerate(partial) if p == hatched]
+        if not keep:
+            continue
+        style = {**marker, "pattern": {"shape": "/"}, "opacity": 0.55} if hatched else marker
+        fig.add_bar(
+            x=[x[i] for i in keep],
+            y=y.iloc[keep],
+            width=[widths[i] for i in keep],
+            name=f"{name} ({PROVISIONAL_NOTE})" if hatched and not partial.all() else name,
+            legendgroup=name,
+            showlegend=not hatched or bool(partial.all()),
+            visible=visible,
+            marker=style,
+            customdata=[customdata[i] for i in keep],
+            hovertemplate=f"{hover}{'<br>' + PROVISIONAL_NOTE if hatched else ''}<extra>{name}</extra>",
+        )
+
+
 def _bucket_hover(frame: pd.DataFrame, start: str = "bucket", end: str = "bucket_end") -> list[str]:
     return [f"{a:%b %d %H:%M}-{b:%H:%M} UTC" for a, b in zip(frame[start], frame[end], strict=True)]
 
@@ -554,6 +590,18 @@ def _bars_in_time(
 _STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
 
 
+def _bar_edges(fig: go.Figure) -> list[Any]:
+    """Where a figure's bars start and end (their centres, less and plus half their width)."""
+    edges = []
+    for trace in fig.data:
+        if trace.type == "bar" and trace.x is not None and trace.width is not None:
+            for x, width_ms in zip(trace.x, trace.width, strict=False):
+                if x is not None:
+                    half = pd.Timedelta(milliseconds=width_ms / 2)
+                    edges += [pd.Timestamp(x) - half, pd.Timestamp(x) + half]
+    return edges
+
+
 def _time_axis(fig: go.Figure, xs: Any, width: pd.Timedelta | None = None) -> None:
     """A time axis people read: ticks on whole seconds, minutes, hours or days (about six of them;
     Plotly's own pick lands on 04:57:51.6777 next to explicit bar widths), and room when the points
@@ -593,27 +641,24 @@ def outcomes_over_time(
         x, bar_ms = _bars_in_time(rows["bucket"], width, first, now)
         provisional = _partial(rows["bucket"], width, since, now)
         any_provisional |= bool(provisional.any())
-        fig.add_bar(
-            x=x,
-            y=rows["probes"],
-            width=bar_ms,
+        _bars(
+            fig,
+            x,
+            rows["probes"],
+            bar_ms,
+            provisional,
             name=outcome,
             visible="legendonly" if outcome == Outcome.OK.value and len(order) > 1 else True,
-            marker={
-                "color": OUTCOME_COLOURS.get(outcome, "#7f7f7f"),  # type: ignore[call-overload]
-                "pattern": {"shape": ["/" if p else "" for p in provisional]},
-                "opacity": [0.55 if p else 1.0 for p in provisional],
-            },
+            marker={"color": OUTCOME_COLOURS.get(outcome, "#7f7f7f")},  # type: ignore[call-overload]
             customdata=_bucket_hover(rows.assign(bucket_end=rows["bucket"] + width)),
-            hovertemplate="%{y} probes<br>%{customdata}<extra>" + outcome + "</extra>",
+            hover="%{y} probes<br>%{customdata}",
         )
     if any_provisional:
         _provisional_key(fig, bars=True)
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
     fig.update_xaxes(**_UTC)
     fig.update_yaxes(title="probes")
-    if not outcomes.empty:
-        _time_axis(fig, pd.concat([outcomes["bucket"], outcomes["bucket"] + width]))
+    _time_axis(fig, _bar_edges(fig))
     if faults is not None and not faults.empty:
         shade_faults(fig, faults, data=pd.concat([outcomes["bucket"], outcomes["bucket"] + width]))
     return _layout(
@@ -660,17 +705,16 @@ def cost(
         rows = by_day[by_day["region"] == region].groupby("day", as_index=False)["cost_usd"].sum()
         x, bar_ms = _bars_in_time(rows["day"], day, first, now)
         provisional = _partial(rows["day"], day, since, now)
-        fig.add_bar(
-            x=x,
-            y=rows["cost_usd"],
-            width=bar_ms,
+        _bars(
+            fig,
+            x,
+            rows["cost_usd"],
+            bar_ms,
+            provisional,
             name=region,
-            marker={
-                "color": colour,
-                "pattern": {"shape": ["/" if p else "" for p in provisional]},
-            },
-            customdata=[look.usd(v) for v in rows["cost_usd"]],
-            hovertemplate="%{x|%b %d}: %{customdata}<extra>" + region + "</extra>",
+            marker={"color": colour},
+            customdata=[f"{d:%b %d}: {look.usd(v)}" for d, v in zip(rows["day"], rows["cost_usd"], strict=True)],
+            hover="%{customdata}",
         )
     if not by_day.empty and _partial(pd.Series(by_day["day"].unique()), day, since, now).any():
         _provisional_key(fig, bars=True)
@@ -904,28 +948,28 @@ def monitor_requests(
             rows = grouped[(grouped["region"] == region) & (grouped["status"] == status)].sort_values("bucket")
             if rows.empty:
                 continue
-            hatched = [(region, b) in open_keys for b in rows["bucket"]]
+            hatched = pd.Series([(region, b) in open_keys for b in rows["bucket"]])
             x, bar_ms = _bars_in_time(rows["bucket"], width, first, now, share=(i, len(regions)))
-            fig.add_bar(
-                x=x,
-                y=rows["requests"],
-                width=bar_ms,
+            _bars(
+                fig,
+                x,
+                rows["requests"],
+                bar_ms,
+                hatched,
                 name=f"{region} {status}",
                 marker={
                     "color": STATUS_COLOURS.get(status, "#7f7f7f"),
                     "line": {"color": colour, "width": 1.5 if buckets <= 40 else 0},  # thin bars: colour only
-                    "pattern": {"shape": ["/" if h else "" for h in hatched]},
                 },
                 customdata=_bucket_hover(rows.assign(bucket_end=rows["bucket"] + width)),
-                hovertemplate="%{y:,.0f} requests<br>%{customdata}" + f"<extra>{region} {status}</extra>",
+                hover="%{y:,.0f} requests<br>%{customdata}",
             )
     if open_keys:
         _provisional_key(fig, bars=True)
     fig.update_layout(barmode="relative", legend={"traceorder": "normal"})
     fig.update_yaxes(title="requests")
     fig.update_xaxes(**_UTC)
-    if not grouped.empty:
-        _time_axis(fig, pd.concat([grouped["bucket"], grouped["bucket"] + width]))
+    _time_axis(fig, _bar_edges(fig))
     return _layout(fig, "Requests Azure served, by status (one bar per region, side by side), UTC")
 
 

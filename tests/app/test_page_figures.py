@@ -90,9 +90,10 @@ def test_the_bucket_still_filling_is_hatched_never_a_solid_drop() -> None:
     starts = [AT - Q * 2, AT - Q, AT]
     outcomes = pd.DataFrame({"bucket": starts, "outcome": ["ok"] * 3, "probes": [60, 60, 12], "first_ts": starts})
     fig = figures.outcomes_over_time(outcomes, width=Q, now=NOW)
-    (ok,) = [t for t in fig.data if t.name == "ok"]
-    assert list(ok.marker.pattern.shape) == ["", "", "/"]
-    assert any("partial bucket" in (t.name or "") for t in fig.data)  # the legend says what hatching means
+    whole, filling = [t for t in fig.data if t.legendgroup == "ok"]
+    assert len(whole.y) == 2 and not whole.marker.pattern.shape and whole.showlegend
+    assert list(filling.y) == [12] and filling.marker.pattern.shape == "/" and not filling.showlegend
+    assert any(t.name.startswith("hatched: partial bucket") for t in fig.data)  # the legend says what hatching means
 
 
 def test_a_partial_last_point_is_hollow_on_a_faint_dotted_tail() -> None:
