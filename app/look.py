@@ -23,12 +23,15 @@ __all__ = [
     "burn",
     "count",
     "ms",
+    "number",
     "percent",
     "region_colours",
     "region_order",
+    "seconds",
     "short_text",
     "span",
     "usd",
+    "utc",
     "utc_time",
 ]
 
@@ -137,3 +140,26 @@ def short_text(text: Any, limit: int = 80) -> str:
         return ""
     line = " ".join(str(text).strip().splitlines()[:1]).strip()
     return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
+
+
+def seconds(value: Any, digits: int = 1) -> str:
+    """Seconds with `digits` decimals: `7.0 s`."""
+    return "" if _missing(value) else f"{float(value):,.{digits}f} s"
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A measured quantity to `digits` significant digits, whole numbers as such: 0.13616680000001224
+    -> `0.1362`, 3571.7167 -> `3,572`, 12.0 -> `12`."""
+    if _missing(value):
+        return ""
+    value = float(value)
+    if value.is_integer() or abs(value) >= 10 ** (digits - 1):
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def utc(value: Any) -> str:
+    """A stored (naive UTC) time to the second: `2026-12-02 04:47:12`."""
+    if _missing(value) or value != value:  # NaT, pandas' missing time, is unequal to itself
+        return ""
+    return f"{value:%Y-%m-%d %H:%M:%S}"

@@ -138,6 +138,8 @@ def status_history(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
 
 
 def latency_over_time(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
+    """Per region and time bucket: latency quantiles of the successful probes, and `last_ts`, the
+    bucket's last probe (where its point is drawn, so no line starts before the data did)."""
     where, params = f.where()
     return _frame(
         store,
@@ -145,7 +147,7 @@ def latency_over_time(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
         SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket,
                quantile_cont(latency_ms, 0.5) AS p50_ms, quantile_cont(latency_ms, 0.95) AS p95_ms,
                quantile_cont(latency_ms, 0.99) AS p99_ms, quantile_cont(ttft_ms, 0.5) AS ttft_p50_ms,
-               quantile_cont(ttft_ms, 0.95) AS ttft_p95_ms, count(*) AS probes
+               quantile_cont(ttft_ms, 0.95) AS ttft_p95_ms, count(*) AS probes, max(ts) AS last_ts
         FROM probe_results WHERE {where} AND outcome IN {_SUCCESSFUL} GROUP BY ALL ORDER BY region, bucket
     """,
         params,
@@ -174,11 +176,12 @@ def slow_probes(store: Store, f: Filters, threshold_ms: float, limit: int = 50) 
 
 
 def outcomes_over_time(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
+    """Probes per time bucket and outcome; `first_ts`, the first of them (bars start no earlier)."""
     where, params = f.where()
     return _frame(
         store,
         f"""
-        SELECT time_bucket(INTERVAL '{bucket}', ts) AS bucket, outcome, count(*) AS probes
+        SELECT time_bucket(INTERVAL '{bucket}', ts) AS bucket, outcome, count(*) AS probes, min(ts) AS first_ts
         FROM probe_results WHERE {where} GROUP BY ALL ORDER BY bucket
     """,
         params,
@@ -219,47 +222,23 @@ def last_failures(store: Store, f: Filters, limit: int = 50) -> pd.DataFrame:
     )
 
 
-def cost_by_day(store: Store, f: Filters) -> pd.DataFrame:
-    where, params = f.where()
+def spend(store: Store, f: Filters, now: datetime) -> pd.DataFrame:
+    """Probe spend and tokens per day, region, deployment and kind, for the range and for this
+    month so far (from the first of `now`'s month, when that is earlier than the range), honouring
+    the region and kind filters: `in_range` tells the two apart. The one read of the Tokens & cost
+    page, so its headline, table, charts and projection are sums of the same rows and agree."""
+    month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    where, params = Filters(min(f.since, month), f.until, f.regions, f.kinds).where()
     return _frame(
         store,
         f"""
-        SELECT date_trunc('day', ts) AS day, region, coalesce(deployment, '-') AS deployment,
-               sum(coalesce(cost_usd, 0)) AS cost_usd,
-               sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) AS tokens
-        FROM probe_results WHERE {where} GROUP BY ALL ORDER BY day, region
+        SELECT date_trunc('day', ts) AS day, region, coalesce(deployment, '') AS deployment, kind,
+               ts >= ? AS in_range, ts >= ? AS in_month, count(*) AS probes,
+               sum(coalesce(cost_usd, 0)) AS cost_usd, sum(coalesce(prompt_tokens, 0)) AS prompt_tokens,
+               sum(coalesce(completion_tokens, 0)) AS completion_tokens, min(ts) AS first_ts, max(ts) AS last_ts
+        FROM probe_results WHERE {where} GROUP BY ALL ORDER BY day, region, deployment, kind
     """,
-        params,
-    )
-
-
-def month_to_date(store: Store, now: datetime) -> tuple[float, float]:
-    """(spent this month so far, projection for the whole month at the same pace)."""
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    nxt = (start + timedelta(days=32)).replace(day=1)
-    frame = _frame(
-        store,
-        "SELECT sum(coalesce(cost_usd, 0)) AS spent, min(ts) AS first FROM probe_results WHERE ts >= ? AND ts < ?",
-        [start, now],
-    )
-    spent = float(frame["spent"].iloc[0] or 0.0) if not frame.empty else 0.0
-    first = frame["first"].iloc[0] if not frame.empty else None
-    if first is None or pd.isna(first):
-        return spent, 0.0
-    elapsed = max((now - first.to_pydatetime()).total_seconds(), 60.0)
-    return spent, spent / elapsed * (nxt - first.to_pydatetime()).total_seconds()
-
-
-def tokens_by_kind(store: Store, f: Filters) -> pd.DataFrame:
-    where, params = f.where()
-    return _frame(
-        store,
-        f"""
-        SELECT kind, sum(coalesce(prompt_tokens, 0)) AS prompt_tokens,
-               sum(coalesce(completion_tokens, 0)) AS completion_tokens, sum(coalesce(cost_usd, 0)) AS cost_usd
-        FROM probe_results WHERE {where} GROUP BY kind ORDER BY kind
-    """,
-        params,
+        [f.since, month, *params],
     )
 
 
@@ -307,26 +286,57 @@ def fault_windows(store: Store, f: Filters) -> pd.DataFrame:
 
 
 def model_versions(store: Store, f: Filters) -> pd.DataFrame:
+    """What each deployment reported, as runs: one row per (region, deployment) and unbroken run of
+    one model version (`first_ts`, `last_ts`, `probes`), and the version before it
+    (`previous_version`, null for the first run seen: a run with one is a change).
+
+    Like is compared with like: one (region, deployment) across every probe kind that reports a
+    version (chat, stream, responses, realtime, embeddings; not the failover composite, which
+    answers from either region), ignoring probes that reported none. A "version" equal to the
+    deployment's name is not a report: realtime probes recorded the name before they read
+    `session.model`, and would read as a change on every cycle (so a deployment named exactly after
+    its model version shows no version). The last report before the range counts as the version the
+    range started with, so a change at its first minute is a change."""
     where, params = f.where()
+    before, before_params = Filters(datetime(1970, 1, 1), f.since, f.regions, f.kinds).where()
+    reports = "model_version IS NOT NULL AND model_version <> coalesce(deployment, '') AND kind <> ? AND region <> ?"
     return _frame(
         store,
         f"""
-        SELECT time_bucket(INTERVAL '1 hour', ts) AS hour, region, deployment, model_version, count(*) AS probes
-        FROM probe_results WHERE {where} AND model_version IS NOT NULL AND kind <> ?
-        GROUP BY ALL ORDER BY hour
+        WITH reported AS (
+            SELECT ts, region, deployment, model_version, false AS seed FROM probe_results
+            WHERE {where} AND {reports}
+            UNION ALL
+            SELECT max(ts), region, deployment, arg_max(model_version, ts), true FROM probe_results
+            WHERE {before} AND {reports} GROUP BY region, deployment
+        ), marked AS (
+            SELECT *, lag(model_version) OVER w AS before_version,
+                   CASE WHEN model_version IS DISTINCT FROM before_version THEN 1 ELSE 0 END AS starts
+            FROM reported WINDOW w AS (PARTITION BY region, deployment ORDER BY ts)
+        ), runs AS (
+            SELECT *, sum(starts) OVER (PARTITION BY region, deployment ORDER BY ts ROWS UNBOUNDED PRECEDING) AS run
+            FROM marked
+        )
+        SELECT region, deployment, model_version, max(before_version) FILTER (WHERE starts = 1) AS previous_version,
+               min(ts) FILTER (WHERE NOT seed) AS first_ts, max(ts) FILTER (WHERE NOT seed) AS last_ts,
+               count(*) FILTER (WHERE NOT seed) AS probes
+        FROM runs GROUP BY region, deployment, run, model_version
+        HAVING count(*) FILTER (WHERE NOT seed) > 0
+        ORDER BY region, deployment, first_ts
     """,
-        [*params, COMPOSITE],
+        [*params, COMPOSITE, COMPOSITE, *before_params, COMPOSITE, COMPOSITE],
     )
 
 
-def model_changes(store: Store) -> pd.DataFrame:
-    return _frame(store, "SELECT ts, region, deployment, old_version, new_version FROM model_changes ORDER BY ts DESC")
-
-
 def monitor_overlay(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
-    """Per region and time bucket: Azure Monitor's counts (requests, 5xx, 429s, tokens, whether
-    every point is settled) next to the probes' (probes, good, answered, 429s, tokens), for the
-    regions Azure Monitor was imported for."""
+    """Per region and time bucket: Azure Monitor's counts (requests, 5xx, 429s, tokens, how many
+    points) next to the probes' (probes, good, answered, 429s, tokens), for the regions Azure Monitor
+    was imported for; `last_ts`, the bucket's latest point of either side (where lines draw it).
+
+    `settled`: Azure has finished counting the whole bucket, so it may be judged: every Azure point
+    in it is settled, and it ends no later than the region's settled horizon (a minute after its
+    latest settled point). A bucket past the horizon is provisional even with no Azure point at all:
+    Azure not having counted the current minutes yet is no disagreement."""
     where, params = f.where()
     az_where, az_params = Filters(f.since, f.until, f.regions).where()
     return _frame(
@@ -338,24 +348,32 @@ def monitor_overlay(store: Store, f: Filters, bucket: str) -> pd.DataFrame:
                    sum(value) FILTER (WHERE metric = 'AzureOpenAIRequests' AND status_code LIKE '5%') AS az_5xx,
                    sum(value) FILTER (WHERE metric = 'AzureOpenAIRequests' AND status_code = '429') AS az_429,
                    sum(value) FILTER (WHERE metric IN ('ProcessedPromptTokens', 'GeneratedTokens')) AS az_tokens,
-                   bool_and(settled) AS settled
+                   bool_and(settled) AS az_settled, count(*) AS az_points, max(ts) + INTERVAL 1 MINUTE AS az_last_ts
             FROM monitor_metrics WHERE {az_where} GROUP BY ALL
+        ), horizon AS (
+            SELECT region, max(ts) + INTERVAL 1 MINUTE AS settled_until FROM monitor_metrics WHERE settled
+            GROUP BY region
         ), pr AS (
             SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket, count(*) AS probes,
                    count(*) FILTER (WHERE outcome IN {_GOOD}) AS probes_good,
                    count(*) FILTER (WHERE status_code IS NOT NULL) AS probes_answered,
                    count(*) FILTER (WHERE status_code = 429) AS probe_429,
-                   sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) AS probe_tokens
+                   sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) AS probe_tokens,
+                   max(ts) AS probe_last_ts
             FROM probe_results
             WHERE {where} AND region IN (SELECT DISTINCT region FROM monitor_metrics)
             GROUP BY ALL
         )
-        SELECT region, bucket, coalesce(az_requests, 0) AS az_requests, coalesce(az_5xx, 0) AS az_5xx,
-               coalesce(az_429, 0) AS az_429, coalesce(az_tokens, 0) AS az_tokens, coalesce(settled, true) AS settled,
+        SELECT region, bucket, bucket + INTERVAL '{bucket}' AS bucket_end,
+               coalesce(az_requests, 0) AS az_requests, coalesce(az_5xx, 0) AS az_5xx,
+               coalesce(az_429, 0) AS az_429, coalesce(az_tokens, 0) AS az_tokens, coalesce(az_points, 0) AS az_points,
+               coalesce(az_settled, true) AND bucket + INTERVAL '{bucket}' <= coalesce(settled_until, bucket)
+                   AS settled,
+               least(greatest(az_last_ts, probe_last_ts), bucket + INTERVAL '{bucket}') AS last_ts,
                coalesce(probes, 0) AS probes, coalesce(probes_good, 0) AS probes_good,
                coalesce(probes_answered, 0) AS probes_answered, coalesce(probe_429, 0) AS probe_429,
                coalesce(probe_tokens, 0) AS probe_tokens
-        FROM az FULL OUTER JOIN pr USING (region, bucket)
+        FROM az FULL OUTER JOIN pr USING (region, bucket) LEFT JOIN horizon USING (region)
         ORDER BY region, bucket
     """,
         [*az_params, *params],
@@ -368,7 +386,8 @@ def monitor_requests_by_status(store: Store, f: Filters, bucket: str) -> pd.Data
     return _frame(
         store,
         f"""
-        SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket, status_code, sum(value) AS requests
+        SELECT region, time_bucket(INTERVAL '{bucket}', ts) AS bucket, status_code, sum(value) AS requests,
+               min(ts) AS first_ts
         FROM monitor_metrics WHERE metric = 'AzureOpenAIRequests' AND {where}
         GROUP BY ALL ORDER BY region, bucket, status_code
     """,

@@ -423,12 +423,19 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], batch: i
 
 def _note_model_versions(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
     """Keep each deployment's current model version; every change (within the batch too, in time
-    order) is a `model_changes` row."""
+    order) is a `model_changes` row. A "version" equal to the deployment's name is no report (realtime
+    probes before they read `session.model` right recorded the name): skipped, as the dashboard's
+    Model versions page skips it (app/queries.model_versions)."""
     current: dict[tuple[str, str], str] = {}
     changes = 0
     for row in sorted(rows, key=lambda r: r["ts"]):
         version = row.get("model_version")
-        if not version or not row.get("deployment") or is_composite(row.get("kind")):
+        if (
+            not version
+            or version == row.get("deployment")
+            or not row.get("deployment")
+            or is_composite(row.get("kind"))
+        ):
             continue
         key = (row["region"], row["deployment"])
         if key not in current:

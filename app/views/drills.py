@@ -1,9 +1,8 @@
-"""Drills: runs with pass/fail per expectation, and each run's timeline with its faults shaded."""
-
-import json
+"""Drills: runs with pass/fail per expectation, and each run's timeline with its faults shaded.
+Pass and fail are words in colour, not emoji alone: without an emoji font those draw as empty boxes."""
 
 import streamlit as st
-from aoai_watch.app import cached, controls, figures
+from aoai_watch.app import cached, controls, figures, look, regions, tables
 
 
 def body(ctx: controls.Context) -> None:
@@ -11,18 +10,22 @@ def body(ctx: controls.Context) -> None:
     if runs.empty:
         st.info("No drill runs stored yet: `aoai-watch drill run data/drills/ --db " + str(ctx.store.path) + "`")
         return
-    st.dataframe(runs.drop(columns=["expectations", "run_id"]), hide_index=True, width="stretch")
+    shown = tables.drill_runs(runs)
+    st.dataframe(shown.style.map(tables.pass_fail_colour, subset=["result"]), hide_index=True, width="stretch")
     labels = {
-        f"{r.started:%Y-%m-%d %H:%M:%S} {r.drill} ({'pass' if r.passed else 'FAIL'})": r.run_id
+        f"{look.utc(r.started)} {r.drill} ({tables.PASS if r.passed else tables.FAIL})": r.run_id
         for r in runs.itertuples(index=False)
     }
     chosen = st.selectbox("Run", list(labels), key="drill_run")
     run = runs[runs["run_id"] == labels[chosen]].iloc[0]
-    for e in json.loads(run["expectations"] or "[]"):
-        st.write(("✅ " if e["passed"] else "❌ ") + f"{e['expect']} — measured {e['measured']}")
+    for e in tables.expectations(run["expectations"]):
+        colour = "green" if e.passed else "red"
+        st.markdown(f":{colour}-badge[{e.result}] `{e.expect}`, measured {e.measured}")
     st.plotly_chart(
         figures.drill_timeline(
-            cached.drill_requests(ctx.store, run["run_id"]), cached.drill_faults(ctx.store, run["run_id"])
+            cached.drill_requests(ctx.store, run["run_id"]),
+            cached.drill_faults(ctx.store, run["run_id"]),
+            regions.priorities(),
         ),
         width="stretch",
     )

@@ -1,8 +1,9 @@
 """Errors & 429s: outcomes over time, 429s against the headers seen before them, Retry-After
 promised vs the time it really took, and the last failures with their error text and request id."""
 
+import pandas as pd
 import streamlit as st
-from aoai_watch.app import cached, controls, figures
+from aoai_watch.app import cached, controls, figures, regions, tables
 
 
 def body(ctx: controls.Context) -> None:
@@ -10,6 +11,9 @@ def body(ctx: controls.Context) -> None:
         figures.outcomes_over_time(
             cached.outcomes_over_time(ctx.store, ctx.filters, ctx.bucket),
             cached.fault_windows(ctx.store, ctx.filters),
+            width=pd.Timedelta(ctx.bucket),
+            since=ctx.filters.since,
+            now=ctx.now,
         ),
         width="stretch",
     )
@@ -18,10 +22,14 @@ def body(ctx: controls.Context) -> None:
     if limits.empty:
         st.caption("No 429s in this range.")
     else:
-        st.plotly_chart(figures.rate_limits(limits), width="stretch")
-        st.dataframe(limits, hide_index=True, width="stretch")
+        st.plotly_chart(figures.rate_limits(limits, regions.priorities()), width="stretch")
+        st.dataframe(tables.rate_limits(limits), hide_index=True, width="stretch")
     st.subheader("Last failures")
-    st.dataframe(cached.last_failures(ctx.store, ctx.filters), hide_index=True, width="stretch")
+    failures = cached.last_failures(ctx.store, ctx.filters)
+    if failures.empty:
+        st.caption("No failures in this range.")
+    else:
+        st.dataframe(tables.last_failures(failures), hide_index=True, width="stretch")
 
 
 controls.page("Errors & 429s", body)

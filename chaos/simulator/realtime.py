@@ -60,7 +60,6 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
     )
     session = RealtimeSession(
         state,
-        deployment.name,
         effects.model_version or deployment.model_version,
         preview,
         request_id,
@@ -128,7 +127,6 @@ class RealtimeSession:
     def __init__(
         self,
         state: RegionState,
-        deployment: str,
         model_version: str,
         preview: bool,
         request_id: str,
@@ -145,7 +143,9 @@ class RealtimeSession:
             "id": "sess_" + request_id.replace("-", "")[:24],
             "object": "realtime.session",
             "type": "realtime",
-            "model": deployment,
+            # the model and version behind the deployment, as Azure reports it (`gpt-realtime-2025-08-28`),
+            # not the deployment's name: docs/wire-notes.md section 8
+            "model": model_version,
             "output_modalities": ["audio"],
             "instructions": "",
             "max_output_tokens": "inf",

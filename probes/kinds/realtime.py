@@ -1,5 +1,8 @@
 """`realtime`: open the realtime WebSocket (GA path), wait for `session.created`, send one text
 request; connect time (to session.created), time to the first text delta, to `response.done`.
+The model version is what `session.created` reports in `session.model` (Azure: the model and its
+version, `gpt-realtime-2025-08-28`); a `session.model` that is only the deployment's name reports no
+version, and is recorded as none (docs/wire-notes.md section 8).
 A refused upgrade is classified by its HTTP status; a socket that drops is a `connect_error`."""
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ def url(endpoint: str, deployment: str) -> str:
     scheme = "wss" if endpoint.startswith("https://") else "ws"
     host = endpoint.split("://", 1)[1]
     return f"{scheme}://{host}/openai/v1/realtime?model={quote(deployment)}"
+
+
+def reported_version(model: object, deployment: str) -> str | None:
+    """The model version a `session.model` reports: None when it is missing or names the deployment
+    (that would read as a version change against chat's `gpt-4o-2024-08-06` on every cycle)."""
+    return model if isinstance(model, str) and model and model != deployment else None
 
 
 async def _next(ws: Any) -> dict[str, Any]:
@@ -49,7 +58,7 @@ async def run(ctx: ProbeContext) -> None:
         if event.get("type") != "session.created":
             raise RealtimeError(f"expected session.created first, got {event.get('type')}")
         ctx.result.connect_ms = ctx.elapsed_ms()
-        ctx.result.model_version = (event.get("session") or {}).get("model")
+        ctx.result.model_version = reported_version((event.get("session") or {}).get("model"), ctx.target.deployment)
         await ws.send(
             json.dumps(
                 {

@@ -63,3 +63,15 @@ def test_times_spans_and_server_text_read_short() -> None:
     assert look.short_text("first line\nsecond") == "first line"
     assert look.short_text("y" * 100, 20) == "y" * 17 + "..."
     assert look.short_text(None) == ""
+
+
+def test_measured_values_seconds_and_times_read_as_people_write_them() -> None:
+    import pandas as pd
+
+    assert look.number(0.13616680000001224) == "0.1362" and look.number(3571.7167) == "3,572"
+    assert look.number(1.0) == "1" and look.number(0.0985623) == "0.09856"
+    assert look.seconds(7.06) == "7.1 s"
+    assert look.utc(pd.Timestamp("2026-12-02 04:47:12.328944")) == "2026-12-02 04:47:12"
+    for fmt in (look.number, look.seconds, look.utc):
+        assert fmt(None) == "" and fmt(math.nan) == ""
+    assert look.utc(pd.NaT) == ""

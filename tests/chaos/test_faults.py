@@ -250,6 +250,9 @@ def test_silent_model_version_change(sim: SimulatorThread) -> None:
     client = sdk(sim)
     assert chat(client).model == "gpt-4o-2024-11-20"
     assert client.responses.create(model="gpt-4o", input="x").model == "gpt-4o-2024-11-20"
+    with client.realtime.connect(model="gpt-4o") as conn:  # the openai SDK's realtime client, over a socket
+        created = conn.recv()
+        assert created.type == "session.created" and created.session.model == "gpt-4o-2024-11-20"
     assert chat(sdk(sim, "swedencentral")).model == "gpt-4o-2024-08-06"
 
 

@@ -218,7 +218,9 @@ def test_entra_region_answers_a_deeply_nested_token_with_the_token_401(entra_sim
 
 def test_realtime_ga_session_and_text_response(sim: SimulatorThread) -> None:
     with sdk(sim).realtime.connect(model="gpt-4o") as conn:
-        assert conn.recv().type == "session.created"
+        created = conn.recv()
+        # the model and version behind the deployment, as chat's `model` reports it; not the deployment name
+        assert created.type == "session.created" and created.session.model == "gpt-4o-2024-08-06"
         conn.session.update(session={"type": "realtime", "instructions": "be brief"})
         assert conn.recv().type == "session.updated"
         conn.conversation.item.create(

@@ -40,6 +40,7 @@ def test_healthy_cycle_records_every_field(sim: SimulatorThread, tmp_path: Path)
     assert chain.prompt_tokens > 0 and chain.model_version == "gpt-4o-2024-08-06"
     realtime = rows[("eastus2", "realtime")]
     assert realtime.connect_ms is not None and realtime.ttft_ms is not None and realtime.completion_tokens == 12
+    assert realtime.model_version == chat.model_version == "gpt-4o-2024-08-06"  # session.model, not "gpt-4o"
     embed = rows[("eastus2", "embeddings")]
     assert embed.model_version == "text-embedding-3-small" and embed.completion_tokens == 0
     composite = rows[("failover", "failover")]

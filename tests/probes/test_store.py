@@ -102,6 +102,14 @@ def test_model_version_change_is_recorded(tmp_path: Path) -> None:
     assert changes == [("eastus2", "gpt-4o", "gpt-4o-2024-08-06", "gpt-4o-2024-11-20")]
 
 
+def test_a_version_that_is_only_the_deployments_name_is_no_change(tmp_path: Path) -> None:
+    """Realtime probes before they read session.model recorded the deployment's name as its version."""
+    store = Store(tmp_path / "m.duckdb")
+    store.write([row()])
+    assert store.write([row(kind="realtime", model_version="gpt-4o"), row()]).model_changes == 0
+    assert store.query("SELECT count(*) FROM model_changes")[1] == [(0,)]
+
+
 def test_prune_deletes_only_old_rows(tmp_path: Path) -> None:
     store = Store(tmp_path / "p.duckdb")
     now = datetime(2026, 11, 25, 12, 0)

@@ -1,0 +1,68 @@
+"""Every page but the Overview in a real headless Chromium, over a few minutes of demo and over 30
+days (tests/app/page_data.py), at the default filters (and the month at 30d): every chart draws at
+least one data mark a person can see (a marker, a line segment, a bar at least a pixel wide and
+tall; a lone point drawn as a line, or a bar one millisecond wide, counts for nothing), and each
+page leaves a screenshot, `pages-<database>-<page>.png`, in tests/artifacts/ (or
+$AOAI_WATCH_SCREENSHOTS)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from aoai_watch.app.serve import CHROMIUM, CHROMIUM_ARGS
+
+from tests.app import page_data
+from tests.app.test_serve import CHART, PAGES, SHOTS, running_dashboard
+
+MY_PAGES = ["latency", "errors", "cost", "drills", "models", "monitor"]
+# per Plotly chart on the page: its title and how many of its data marks are drawn big enough to see
+VISIBLE_MARKS = """() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot'))
+.map(p => {
+  const marks = Array.from(p.querySelectorAll('.scatterlayer .point, .barlayer .point path, .scatterlayer .js-line'));
+  const seen = marks.filter(e => {
+    const box = e.getBBox();
+    return e.closest('.barlayer') ? box.width >= 1 && box.height >= 1 : box.width >= 1 || box.height >= 1;
+  });
+  return [(p.layout.title && p.layout.title.text) || '', seen.length];
+})"""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def dashboards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    folder = tmp_path_factory.mktemp("browser-pages")
+    page_data.minutes(folder / "minutes.duckdb", now)
+    page_data.month(folder / "month.duckdb", now)
+    with running_dashboard(folder / "minutes.duckdb") as minutes, running_dashboard(folder / "month.duckdb") as month:
+        yield {"minutes": minutes, "month": month}
+
+
+@pytest.mark.parametrize(("db", "query"), [("minutes", ""), ("month", ""), ("month", "&range=30d")])
+@pytest.mark.parametrize("name", MY_PAGES)
+def test_every_chart_draws_a_visible_mark(
+    dashboards: dict[str, str], chromium: object, db: str, query: str, name: str
+) -> None:
+    page = chromium.new_page(viewport={"width": 1400, "height": 2400})  # type: ignore[attr-defined]
+    page.goto(f"{dashboards[db]}/{PAGES[name]}?refresh=0{query}", wait_until="networkidle", timeout=60_000)
+    page.wait_for_selector(CHART, timeout=60_000)
+    page.wait_for_timeout(800)  # let the last chart finish drawing
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / f"pages-{db}{query.replace('&range=', '-')}-{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
+    charts = page.evaluate(VISIBLE_MARKS)  # type: ignore[attr-defined]
+    assert charts, "no chart"
+    assert [title for title, seen in charts if seen == 0] == []
+    page.close()  # type: ignore[attr-defined]
