@@ -20,7 +20,8 @@ def prepare(path: Path, hours: int = 3, now: datetime | None = None) -> dict[str
         ts = now - timedelta(minutes=hours * 60 - minute)
         for region, base in (("eastus2", 300.0), ("swedencentral", 700.0), ("failover", 320.0)):
             outcome, status, retry = "ok", 200, None
-            if region == "eastus2" and minute % 30 == 0:
+            # never the first minute: a first, partial bucket holding only that probe would be "down"
+            if region == "eastus2" and minute % 30 == 15:
                 outcome, status = "server_error", 503
             if region == "eastus2" and minute % 45 == 7:
                 outcome, status, retry = "rate_limited", 429, 10.0
