@@ -210,20 +210,7 @@ async def _stream(
     per_token_s: float,
 ) -> None:
     send, sleep = call.send, call.region.sleep
-    call.record(200, stream=True)
-    await asgi.start_stream(send, call.headers)
-    await asgi.send_event(
-        send,
-        {
-            "id": "",
-            "object": "",
-            "created": 0,
-            "model": "",
-            "prompt_filter_results": PROMPT_FILTER_RESULTS,
-            "choices": [],
-            "usage": None,
-        },
-    )
+    await chat_stream.open_stream(call)
     if ttft_s > 0:
         await sleep(ttft_s)
 

@@ -155,21 +155,24 @@ def parse(body: dict[str, Any], deployment: DeploymentSpec) -> ChatRequest:
     )
 
 
+def _non_empty_array(value: Any, key: str) -> None:
+    """Azure's 400 unless `value` (the body's `key`) is an array with at least one item."""
+    if not isinstance(value, list):
+        ops.refuse(
+            f"Invalid type for '{key}': expected an array, but got {ops.json_kind(value)} instead.", key, "invalid_type"
+        )
+    if not value:
+        ops.refuse(
+            f"Invalid '{key}': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            key,
+            "empty_array",
+        )
+
+
 def _messages(messages: Any) -> list[dict[str, Any]]:
     if messages is None:
         ops.refuse("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
-    if not isinstance(messages, list):
-        ops.refuse(
-            f"Invalid type for 'messages': expected an array, but got {ops.json_kind(messages)} instead.",
-            "messages",
-            "invalid_type",
-        )
-    if not messages:
-        ops.refuse(
-            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
-            "messages",
-            "empty_array",
-        )
+    _non_empty_array(messages, "messages")
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             ops.refuse(
@@ -249,18 +252,7 @@ def _stop(stop: Any) -> tuple[str, ...]:
 def _tools(tools: Any) -> tuple[FunctionTool, ...]:
     if tools is None:
         return ()
-    if not isinstance(tools, list):
-        ops.refuse(
-            f"Invalid type for 'tools': expected an array, but got {ops.json_kind(tools)} instead.",
-            "tools",
-            "invalid_type",
-        )
-    if not tools:
-        ops.refuse(
-            "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
-            "tools",
-            "empty_array",
-        )
+    _non_empty_array(tools, "tools")
     if len(tools) > MAX_TOOLS:
         ops.refuse(
             f"Invalid 'tools': array too long. Expected an array with maximum length {MAX_TOOLS}, but got an array "

@@ -56,6 +56,26 @@ def _deltas(choice: Choice, request: ChatRequest) -> list[tuple[dict[str, Any], 
     ]
 
 
+# Azure's first chunk: the prompt's filter annotations alone (empty id and model, no choices)
+ANNOTATION_CHUNK = {
+    "id": "",
+    "object": "",
+    "created": 0,
+    "model": "",
+    "prompt_filter_results": filters.SAFE_PROMPT,
+    "choices": [],
+    "usage": None,
+}
+
+
+async def open_stream(call: Call) -> None:
+    """Start a chat stream as Azure does, for every chat stream (the plain path's too): record the
+    200, send the event-stream head, then the annotation-only chunk."""
+    call.record(200, stream=True)
+    await asgi.start_stream(call.send, call.headers)
+    await asgi.send_event(call.send, ANNOTATION_CHUNK)
+
+
 async def stream(
     call: Call,
     base: dict[str, Any],
@@ -66,20 +86,7 @@ async def stream(
     per_token_s: float,
 ) -> None:
     send, sleep = call.send, call.region.sleep
-    call.record(200, stream=True)
-    await asgi.start_stream(send, call.headers)
-    await asgi.send_event(
-        send,
-        {
-            "id": "",
-            "object": "",
-            "created": 0,
-            "model": "",
-            "prompt_filter_results": filters.SAFE_PROMPT,
-            "choices": [],
-            "usage": None,
-        },
-    )
+    await open_stream(call)
     if ttft_s > 0:
         await sleep(ttft_s)
 
