@@ -2,12 +2,12 @@
 number on the page comes from the one read `spend` (app/spend.py), so the headline is the table's sum."""
 
 import streamlit as st
-from aoai_watch.app import cached, controls, figures, look, regions, spend, tables
+from aoai_watch.app import cached, controls, figures, look, spend, tables
 
 
 def body(ctx: controls.Context) -> None:
     rows = cached.spend(ctx.store, ctx.filters, ctx.now)
-    order = regions.priorities()
+    order = ctx.priorities
     month = spend.month(rows, ctx.now)
     total_usd = spend.total_usd(rows)
     in_range, this_month, projected = st.columns(3)

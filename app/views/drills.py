@@ -2,7 +2,7 @@
 Pass and fail are words in colour, not emoji alone: without an emoji font those draw as empty boxes."""
 
 import streamlit as st
-from aoai_watch.app import cached, controls, figures, look, regions, tables
+from aoai_watch.app import cached, controls, figures, look, tables
 
 
 def body(ctx: controls.Context) -> None:
@@ -25,7 +25,7 @@ def body(ctx: controls.Context) -> None:
         figures.drill_timeline(
             cached.drill_requests(ctx.store, run["run_id"]),
             cached.drill_faults(ctx.store, run["run_id"]),
-            regions.priorities(),
+            ctx.priorities,
         ),
         width="stretch",
     )

@@ -3,7 +3,7 @@ promised vs the time it really took, and the last failures with their error text
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import cached, controls, figures, regions, tables
+from aoai_watch.app import cached, controls, figures, tables
 
 
 def body(ctx: controls.Context) -> None:
@@ -22,7 +22,7 @@ def body(ctx: controls.Context) -> None:
     if limits.empty:
         st.caption("No 429s in this range.")
     else:
-        st.plotly_chart(figures.rate_limits(limits, regions.priorities()), width="stretch")
+        st.plotly_chart(figures.rate_limits(limits, ctx.priorities), width="stretch")
         st.dataframe(tables.rate_limits(limits), hide_index=True, width="stretch")
     st.subheader("Last failures")
     failures = cached.last_failures(ctx.store, ctx.filters)

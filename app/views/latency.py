@@ -2,12 +2,12 @@
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import cached, controls, figures, regions, tables
+from aoai_watch.app import cached, controls, figures, tables
 
 
 def body(ctx: controls.Context) -> None:
     threshold_ms = ctx.slo.latency_threshold_s * 1000
-    order = regions.priorities()
+    order = ctx.priorities
     st.plotly_chart(
         figures.latency_over_time(
             cached.latency_over_time(ctx.store, ctx.filters, ctx.bucket),

@@ -2,11 +2,11 @@
 change is the same region and deployment answering another version (queries.model_versions)."""
 
 import streamlit as st
-from aoai_watch.app import cached, controls, figures, regions, tables
+from aoai_watch.app import cached, controls, figures, tables
 
 
 def body(ctx: controls.Context) -> None:
-    order = regions.priorities()
+    order = ctx.priorities
     runs = cached.model_versions(ctx.store, ctx.filters)
     if runs.empty:
         st.caption("No probe in this range reported a model version.")

@@ -2,7 +2,7 @@
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import agreement, cached, controls, figures, regions, tables
+from aoai_watch.app import agreement, cached, controls, figures, tables
 
 SETUP = """No Azure Monitor data in this database yet. Add each region's resource to the config and import:
 
@@ -21,7 +21,7 @@ def body(ctx: controls.Context) -> None:
     if not cached.has_monitor_data(ctx.store):
         st.info(SETUP)
         return
-    order = regions.priorities()
+    order = ctx.priorities
     width = pd.Timedelta(ctx.bucket)
     overlay = agreement.with_rates(cached.monitor_overlay(ctx.store, ctx.filters, ctx.bucket))
     flags = agreement.disagreements(overlay)
