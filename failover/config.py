@@ -24,6 +24,9 @@ from urllib.parse import urlsplit
 __all__ = [
     "AUTH_METHODS",
     "DAY_S",
+    "PROVISIONED",
+    "STANDARD",
+    "TIERS",
     "ConfigError",
     "ConfigErrors",
     "Problems",
@@ -42,7 +45,11 @@ __all__ = [
 DAY_S = 86_400.0  # the upper bound of every timeout, period and duration: longer is a mistake
 
 AUTH_METHODS = ("api-key", "entra")
-_REGION_KEYS = ("name", "endpoint", "priority", "auth", "api_key_env", "deployments")
+_REGION_KEYS = ("name", "endpoint", "priority", "auth", "api_key_env", "deployments", "provisioned")
+# A deployment's tier: provisioned throughput (PTU, `[regions.provisioned]`) or standard
+# (pay-as-you-go, `[regions.deployments]`). Attempts try a region's provisioned one first.
+PROVISIONED, STANDARD = "provisioned", "standard"
+TIERS = (PROVISIONED, STANDARD)
 # Keys someone might use to paste a secret straight into the file.
 _LITERAL_KEY_FIELDS = ("api_key", "api-key", "key", "apikey", "secret", "token", "password")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -127,7 +134,9 @@ def unknown_key(key: str, valid: tuple[str, ...] | list[str], noun: str = "key",
 class RegionConfig:
     """One Azure OpenAI resource: where it is, how to authenticate, what it deploys.
 
-    `deployments` maps the model name code asks for to this region's deployment name.
+    `deployments` maps the model name code asks for to this region's standard (pay-as-you-go)
+    deployment name; `provisioned` (optional) maps a model to a provisioned-throughput (PTU)
+    deployment, tried before the standard one.
     """
 
     name: str
@@ -136,11 +145,23 @@ class RegionConfig:
     auth: Literal["api-key", "entra"] = "api-key"
     api_key_env: str | None = None
     deployments: Mapping[str, str] = field(default_factory=dict)
+    provisioned: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problem = endpoint_problem(self.endpoint)
         if problem is not None:
             raise ValueError(f"region {self.name}: endpoint {problem}")
+
+    @property
+    def models(self) -> list[str]:
+        """Every model this region deploys, in either tier, each once (standard ones first)."""
+        return list(dict.fromkeys([*self.deployments, *self.provisioned]))
+
+    def tiers_for(self, model: str) -> list[tuple[str, str]]:
+        """(tier, deployment name) for `model`, in the order attempts take them: the provisioned
+        deployment first, then the standard one; empty when the region does not deploy it."""
+        found = [(PROVISIONED, self.provisioned.get(model)), (STANDARD, self.deployments.get(model))]
+        return [(tier, name) for tier, name in found if name is not None]
 
     @property
     def base_url(self) -> str:
@@ -368,16 +389,29 @@ def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path, problems
             'region\'s deployment name, e.g. gpt-4o = "my-gpt4"',
         )
     else:
-        for model, deployment in deployments.items():
-            if not isinstance(deployment, str) or not deployment.strip() or "/" in deployment:
+        _deployment_names(deployments, "deployments", fail)
+
+    provisioned = raw.get("provisioned", {})
+    if not isinstance(provisioned, dict):
+        fail(
+            "provisioned",
+            "must be a [regions.provisioned] table mapping a model to this region's provisioned (PTU) "
+            'deployment name, e.g. gpt-4o = "gpt4o-ptu"',
+        )
+    else:
+        _deployment_names(provisioned, "provisioned", fail)
+        standard = deployments if isinstance(deployments, dict) else {}
+        for model, deployment in provisioned.items():
+            if standard.get(model) == deployment:
                 fail(
-                    f"deployments.{model}",
-                    f"must be the deployment name as a non-empty string without '/'; got {_SHORT.repr(deployment)}",
+                    f"provisioned.{model}",
+                    f"{deployment!r} is also this model's standard deployment; a provisioned deployment is a "
+                    "separate deployment (sku ProvisionedManaged) with its own name",
                 )
 
     if len(problems) > before:
         return None
-    assert isinstance(name, str) and isinstance(deployments, dict)
+    assert isinstance(name, str) and isinstance(deployments, dict) and isinstance(provisioned, dict)
     return RegionConfig(
         name=name,
         endpoint=_normal_endpoint(str(endpoint)),
@@ -385,7 +419,18 @@ def _parse_region(raw: Mapping[str, Any], index: int, path: str | Path, problems
         auth=auth,
         api_key_env=api_key_env,
         deployments=dict(deployments),
+        provisioned=dict(provisioned),
     )
+
+
+def _deployment_names(table: Mapping[str, Any], key: str, fail: Callable[[str, str], None]) -> None:
+    """Each value of a deployments table must be a deployment name (non-empty, no '/')."""
+    for model, deployment in table.items():
+        if not isinstance(deployment, str) or not deployment.strip() or "/" in deployment:
+            fail(
+                f"{key}.{model}",
+                f"must be the deployment name as a non-empty string without '/'; got {_SHORT.repr(deployment)}",
+            )
 
 
 def _key_variable_problem(api_key_env: object) -> str | None:

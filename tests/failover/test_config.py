@@ -208,3 +208,42 @@ def test_nesting_too_deep_to_parse_is_one_line_naming_the_file(tmp_path: Path, t
     with pytest.raises(ConfigError) as err:
         load_toml(path)
     assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
+
+
+PTU_REGION = GOOD_REGION + """
+[regions.provisioned]
+gpt-4o = "gpt4o-ptu"
+gpt-4.1 = "gpt41-ptu"
+"""
+
+
+def test_provisioned_deployments_come_first_for_their_model(tmp_path: Path) -> None:
+    (region,) = load(tmp_path, PTU_REGION)
+    assert region.provisioned == {"gpt-4o": "gpt4o-ptu", "gpt-4.1": "gpt41-ptu"}
+    assert region.tiers_for("gpt-4o") == [("provisioned", "gpt4o-ptu"), ("standard", "my-gpt4")]
+    assert region.tiers_for("gpt-4.1") == [("provisioned", "gpt41-ptu")]  # PTU only
+    assert region.tiers_for("o3") == []
+    assert region.models == ["gpt-4o", "gpt-4.1"]
+
+
+def test_a_region_without_provisioned_has_only_standard_tiers(tmp_path: Path) -> None:
+    (region,) = load(tmp_path, GOOD_REGION)
+    assert region.provisioned == {}
+    assert region.tiers_for("gpt-4o") == [("standard", "my-gpt4")]
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "problem"),
+    [
+        ('provisioned = "gpt4o-ptu"', "provisioned", r"must be a \[regions.provisioned\] table"),
+        ('[regions.provisioned]\ngpt-4o = ""', "provisioned.gpt-4o", "non-empty string"),
+        ('[regions.provisioned]\ngpt-4o = "my-gpt4"', "provisioned.gpt-4o", "also this model's standard deployment"),
+    ],
+)
+def test_bad_provisioned_tables_name_the_field(tmp_path: Path, table: str, field: str, problem: str) -> None:
+    # a plain key goes in the region's own table, before its [regions.deployments]
+    inline = not table.startswith("[")
+    text = GOOD_REGION.replace("[[regions]]\n", f"[[regions]]\n{table}\n") if inline else f"{GOOD_REGION}{table}\n"
+    with pytest.raises(ConfigError, match=problem) as caught:
+        load(tmp_path, text)
+    assert caught.value.field == f"regions[0] (eastus2).{field}"
