@@ -213,7 +213,7 @@ def test_nesting_too_deep_to_parse_is_one_line_naming_the_file(tmp_path: Path, t
 PTU_REGION = GOOD_REGION + """
 [regions.provisioned]
 gpt-4o = "gpt4o-ptu"
-gpt-4.1 = "gpt41-ptu"
+"gpt-4.1" = "gpt41-ptu"
 """
 
 
