@@ -117,8 +117,10 @@ def run(port: int = 8501, seed: int | None = None, duration_s: float | None = No
         # the simulator's managed identity, set before any thread starts (setenv is not thread-safe)
         os.environ["IDENTITY_ENDPOINT"] = monitor["identity_endpoint"]
         os.environ["IDENTITY_HEADER"] = monitor["identity_header"]
-        config = load_config(_config(sim.urls, monitor_tables(monitor)))
-        children.adopt(serve.start(DEMO_DB, port=port, quiet=True))
+        config_path = _config(sim.urls, monitor_tables(monitor))
+        config = load_config(config_path)
+        # the dashboard reads the config too: region priorities (failover order) and the SLOs
+        children.adopt(serve.start(DEMO_DB, port=port, config=config_path, quiet=True))
         print(_banner(sim.urls, sim.control_url, key, port), flush=True)
         if duration_s is not None:
             timer = threading.Timer(duration_s, stop.set)

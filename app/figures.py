@@ -75,13 +75,19 @@ def _text(value: Any) -> Any:
     return html.escape(value, quote=False) if isinstance(value, str) else value
 
 
+LEGEND_GAP_PX = 64  # from the plot's bottom to the legend: room for two lines of date ticks
+
+
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     top = max(50, fig.layout.margin.t or 0)  # fault lanes may have asked for more (shade_faults)
+    bottom = 40
+    plot_px = max(80, height - 50 - bottom)  # the plot area; a legend's y is a share of it
     fig.update_layout(
         title={"text": title, "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}},
         height=height + top - 50,
-        margin={"l": 50, "r": 20, "t": top, "b": 40},
-        legend={"orientation": "h", "y": -0.25, "yanchor": "top"},  # below the two lines of date ticks
+        margin={"l": 50, "r": 20, "t": top, "b": bottom},
+        # below the date ticks at any chart height (a fixed share overlapped them on short charts)
+        legend={"orientation": "h", "y": -LEGEND_GAP_PX / plot_px, "yanchor": "top"},
         hoverlabel={"namelength": -1},
     )
     return fig
@@ -247,7 +253,7 @@ def _sli_bars(
             "region": regions,
             "availability_pct": [None if pd.isna(r) else round(float(r) * 100, 4) for r in ratios],
             "label": [
-                "no data" if pd.isna(r) else look.percent(r, 3) + (" missed" if m else "")
+                "no data" if pd.isna(r) else look.percent(r) + (" missed" if m else "")
                 for r, m in zip(ratios, missed, strict=True)
             ],
             "label_pct": [low if pd.isna(r) else float(r) * 100 for r in ratios],

@@ -12,8 +12,6 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pandas as pd
-
 from ..probes.result import COMPOSITE
 
 __all__ = [
@@ -75,8 +73,13 @@ def ms(value: Any) -> str:
 
 
 def percent(ratio: Any, digits: int = 2) -> str:
-    """A ratio as a percentage: 0.99876 -> `99.88%`."""
-    return "" if _missing(ratio) else f"{float(ratio) * 100:.{digits}f}%"
+    """A ratio as a percentage, cut (not rounded) to `digits` decimals: 0.99876 -> `99.87%`. An SLI
+    of 99.899% against a 99.9% target must not read `99.90%`, nor one failure in 100,000 `100.00%`."""
+    if _missing(ratio):
+        return ""
+    scale = 10**digits
+    cut = math.floor(float(ratio) * 100 * scale + 1e-6) / scale  # the epsilon undoes float error (99.88 * 100)
+    return f"{cut:.{digits}f}%"
 
 
 def burn(rate: Any) -> str:
@@ -114,9 +117,7 @@ def count(value: Any) -> str:
 
 def utc_time(ts: Any, with_date: bool = False) -> str:
     """A stored (naive UTC) time for people: `14:03:05 UTC`, or `2026-12-01 14:03 UTC` with the date."""
-    if ts is None or pd.isna(ts):
-        return ""
-    return f"{ts:%Y-%m-%d %H:%M} UTC" if with_date else f"{ts:%H:%M:%S} UTC"
+    return utc(ts, "%Y-%m-%d %H:%M UTC" if with_date else "%H:%M:%S UTC")
 
 
 def span(seconds: Any) -> str:
@@ -158,8 +159,9 @@ def number(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
-def utc(value: Any) -> str:
-    """A stored (naive UTC) time to the second: `2026-12-02 04:47:12`."""
+def utc(value: Any, form: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A stored (naive UTC) time in strftime `form`, by default to the second (`2026-12-02
+    04:47:12`, for table cells under a "(UTC)" heading); "" when missing (None, NaN, NaT)."""
     if _missing(value) or value != value:  # NaT, pandas' missing time, is unequal to itself
         return ""
-    return f"{value:%Y-%m-%d %H:%M:%S}"
+    return f"{value:{form}}"

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from aoai_watch.app.controls import CONFIG_ENV
 
 from tests.conftest import AOAI, cli_env, stop_cleanly
 
@@ -78,6 +79,15 @@ ROOT = Path(__file__).parents[2]
 BANNER = re.compile(r"^  (dashboard|eastus2|swedencentral|control API|key|config|database) +(\S+)")
 
 
+def _environ(pid: int) -> dict[str, str]:
+    """A process's environment from /proc (empty once it ended)."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+
+
 def _banner(lines: list[str]) -> dict[str, str]:
     """What the demo printed it runs: name -> value ("eastus2" -> its base URL, "key" -> NAME=value)."""
     return {m.group(1): m.group(2) for m in map(BANNER.match, lines) if m}
@@ -126,6 +136,9 @@ def test_demo_on_a_fresh_clone_leaves_it_clean_and_its_key_works(tmp_path: Path)
         from_config = FailoverClient.from_config(config, environ={"AOAI_DEMO_KEY": key})
         assert from_config.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
         children = descendants(proc.pid)
+        # the dashboard was given the same config: its failover order and SLOs are the demo's
+        environments = [_environ(pid) for pid in children]
+        assert any(env.get(CONFIG_ENV) == str(config.resolve()) for env in environments), environments
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

@@ -59,7 +59,7 @@ def test_availability_bars_take_the_regions_colour_and_say_missed_in_red(availab
     assert shown.loc["eastus2", "label"].endswith(" missed")
     assert shown.loc["eastus2", "label_colour"] == look.STATE_COLOURS["down"]
     assert (
-        shown.loc["swedencentral", "label"] == "100.000%"
+        shown.loc["swedencentral", "label"] == "100.00%"  # as the table writes it (look.percent)
         and shown.loc["swedencentral", "label_colour"] != (look.STATE_COLOURS["down"])
     )
 

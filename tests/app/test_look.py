@@ -30,6 +30,9 @@ def test_a_regions_colour_depends_only_on_its_name() -> None:
 def test_numbers_read_as_people_write_them() -> None:
     assert look.ms(3571.7167) == "3,572 ms"
     assert look.percent(0.8786) == "87.86%"
+    # cut, never rounded up: a missed 99.9% target never reads as met, one failure never as 100%
+    assert look.percent(0.99899) == "99.89%" and look.percent(0.999999) == "99.99%" and look.percent(1.0) == "100.00%"
+    assert look.percent(0.9988) == "99.88%" and look.percent(0.999, 1) == "99.9%"
     assert look.burn(135.71234) == "135.7x"
     assert look.budget_left(0.25) == "75.0%"
     assert look.budget_left(135.7143) == "overspent 136x"
