@@ -35,7 +35,7 @@ from .outcomes import Outcome
 from .plan import CallPlan
 from .redact import Redactor
 from .router import RegionRuntime, Router
-from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_token, check_answer, read_to_first_token
+from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_output, check_answer, read_to_first_output
 
 __all__ = ["AsyncFailoverClient", "FailoverClient"]
 
@@ -335,7 +335,7 @@ class FailoverClient(_Base):
                 check_answer(request.operation, result)
             if request.stream:
                 try:
-                    buffered = read_to_first_token(result)
+                    buffered = read_to_first_output(result)
                 except BaseException:
                     result.close()
                     raise
@@ -434,7 +434,7 @@ class AsyncFailoverClient(_Base):
                 check_answer(request.operation, result)
             if request.stream:
                 try:
-                    buffered = await aread_to_first_token(result)
+                    buffered = await aread_to_first_output(result)
                 except BaseException:
                     await result.close()
                     raise

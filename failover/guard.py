@@ -11,7 +11,7 @@ transport wrapper under each region's openai SDK client.
   every read of the body checks it, so a server that trickles its body a byte a second cannot
   hold a call past its deadline for longer than the gap between two reads (each read is bounded
   by the read timeout, itself never beyond the deadline). Once an attempt has handed the caller its
-  answer (a stream: its first content token), the deadline no longer applies.
+  answer (a stream: its first output), the deadline no longer applies.
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
-"""Streams that fail over only before the first content token.
+"""Streams that fail over only before the first output.
 
-An attempt reads a stream until its first chunk with non-empty `delta.content` (Azure's annotation
-chunk and the role chunk come earlier and do not count), or for Responses its first non-empty
-`response.output_text.delta` event. A failure before that point is an ordinary
-failed attempt, and the next region starts the answer afresh; after it, the stream belongs to the
-caller and an error is raised to them: text from two regions is never spliced together.
+An attempt reads a stream until its first output (`has_output`): for chat the first chunk with a
+non-empty `delta.content`, `delta.refusal` or `delta.tool_calls` (Azure's annotation chunk and the
+role chunk come earlier and do not count); for Responses the first non-empty
+`response.output_text.delta`, a `response.refusal.delta`, a
+`response.function_call_arguments.delta`, or a `response.output_item.added` whose item is a
+`function_call`. A failure before that point is an ordinary failed attempt, and the next region
+starts the answer afresh; after it, the stream belongs to the caller and an error is raised to
+them: text or tool-call arguments from two regions are never spliced together. A tool-call stream
+reaches the caller fragment by fragment, like text.
 
 A stream that ends before any output (no chunk at all, a truncated event, or no content and no
 finish) is not an answer: `ResponseRejected`, a `bad_response` that fails over like a 5xx.
@@ -22,20 +26,32 @@ from openai.types.responses import Response
 
 from .guard import ResponseRejected
 
-__all__ = ["AsyncFailoverStream", "FailoverStream", "check_answer", "has_content"]
+__all__ = ["AsyncFailoverStream", "FailoverStream", "check_answer", "has_output"]
 
 _TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 
-def has_content(chunk: Any) -> bool:
-    """A chat chunk with `delta.content`, or a Responses `response.output_text.delta` event."""
-    if getattr(chunk, "type", None) == "response.output_text.delta":
-        return bool(getattr(chunk, "delta", None))
-    choices = getattr(chunk, "choices", None)
-    if not choices:
+# Responses events that are output as soon as they arrive (their delta may be an empty string)
+_OUTPUT_EVENTS = ("response.refusal.delta", "response.function_call_arguments.delta")
+
+
+def has_output(chunk: Any) -> bool:
+    """The caller's answer has begun in this chunk: a chat delta with content, a refusal or a
+    tool-call fragment (any choice), or a Responses text, refusal or function-call event."""
+    kind = getattr(chunk, "type", None)
+    if kind is not None:
+        if kind == "response.output_text.delta":
+            return bool(getattr(chunk, "delta", None))
+        if kind in _OUTPUT_EVENTS:
+            return True
+        if kind == "response.output_item.added":
+            return getattr(getattr(chunk, "item", None), "type", None) == "function_call"
         return False
-    delta = getattr(choices[0], "delta", None)
-    return bool(getattr(delta, "content", None))
+    for choice in getattr(chunk, "choices", None) or ():
+        delta = getattr(choice, "delta", None)
+        if getattr(delta, "content", None) or getattr(delta, "refusal", None) or getattr(delta, "tool_calls", None):
+            return True
+    return False
 
 
 def finishes(chunk: Any) -> bool:
@@ -45,22 +61,22 @@ def finishes(chunk: Any) -> bool:
     return any(getattr(c, "finish_reason", None) for c in getattr(chunk, "choices", None) or ())
 
 
-def read_to_first_token(stream: Any) -> list[Any]:
-    """Chunks up to and including the first content token (all of them if the stream ends first,
-    which must then have finished: else ResponseRejected)."""
+def read_to_first_output(stream: Any) -> list[Any]:
+    """Chunks up to and including the first output (all of them if the stream ends first, which
+    must then have finished: else ResponseRejected)."""
     buffered = []
     for chunk in stream:
         buffered.append(chunk)
-        if has_content(chunk):
+        if has_output(chunk):
             return buffered
     return _ended(buffered)
 
 
-async def aread_to_first_token(stream: Any) -> list[Any]:
+async def aread_to_first_output(stream: Any) -> list[Any]:
     buffered = []
     async for chunk in stream:
         buffered.append(chunk)
-        if has_content(chunk):
+        if has_output(chunk):
             return buffered
     return _ended(buffered)
 
@@ -93,7 +109,7 @@ def _ignore(_: Any) -> None:
 
 
 class _Wrapped:
-    """What both stream wrappers hold: the SDK stream, the chunks read before the first token,
+    """What both stream wrappers hold: the SDK stream, the chunks read up to the first output,
     the region that answered, and an observer that sees every chunk handed out."""
 
     def __init__(
@@ -107,7 +123,7 @@ class _Wrapped:
 
 
 class FailoverStream(_Wrapped):
-    """Iterates like openai's `Stream`: the chunks read before the first token, then the rest.
+    """Iterates like openai's `Stream`: the chunks read up to the first output, then the rest.
     `region` says which region answered; `response` is the HTTP response (headers)."""
 
     def __iter__(self) -> Iterator[Any]:
