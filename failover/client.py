@@ -35,7 +35,14 @@ from .outcomes import Outcome
 from .plan import CallPlan
 from .redact import Redactor
 from .router import RegionRuntime, Router
-from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_output, check_answer, read_to_first_output
+from .streams import (
+    AsyncFailoverStream,
+    FailoverStream,
+    StreamSource,
+    aread_to_first_output,
+    check_answer,
+    read_to_first_output,
+)
 
 __all__ = ["AsyncFailoverClient", "FailoverClient"]
 
@@ -82,6 +89,8 @@ class _Request:
     def timeout(self, plan: CallPlan, options: FailoverOptions) -> httpx2.Timeout:
         remaining = plan.remaining_s()
         read = min(options.read_timeout_s, remaining, self.user_timeout_s or remaining)
+        if self.stream:  # each wait for the next event is a possible stall
+            read = min(read, options.stream_idle_timeout_s)
         return httpx2.Timeout(read, connect=min(options.connect_timeout_s, read))
 
     def remember(self, result: Any, region: RegionRuntime) -> None:
@@ -334,12 +343,13 @@ class FailoverClient(_Base):
             elif not request.stream:
                 check_answer(request.operation, result)
             if request.stream:
+                source = StreamSource(region.name, region.deployment(request.model) or "")
                 try:
-                    buffered = read_to_first_output(result)
+                    buffered = read_to_first_output(result, source)
                 except BaseException:
                     result.close()
                     raise
-                return FailoverStream(result, buffered, region.name, request.stream_observer(region))
+                return FailoverStream(result, buffered, source, request.stream_observer(region))
         return result
 
     def close(self) -> None:
@@ -433,12 +443,13 @@ class AsyncFailoverClient(_Base):
             elif not request.stream:
                 check_answer(request.operation, result)
             if request.stream:
+                source = StreamSource(region.name, region.deployment(request.model) or "")
                 try:
-                    buffered = await aread_to_first_output(result)
+                    buffered = await aread_to_first_output(result, source)
                 except BaseException:
                     await result.close()
                     raise
-                return AsyncFailoverStream(result, buffered, region.name, request.stream_observer(region))
+                return AsyncFailoverStream(result, buffered, source, request.stream_observer(region))
         return result
 
     async def close(self) -> None:

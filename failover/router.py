@@ -101,7 +101,9 @@ class RegionRuntime:
                 api_key = sync_token_provider(
                     self._token_provider or default_entra_provider(), self.options.credential_timeout_s, self.name
                 )
-            transport = GuardedTransport(httpx2.HTTPTransport(), self.options.max_response_bytes)
+            transport = GuardedTransport(
+                httpx2.HTTPTransport(), self.options.max_response_bytes, self.options.stream_idle_timeout_s
+            )
             self._sync = openai.OpenAI(
                 base_url=self.config.base_url,
                 api_key=api_key,
@@ -119,7 +121,9 @@ class RegionRuntime:
                 api_key = async_token_provider(
                     self._token_provider or default_entra_provider(), self.options.credential_timeout_s, self.name
                 )
-            transport = AsyncGuardedTransport(httpx2.AsyncHTTPTransport(), self.options.max_response_bytes)
+            transport = AsyncGuardedTransport(
+                httpx2.AsyncHTTPTransport(), self.options.max_response_bytes, self.options.stream_idle_timeout_s
+            )
             self._async = openai.AsyncOpenAI(
                 base_url=self.config.base_url,
                 api_key=api_key,

@@ -215,7 +215,7 @@ PTU_REGION = (
     + """
 [regions.provisioned]
 gpt-4o = "gpt4o-ptu"
-gpt-4.1 = "gpt41-ptu"
+"gpt-4.1" = "gpt41-ptu"  # quoted: a bare dot would nest a table
 """
 )
 

@@ -52,6 +52,22 @@ def test_a_chat_tool_call_stream_broken_before_its_first_fragment_fails_over_to_
     assert seen.chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_responses_tool_call_stream_broken_before_its_first_output_fails_over_to_one_whole_call(
+    sim: SimulatorThread, mode: str
+) -> None:
+    # response.created and response.in_progress arrive, then the connection ends
+    sim.add_fault("stream_stall", "eastus2", {"after_events": 2, "stall_s": 0.05})
+    rec = Recorder()
+    seen = drain(mode, sim, rec, "responses", Drained())
+    assert seen.region == "swedencentral"
+    calls = tool_calls("responses", seen.chunks)
+    assert len(calls) == 1 and calls[0][0] == "get_weather"
+    jsonschema.validate(calls[0][1], WEATHER_PARAMS)
+    assert [a.region for a in rec.attempts] == ["eastus2", "swedencentral"]
+    assert seen.chunks[-1].type == "response.completed"
+
+
 @pytest.fixture(scope="module")
 def slow_sim():  # type: ignore[no-untyped-def]
     slow = LatencyModel(ttft_ms=50, per_token_ms=150, jitter_sigma=0)
