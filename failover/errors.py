@@ -22,16 +22,18 @@ class RegionFailure:
 
 
 class AllRegionsFailed(Exception):
-    """Every region failed or was unavailable. `failures` maps region name -> RegionFailure."""
+    """Every region failed or was unavailable. `failures` maps each target -> RegionFailure: a
+    region's standard deployments under the region's name, a provisioned (PTU) deployment under
+    `"<region>/<deployment>"`, as `breaker_states()` names them."""
 
     def __init__(self, model: str, failures: Mapping[str, RegionFailure], waited_s: float) -> None:
         self.model = model
         self.failures = dict(failures)
         self.waited_s = waited_s
         parts = []
-        for f in failures.values():
+        for key, f in failures.items():
             when = "now" if f.retry_in_s <= 0 else f"in {f.retry_in_s:.1f} s"
-            parts.append(f"{f.region}: {f.summary} (may be tried again {when})")
+            parts.append(f"{key}: {f.summary} (may be tried again {when})")
         super().__init__(f"all regions failed for model {model!r} after {waited_s:.2f} s: " + "; ".join(parts))
 
 
