@@ -90,9 +90,10 @@ class _Request:
     def timeout(self, plan: CallPlan, options: FailoverOptions) -> httpx2.Timeout:
         remaining = plan.remaining_s()
         read = min(options.read_timeout_s, remaining, self.user_timeout_s or remaining)
+        connect = min(options.connect_timeout_s, read)  # a stall is about events, not the handshake
         if self.stream:  # each wait for the next event is a possible stall
             read = min(read, options.stream_idle_timeout_s)
-        return httpx2.Timeout(read, connect=min(options.connect_timeout_s, read))
+        return httpx2.Timeout(read, connect=connect)
 
     def remember(self, result: Any, region: RegionRuntime) -> None:
         """Keep a finished Responses conversation for replay (a stream: once it completes)."""
