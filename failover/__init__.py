@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .budget import TokenEstimateWarning, count_tokens, trim_to_budget
     from .client import AsyncFailoverClient, FailoverClient
     from .config import ConfigError, RegionConfig
-    from .errors import AllRegionsFailed, RegionFailure
+    from .errors import AllRegionsFailed, RegionFailure, StreamStalled
     from .events import AttemptEvent, BreakerEvent, Event
     from .options import FailoverOptions
     from .realtime import RealtimeSession
@@ -35,6 +35,7 @@ _HOMES = {
     "RealtimeSession": "realtime",
     "RegionConfig": "config",
     "RegionFailure": "errors",
+    "StreamStalled": "errors",
     "TokenEstimateWarning": "budget",
     "count_tokens": "budget",
     "trim_to_budget": "budget",
@@ -52,6 +53,7 @@ __all__ = [
     "RealtimeSession",
     "RegionConfig",
     "RegionFailure",
+    "StreamStalled",
     "TokenEstimateWarning",
     "count_tokens",
     "trim_to_budget",

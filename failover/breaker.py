@@ -1,9 +1,12 @@
-"""A circuit breaker per region: closed, open, half-open with one trial request.
+"""A circuit breaker: closed, open, half-open with one trial request. Each region has one for its
+standard deployments, and each provisioned (PTU) deployment one of its own (router.py).
 
 It opens after `failures` consecutive failures, or when failures reach `failure_ratio` of the calls
 in the last `window_s` (once the window holds `min_calls`), or at once for as long as a Retry-After
 asks (capped). While open, asking costs nothing; after `open_s` one trial may go through: its
-success closes the breaker, its failure opens it again. The clock is injected.
+success closes the breaker, its failure opens it again. An open breaker told to open again keeps
+the later of the two reopen times (a shorter Retry-After never shortens a longer one). The clock
+is injected.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .config import STANDARD
+
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 __all__ = ["CLOSED", "HALF_OPEN", "OPEN", "Breaker", "BreakerState"]
@@ -19,12 +24,16 @@ __all__ = ["CLOSED", "HALF_OPEN", "OPEN", "Breaker", "BreakerState"]
 
 @dataclass(frozen=True)
 class BreakerState:
-    """A region's breaker as seen now. `retry_in_s` is 0 unless it is open."""
+    """A breaker as seen now. `retry_in_s` is 0 unless it is open. `tier` is "provisioned" (one
+    PTU deployment, named by `deployment`) or "standard" (all of a region's standard deployments:
+    `deployment` None)."""
 
     state: str
     consecutive_failures: int
     retry_in_s: float
     reason: str | None
+    tier: str = STANDARD
+    deployment: str | None = None
 
 
 class Breaker:
@@ -37,7 +46,10 @@ class Breaker:
         min_calls: int,
         clock: Callable[[], float],
         on_change: Callable[[str, str, str | None, float], None] | None = None,
+        tier: str = STANDARD,
+        deployment: str | None = None,
     ) -> None:
+        self.tier, self.deployment = tier, deployment
         self.failures = failures
         self.open_s = open_s
         self.failure_ratio = failure_ratio
@@ -62,7 +74,7 @@ class Breaker:
     def snapshot(self) -> BreakerState:
         state = self.state
         retry_in = max(0.0, self._open_until - self._clock()) if state == OPEN else 0.0
-        return BreakerState(state, self._consecutive, retry_in, self.reason)
+        return BreakerState(state, self._consecutive, retry_in, self.reason, self.tier, self.deployment)
 
     def ready_at(self) -> float:
         """When a call may next be sent here (now, when closed or a trial is free)."""

@@ -14,6 +14,7 @@ only change the summary, never the outcome).
      │     409, 5xx .......... server_error  -> fail over, counts toward the breaker
      ├── APITimeoutError ..... timeout
      └── APIConnectionError .. connect_error (refused, reset, DNS, TLS)
+    errors.StreamStalled .... timeout (a stream that stopped sending before its first output)
     guard.ResponseRejected .. bad_response (not Azure's answer: content type, size, shape)
     httpx2.TimeoutException . timeout (a stream's body, read after the SDK returned)
     anything else from parsing a reply: bad_response -> fail over
@@ -33,6 +34,7 @@ from typing import Any
 import httpx2
 import openai
 
+from .errors import StreamStalled
 from .guard import ResponseRejected
 from .outcomes import Outcome
 
@@ -63,6 +65,8 @@ class Failure:
 
 
 def classify(exc: BaseException) -> Failure:
+    if isinstance(exc, StreamStalled):
+        return Failure(Outcome.TIMEOUT, FAULTY, summary=f"stream stalled: no event for {exc.gap_s:.2f} s")
     if isinstance(exc, openai.APIStatusError):
         return _from_status(exc)
     if isinstance(exc, openai.APITimeoutError):

@@ -4,8 +4,9 @@ matter (chat completions, responses, embeddings), across regions, with one retry
     client = FailoverClient.from_config("aoai-watch.toml")
     client.chat.completions.create(model="gpt-4o", messages=[...])      # the model, not a deployment
 
-Each call walks a `CallPlan` (plan.py): the sync and async clients differ only in how they wait
-and send; every decision is made in the plan.
+Each call walks a `CallPlan` (plan.py) over its targets (router.Target: a region's provisioned
+deployment of the model first, then its standard one, region by region): the sync and async
+clients differ only in how they wait and send; every decision is made in the plan.
 """
 
 from __future__ import annotations
@@ -34,8 +35,15 @@ from .options import FailoverOptions, parse_failover_options
 from .outcomes import Outcome
 from .plan import CallPlan
 from .redact import Redactor
-from .router import RegionRuntime, Router
-from .streams import AsyncFailoverStream, FailoverStream, aread_to_first_token, check_answer, read_to_first_token
+from .router import RegionRuntime, Router, Target
+from .streams import (
+    AsyncFailoverStream,
+    FailoverStream,
+    StreamSource,
+    aread_to_first_output,
+    check_answer,
+    read_to_first_output,
+)
 
 __all__ = ["AsyncFailoverClient", "FailoverClient"]
 
@@ -82,7 +90,10 @@ class _Request:
     def timeout(self, plan: CallPlan, options: FailoverOptions) -> httpx2.Timeout:
         remaining = plan.remaining_s()
         read = min(options.read_timeout_s, remaining, self.user_timeout_s or remaining)
-        return httpx2.Timeout(read, connect=min(options.connect_timeout_s, read))
+        connect = min(options.connect_timeout_s, read)  # a stall is about events, not the handshake
+        if self.stream:  # each wait for the next event is a possible stall
+            read = min(read, options.stream_idle_timeout_s)
+        return httpx2.Timeout(read, connect=connect)
 
     def remember(self, result: Any, region: RegionRuntime) -> None:
         """Keep a finished Responses conversation for replay (a stream: once it completes)."""
@@ -197,7 +208,9 @@ class _Base(abc.ABC):
         self._router.add_listener(listener)
 
     def breaker_states(self) -> dict[str, BreakerState]:
-        """Each region's breaker now: state, consecutive failures, seconds until a retry."""
+        """Every breaker now (state, consecutive failures, seconds until a retry, tier, deployment):
+        each region's standard one under the region's name, each provisioned deployment's under
+        `"<region>/<deployment>"`."""
         return self._router.breaker_states()
 
     @property
@@ -207,32 +220,32 @@ class _Base(abc.ABC):
     def _plan(self, request: _Request) -> CallPlan:
         return CallPlan(
             request.model,
-            self._router.for_model(request.model, request.preferred_region),
+            self._router.targets_for(request.model, request.preferred_region),
             self.options,
             self._router.clock,
             self._router.rng,
         )
 
-    def _after_failure(self, call: _Call, region: RegionRuntime, started: float, exc: Exception, hedged: bool) -> bool:
+    def _after_failure(self, call: _Call, target: Target, started: float, exc: Exception, hedged: bool) -> bool:
         """Record a failed attempt; True when the caller must get the exception now."""
-        failure = _named_key(_masked(classify(exc), self._router.redact), region)
-        decision = call.plan.record_failure(region, failure, call.request.can_replay)
+        failure = _named_key(_masked(classify(exc), self._router.redact), target.region)
+        decision = call.plan.record_failure(target, failure, call.request.can_replay)
         if decision == ev.RAISE:
             _mask_exception(exc, self._router.redact)
         if decision == ev.REPLAY:
-            call.request.replay_on.add(region.name)
-        self._report(call, region, started, failure.outcome, failure.status, decision, failure.summary, hedged)
+            call.request.replay_on.add(target.region.name)
+        self._report(call, target, started, failure.outcome, failure.status, decision, failure.summary, hedged)
         return decision == ev.RAISE
 
-    def _after_success(self, call: _Call, region: RegionRuntime, started: float, result: Any, hedged: bool) -> None:
-        call.plan.record_success(region)
-        self._report(call, region, started, Outcome.OK, 200, ev.RETURN, "", hedged)
-        call.request.remember(result, region)
+    def _after_success(self, call: _Call, target: Target, started: float, result: Any, hedged: bool) -> None:
+        call.plan.record_success(target)
+        self._report(call, target, started, Outcome.OK, 200, ev.RETURN, "", hedged)
+        call.request.remember(result, target.region)
 
     def _report(
         self,
         call: _Call,
-        region: RegionRuntime,
+        target: Target,
         started: float,
         outcome: Outcome,
         status: int | None,
@@ -245,14 +258,15 @@ class _Base(abc.ABC):
                 call_id=call.call_id,
                 attempt=call.plan.attempts,
                 operation=call.request.operation,
-                region=region.name,
-                deployment=region.deployment(call.request.model) or "",
+                region=target.region.name,
+                deployment=target.deployment,
                 outcome=outcome,
                 status=status,
                 latency_ms=(self._router.clock() - started) * 1000.0,
                 decision=decision,
                 detail=detail,
                 hedged=hedged,
+                tier=target.tier,
             )
         )
 
@@ -273,43 +287,43 @@ class FailoverClient(_Base):
             step = call.plan.next_step()
             if step.wait_s > 0:
                 self._sleep(min(step.wait_s, call.plan.remaining_s()))
-            if not step.acquired and not step.region.breaker.acquire():
+            if not step.acquired and not step.target.breaker.acquire():
                 continue
             hedge = self.options.hedge_after_s
-            done, result = self._race(call, step.region, hedge) if hedge is not None else self._try(call, step.region)
+            done, result = self._race(call, step.target, hedge) if hedge is not None else self._try(call, step.target)
             if done:
                 return result
 
-    def _try(self, call: _Call, region: RegionRuntime, hedged: bool = False) -> tuple[bool, Any]:
+    def _try(self, call: _Call, target: Target, hedged: bool = False) -> tuple[bool, Any]:
         """One attempt, recorded: (True, result) on success, (False, None) to go on; raises what
         no other region can fix."""
         call.plan.attempts += 1
         started = self._router.clock()
         try:
-            result = self._attempt(call.request, region, call.plan)
+            result = self._attempt(call.request, target, call.plan)
         except Exception as exc:
-            if self._after_failure(call, region, started, exc, hedged):
+            if self._after_failure(call, target, started, exc, hedged):
                 raise
             return False, None
         except BaseException:
-            region.breaker.release()
+            target.breaker.release()
             raise
-        self._after_success(call, region, started, result, hedged)
+        self._after_success(call, target, started, result, hedged)
         return True, result
 
-    def _race(self, call: _Call, region: RegionRuntime, hedge_after_s: float) -> tuple[bool, Any]:
-        """Hedging: if `region` has not answered within `hedge_after_s`, send the same call to the
+    def _race(self, call: _Call, target: Target, hedge_after_s: float) -> tuple[bool, Any]:
+        """Hedging: if `target` has not answered within `hedge_after_s`, send the same call to the
         next region too, and keep the first success. A thread cannot be cancelled: the loser runs
         to its end, its outcome still counts for its region, and a losing stream is closed."""
-        first = _HEDGE_POOL.submit(self._try, call, region)
+        first = _HEDGE_POOL.submit(self._try, call, target)
         try:
             return first.result(timeout=hedge_after_s)
         except concurrent.futures.TimeoutError:
             pass
-        second_step = call.plan.hedge_step(exclude={region.name})
-        if second_step is None or not second_step.region.breaker.acquire():
+        second_step = call.plan.hedge_step(exclude={target.region.name})
+        if second_step is None or not second_step.target.breaker.acquire():
             return first.result()
-        second = _HEDGE_POOL.submit(self._try, call, second_step.region, True)
+        second = _HEDGE_POOL.submit(self._try, call, second_step.target, True)
         pending = {first, second}
         while pending:
             finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
@@ -321,12 +335,13 @@ class FailoverClient(_Base):
                     return True, result
         return False, None
 
-    def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
+    def _attempt(self, request: _Request, target: Target, plan: CallPlan) -> Any:
+        region = target.region
         resource = _resource(region.sync_client(), request.operation, request.raw)
         with attempt_deadline(plan.deadline, plan.clock):  # the body too, up to the first output
             result = resource.create(
                 **request.arguments(region),
-                model=region.deployment(request.model),
+                model=target.deployment,
                 timeout=request.timeout(plan, self.options),
             )
             if request.raw:
@@ -334,12 +349,13 @@ class FailoverClient(_Base):
             elif not request.stream:
                 check_answer(request.operation, result)
             if request.stream:
+                source = StreamSource(region.name, target.deployment)
                 try:
-                    buffered = read_to_first_token(result)
+                    buffered = read_to_first_output(result, source)
                 except BaseException:
                     result.close()
                     raise
-                return FailoverStream(result, buffered, region.name, request.stream_observer(region))
+                return FailoverStream(result, buffered, source, request.stream_observer(region))
         return result
 
     def close(self) -> None:
@@ -372,42 +388,42 @@ class AsyncFailoverClient(_Base):
             step = call.plan.next_step()
             if step.wait_s > 0:
                 await self._sleep(min(step.wait_s, call.plan.remaining_s()))
-            if not step.acquired and not step.region.breaker.acquire():
+            if not step.acquired and not step.target.breaker.acquire():
                 continue
             hedge = self.options.hedge_after_s
             if hedge is not None:
-                done, result = await self._race(call, step.region, hedge)
+                done, result = await self._race(call, step.target, hedge)
             else:
-                done, result = await self._try(call, step.region)
+                done, result = await self._try(call, step.target)
             if done:
                 return result
 
-    async def _try(self, call: _Call, region: RegionRuntime, hedged: bool = False) -> tuple[bool, Any]:
+    async def _try(self, call: _Call, target: Target, hedged: bool = False) -> tuple[bool, Any]:
         call.plan.attempts += 1
         started = self._router.clock()
         try:
-            result = await self._attempt(call.request, region, call.plan)
+            result = await self._attempt(call.request, target, call.plan)
         except Exception as exc:
-            if self._after_failure(call, region, started, exc, hedged):
+            if self._after_failure(call, target, started, exc, hedged):
                 raise
             return False, None
         except BaseException:  # cancelled (a hedge lost, or the caller gave up): free a trial slot
-            region.breaker.release()
+            target.breaker.release()
             raise
-        self._after_success(call, region, started, result, hedged)
+        self._after_success(call, target, started, result, hedged)
         return True, result
 
-    async def _race(self, call: _Call, region: RegionRuntime, hedge_after_s: float) -> tuple[bool, Any]:
+    async def _race(self, call: _Call, target: Target, hedge_after_s: float) -> tuple[bool, Any]:
         """Hedging: after `hedge_after_s` without an answer, send to the next region too; the first
         success wins and the other attempt is cancelled."""
-        first = asyncio.ensure_future(self._try(call, region))
+        first = asyncio.ensure_future(self._try(call, target))
         finished, _ = await asyncio.wait({first}, timeout=hedge_after_s)
         if finished:
             return first.result()
-        second_step = call.plan.hedge_step(exclude={region.name})
-        if second_step is None or not second_step.region.breaker.acquire():
+        second_step = call.plan.hedge_step(exclude={target.region.name})
+        if second_step is None or not second_step.target.breaker.acquire():
             return await first
-        pending = {first, asyncio.ensure_future(self._try(call, second_step.region, True))}
+        pending = {first, asyncio.ensure_future(self._try(call, second_step.target, True))}
         try:
             while pending:
                 finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -420,12 +436,13 @@ class AsyncFailoverClient(_Base):
             for task in pending:
                 task.cancel()
 
-    async def _attempt(self, request: _Request, region: RegionRuntime, plan: CallPlan) -> Any:
+    async def _attempt(self, request: _Request, target: Target, plan: CallPlan) -> Any:
+        region = target.region
         resource = _resource(region.async_client(), request.operation, request.raw)
         with attempt_deadline(plan.deadline, plan.clock):
             result = await resource.create(
                 **request.arguments(region),
-                model=region.deployment(request.model),
+                model=target.deployment,
                 timeout=request.timeout(plan, self.options),
             )
             if request.raw:
@@ -433,12 +450,13 @@ class AsyncFailoverClient(_Base):
             elif not request.stream:
                 check_answer(request.operation, result)
             if request.stream:
+                source = StreamSource(region.name, target.deployment)
                 try:
-                    buffered = await aread_to_first_token(result)
+                    buffered = await aread_to_first_output(result, source)
                 except BaseException:
                     await result.close()
                     raise
-                return AsyncFailoverStream(result, buffered, region.name, request.stream_observer(region))
+                return AsyncFailoverStream(result, buffered, source, request.stream_observer(region))
         return result
 
     async def close(self) -> None:

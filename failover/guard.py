@@ -11,12 +11,17 @@ transport wrapper under each region's openai SDK client.
   every read of the body checks it, so a server that trickles its body a byte a second cannot
   hold a call past its deadline for longer than the gap between two reads (each read is bounded
   by the read timeout, itself never beyond the deadline). Once an attempt has handed the caller its
-  answer (a stream: its first content token), the deadline no longer applies.
+  answer (a stream: its first output), the deadline no longer applies.
+- **Idle streams.** With `stream_idle_s` set, an event stream whose bytes keep coming but hold no
+  event (SSE comments, keep-alives) for longer than that raises `httpx2.ReadTimeout` at the next
+  read: a trickle cannot keep a stalled stream alive. Silence itself is the read timeout's (the
+  client sets it to at most `stream_idle_timeout_s` on stream attempts).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
@@ -122,14 +127,39 @@ def _screen(response: httpx2.Response, max_bytes: int) -> _Decoder:
     return decoder
 
 
+class _IdleWatch:
+    """When the last SSE event arrived (real time: this is about bytes on a socket); a chunk with no
+    `data:` line after more than `idle_s` of no event is a stalled stream kept open by a trickle."""
+
+    def __init__(self, idle_s: float | None) -> None:
+        self.idle_s = idle_s
+        self.last_event = time.monotonic()
+
+    def check(self, decoded: bytes) -> None:
+        if self.idle_s is None or not decoded:
+            return
+        now = time.monotonic()
+        if b"data:" in decoded:
+            self.last_event = now
+        elif now - self.last_event > self.idle_s:
+            gap_s = now - self.last_event
+            raise httpx2.ReadTimeout(f"no stream event for {gap_s:.2f} s, only comments or keep-alives")
+
+
+def _idle_s(response: httpx2.Response, stream_idle_s: float | None) -> float | None:
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return stream_idle_s if content_type == "text/event-stream" else None
+
+
 class _GuardedStream(httpx2.SyncByteStream):
-    def __init__(self, inner: Any, decoder: _Decoder) -> None:
-        self._inner, self._decoder = inner, decoder
+    def __init__(self, inner: Any, decoder: _Decoder, idle_s: float | None = None) -> None:
+        self._inner, self._decoder, self._idle = inner, decoder, _IdleWatch(idle_s)
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._inner:
             _check_deadline()
             out = self._decoder.feed(chunk)
+            self._idle.check(out)
             if out:
                 yield out
         tail = self._decoder.flush()
@@ -141,13 +171,14 @@ class _GuardedStream(httpx2.SyncByteStream):
 
 
 class _AsyncGuardedStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: Any, decoder: _Decoder) -> None:
-        self._inner, self._decoder = inner, decoder
+    def __init__(self, inner: Any, decoder: _Decoder, idle_s: float | None = None) -> None:
+        self._inner, self._decoder, self._idle = inner, decoder, _IdleWatch(idle_s)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._inner:
             _check_deadline()
             out = self._decoder.feed(chunk)
+            self._idle.check(out)
             if out:
                 yield out
         tail = self._decoder.flush()
@@ -163,11 +194,18 @@ def _ask_for_bounded_encodings(request: httpx2.Request) -> None:
 
 
 class GuardedTransport(httpx2.BaseTransport):
-    """Wraps a transport: answers screened, bodies decoded with a bound and under the deadline."""
+    """Wraps a transport: answers screened, bodies decoded with a bound and under the deadline,
+    event streams watched for a trickle without events (`stream_idle_s`; None: not watched)."""
 
-    def __init__(self, inner: httpx2.BaseTransport, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+    def __init__(
+        self,
+        inner: httpx2.BaseTransport,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        stream_idle_s: float | None = None,
+    ) -> None:
         self._inner = inner
         self._max_bytes = max_response_bytes
+        self._stream_idle_s = stream_idle_s
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         _ask_for_bounded_encodings(request)
@@ -177,7 +215,7 @@ class GuardedTransport(httpx2.BaseTransport):
         except BaseException:
             response.close()
             raise
-        response.stream = _GuardedStream(response.stream, decoder)
+        response.stream = _GuardedStream(response.stream, decoder, _idle_s(response, self._stream_idle_s))
         return response
 
     def close(self) -> None:
@@ -187,9 +225,15 @@ class GuardedTransport(httpx2.BaseTransport):
 class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
     """The async twin of `GuardedTransport`."""
 
-    def __init__(self, inner: httpx2.AsyncBaseTransport, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+    def __init__(
+        self,
+        inner: httpx2.AsyncBaseTransport,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        stream_idle_s: float | None = None,
+    ) -> None:
         self._inner = inner
         self._max_bytes = max_response_bytes
+        self._stream_idle_s = stream_idle_s
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         _ask_for_bounded_encodings(request)
@@ -199,7 +243,7 @@ class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
         except BaseException:
             await response.aclose()
             raise
-        response.stream = _AsyncGuardedStream(response.stream, decoder)
+        response.stream = _AsyncGuardedStream(response.stream, decoder, _idle_s(response, self._stream_idle_s))
         return response
 
     async def aclose(self) -> None:

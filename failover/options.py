@@ -60,6 +60,7 @@ class FailoverOptions:
     credential_timeout_s: float = 10.0  # bound on one Entra token request
     conversations_kept: int = 10_000  # Responses conversations remembered for replay (oldest dropped)
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # largest decoded body accepted (32 MiB)
+    stream_idle_timeout_s: float = 30.0  # longest gap between two stream events (and headers -> first)
 
     def __post_init__(self) -> None:
         """Every option a finite number in its range (see `_RULES`; `hedge_after_s` may be None),

@@ -6,6 +6,12 @@ re-sends it after every reconnect, reconnects with jittered exponential backoff,
 another region once one keeps failing (the same breakers as the HTTP client). Every connect and
 drop is an `AttemptEvent` (operation "realtime") on the same `on_event` hook.
 
+A server that goes quiet is a stall: `session.created` must come within `stream_idle_timeout_s` (and
+`read_timeout_s`) of the upgrade, else that connect fails over like a timeout; later, `recv()`
+raises `StreamStalled` (region, deployment, gap) when no server event comes within
+`stream_idle_timeout_s`, counts a timeout on the region's breaker and drops the socket (the next
+call reconnects).
+
     async with RealtimeSession(regions, "gpt-realtime", environ=os.environ) as rt:
         await rt.update_session({"type": "realtime", "instructions": "Be brief."})
         text = await rt.ask("Hello")            # retried once on a new socket if the old one drops
@@ -18,6 +24,7 @@ GA path by default (`/openai/v1/realtime?model=...`); `preview=True` uses
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -32,7 +39,7 @@ import websockets.uri
 from . import events as ev
 from .classify import CredentialError, outcome_for_status
 from .config import RegionConfig
-from .errors import AllRegionsFailed, RegionFailure
+from .errors import AllRegionsFailed, RegionFailure, StreamStalled
 from .events import AttemptEvent, Event
 from .options import FailoverOptions
 from .outcomes import Outcome
@@ -141,7 +148,8 @@ class RealtimeSession:
             self.options.connect_timeout_s,
         )
         try:
-            first = _event(await asyncio.wait_for(ws.recv(), self.options.read_timeout_s))
+            first_within_s = min(self.options.read_timeout_s, self.options.stream_idle_timeout_s)
+            first = _event(await asyncio.wait_for(ws.recv(), first_within_s))
             if first.get("type") != "session.created":
                 shown = self._router.redact(str(first.get("type")))[:100]
                 raise websockets.exceptions.InvalidMessage(f"expected session.created, got {shown}")
@@ -206,11 +214,24 @@ class RealtimeSession:
         caller re-sends its request."""
         if self._ws is None:
             await self.connect()
+        waited_from = time.monotonic()  # real time: a stall is a socket that sends nothing
         try:
-            return _event(await self._ws.recv())
+            return _event(await asyncio.wait_for(self._ws.recv(), self.options.stream_idle_timeout_s))
         except websockets.exceptions.ConnectionClosed as exc:
             await self._reconnect_after_drop(exc)
             return {"type": RECONNECTED, "region": self.region}
+        except TimeoutError:
+            raise self._stalled(time.monotonic() - waited_from) from None
+
+    def _stalled(self, gap_s: float) -> StreamStalled:
+        """The server sent nothing for `gap_s`: a timeout on its breaker, the socket dropped."""
+        region = next(r for r in self._regions if r.name == self.region)
+        region.record_failure_outcome(Outcome.TIMEOUT, None, f"stream stalled: no event for {gap_s:.2f} s")
+        self._emit(region, self._router.clock(), Outcome.TIMEOUT, None, ev.RAISE, detail="stream stalled")
+        ws, self._ws = self._ws, None
+        with contextlib.suppress(Exception):  # no closing handshake: a quiet server would not answer it
+            ws.transport.abort()
+        return StreamStalled(region.name, region.deployment(self.model) or "", gap_s)
 
     async def ask(self, text: str, timeout_s: float | None = None) -> str:
         """Send one user message and return the text of the answer; if the socket drops before

@@ -1,10 +1,19 @@
-"""Streams that fail over only before the first content token.
+"""Streams that fail over only before the first output.
 
-An attempt reads a stream until its first chunk with non-empty `delta.content` (Azure's annotation
-chunk and the role chunk come earlier and do not count), or for Responses its first non-empty
-`response.output_text.delta` event. A failure before that point is an ordinary
-failed attempt, and the next region starts the answer afresh; after it, the stream belongs to the
-caller and an error is raised to them: text from two regions is never spliced together.
+An attempt reads a stream until its first output (`has_output`): for chat the first chunk with a
+non-empty `delta.content`, `delta.refusal` or `delta.tool_calls` (Azure's annotation chunk and the
+role chunk come earlier and do not count); for Responses the first non-empty
+`response.output_text.delta`, a `response.refusal.delta`, a
+`response.function_call_arguments.delta`, or a `response.output_item.added` whose item is a
+`function_call`. A failure before that point is an ordinary failed attempt, and the next region
+starts the answer afresh; after it, the stream belongs to the caller and an error is raised to
+them: text or tool-call arguments from two regions are never spliced together. A tool-call stream
+reaches the caller fragment by fragment, like text.
+
+A stream that goes quiet (no event for `stream_idle_timeout_s`: the client's read timeout on stream
+attempts, and the guard's check for a trickle of comments) raises `StreamStalled`, naming the
+region, the deployment and the gap: before the first output it is a failed attempt (outcome
+`timeout`) that fails over, after it the caller's error.
 
 A stream that ends before any output (no chunk at all, a truncated event, or no content and no
 finish) is not an answer: `ResponseRejected`, a `bad_response` that fails over like a 5xx.
@@ -13,29 +22,48 @@ finish) is not an answer: `ResponseRejected`, a `bad_response` that fails over l
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import httpx2
+import openai
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
+from .errors import StreamStalled
 from .guard import ResponseRejected
 
-__all__ = ["AsyncFailoverStream", "FailoverStream", "check_answer", "has_content"]
+__all__ = ["AsyncFailoverStream", "FailoverStream", "StreamSource", "check_answer", "has_output"]
+
+# what a read that waited too long raises: the SDK wraps httpx's timeout, a guard check may not be
+_TIMEOUTS = (openai.APITimeoutError, httpx2.TimeoutException)
 
 _TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 
-def has_content(chunk: Any) -> bool:
-    """A chat chunk with `delta.content`, or a Responses `response.output_text.delta` event."""
-    if getattr(chunk, "type", None) == "response.output_text.delta":
-        return bool(getattr(chunk, "delta", None))
-    choices = getattr(chunk, "choices", None)
-    if not choices:
+# Responses events that are output as soon as they arrive (their delta may be an empty string)
+_OUTPUT_EVENTS = ("response.refusal.delta", "response.function_call_arguments.delta")
+
+
+def has_output(chunk: Any) -> bool:
+    """The caller's answer has begun in this chunk: a chat delta with content, a refusal or a
+    tool-call fragment (any choice), or a Responses text, refusal or function-call event."""
+    kind = getattr(chunk, "type", None)
+    if kind is not None:
+        if kind == "response.output_text.delta":
+            return bool(getattr(chunk, "delta", None))
+        if kind in _OUTPUT_EVENTS:
+            return True
+        if kind == "response.output_item.added":
+            return getattr(getattr(chunk, "item", None), "type", None) == "function_call"
         return False
-    delta = getattr(choices[0], "delta", None)
-    return bool(getattr(delta, "content", None))
+    for choice in getattr(chunk, "choices", None) or ():
+        delta = getattr(choice, "delta", None)
+        if getattr(delta, "content", None) or getattr(delta, "refusal", None) or getattr(delta, "tool_calls", None):
+            return True
+    return False
 
 
 def finishes(chunk: Any) -> bool:
@@ -45,23 +73,46 @@ def finishes(chunk: Any) -> bool:
     return any(getattr(c, "finish_reason", None) for c in getattr(chunk, "choices", None) or ())
 
 
-def read_to_first_token(stream: Any) -> list[Any]:
-    """Chunks up to and including the first content token (all of them if the stream ends first,
-    which must then have finished: else ResponseRejected)."""
+class StreamSource:
+    """Who is streaming (region, deployment) and when their last event arrived, in real time (a
+    stall is bytes not arriving on a socket): what a `StreamStalled` says."""
+
+    def __init__(self, region: str, deployment: str) -> None:
+        self.region, self.deployment = region, deployment
+        self.last_event = time.monotonic()  # the headers count: the first event's gap starts there
+
+    def seen(self) -> None:
+        self.last_event = time.monotonic()
+
+    def stalled(self) -> StreamStalled:
+        return StreamStalled(self.region, self.deployment, time.monotonic() - self.last_event)
+
+
+def read_to_first_output(stream: Any, source: StreamSource) -> list[Any]:
+    """Chunks up to and including the first output (all of them if the stream ends first, which
+    must then have finished: else ResponseRejected); a read that times out is StreamStalled."""
     buffered = []
-    for chunk in stream:
-        buffered.append(chunk)
-        if has_content(chunk):
-            return buffered
+    try:
+        for chunk in stream:
+            source.seen()
+            buffered.append(chunk)
+            if has_output(chunk):
+                return buffered
+    except _TIMEOUTS as exc:
+        raise source.stalled() from exc
     return _ended(buffered)
 
 
-async def aread_to_first_token(stream: Any) -> list[Any]:
+async def aread_to_first_output(stream: Any, source: StreamSource) -> list[Any]:
     buffered = []
-    async for chunk in stream:
-        buffered.append(chunk)
-        if has_content(chunk):
-            return buffered
+    try:
+        async for chunk in stream:
+            source.seen()
+            buffered.append(chunk)
+            if has_output(chunk):
+                return buffered
+    except _TIMEOUTS as exc:
+        raise source.stalled() from exc
     return _ended(buffered)
 
 
@@ -93,22 +144,29 @@ def _ignore(_: Any) -> None:
 
 
 class _Wrapped:
-    """What both stream wrappers hold: the SDK stream, the chunks read before the first token,
-    the region that answered, and an observer that sees every chunk handed out."""
+    """What both stream wrappers hold: the SDK stream, the chunks read up to the first output,
+    where it comes from, and an observer that sees every chunk handed out."""
 
     def __init__(
-        self, stream: Any, buffered: list[Any], region: str, observe: Callable[[Any], None] | None = None
+        self,
+        stream: Any,
+        buffered: list[Any],
+        source: StreamSource,
+        observe: Callable[[Any], None] | None = None,
     ) -> None:
         self._stream = stream
         self._buffered = buffered
-        self.region = region
+        self._source = source
+        self.region = source.region
+        self.deployment = source.deployment
         self.response = stream.response
         self._observe = observe or _ignore
 
 
 class FailoverStream(_Wrapped):
-    """Iterates like openai's `Stream`: the chunks read before the first token, then the rest.
-    `region` says which region answered; `response` is the HTTP response (headers)."""
+    """Iterates like openai's `Stream`: the chunks read up to the first output, then the rest; a
+    stall raises `StreamStalled`. `region` and `deployment` say who answered; `response` is the
+    HTTP response (headers)."""
 
     def __iter__(self) -> Iterator[Any]:
         while True:
@@ -118,7 +176,14 @@ class FailoverStream(_Wrapped):
                 return
 
     def __next__(self) -> Any:
-        chunk = self._buffered.pop(0) if self._buffered else next(self._stream)
+        if self._buffered:
+            chunk = self._buffered.pop(0)
+        else:
+            try:
+                chunk = next(self._stream)
+            except _TIMEOUTS as exc:
+                raise self._source.stalled() from exc
+            self._source.seen()
         self._observe(chunk)
         return chunk
 
@@ -140,7 +205,15 @@ class AsyncFailoverStream(_Wrapped):
             chunk = self._buffered.pop(0)
             self._observe(chunk)
             yield chunk
-        async for chunk in self._stream:
+        chunks = self._stream.__aiter__()
+        while True:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+            except _TIMEOUTS as exc:
+                raise self._source.stalled() from exc
+            self._source.seen()
             self._observe(chunk)
             yield chunk
 

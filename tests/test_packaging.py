@@ -60,6 +60,7 @@ def test_failover_public_surface_is_pinned() -> None:
             "RealtimeSession",
             "RegionConfig",
             "RegionFailure",
+            "StreamStalled",
             "TokenEstimateWarning",
             "count_tokens",
             "trim_to_budget",

@@ -20,6 +20,7 @@ from . import (  # noqa: F401 - importing registers each fault
     reset,
     slow_stream,
     state_loss,
+    stream_stall,
     ws_drop,
 )
 from .apply import FaultSite, FaultVerdict, reply_headers, run_faults

@@ -50,6 +50,9 @@ class Effects:
     - `chunk_delay_s` (slow_stream): seconds added between a stream's content chunks; >= 0.
     - `stop_after_chunks` (slow_stream): cut the connection after this many content chunks (no
       finish, no usage); None lets the stream finish.
+    - `stall_after_events` (stream_stall): after this many stream events (SSE `data:` events, or
+      realtime server events) send nothing for `stall_s` seconds, then close the connection
+      without a finish; None lets the stream run.
     - `model_version` (model_version): the `model` answers report instead of the deployment's;
       never empty when set; None keeps the deployment's.
     - `ws_drop_after_s` (ws_drop): reset a realtime socket this many seconds after it opens; None
@@ -64,6 +67,8 @@ class Effects:
 
     chunk_delay_s: float = 0.0
     stop_after_chunks: int | None = None
+    stall_after_events: int | None = None
+    stall_s: float = 0.0
     model_version: str | None = None
     ws_drop_after_s: float | None = None
     ws_jitter_s: float = 0.0

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import wire
 from ..faults import BlackHole, Effects, Reply, ResetConnection, reply_headers, run_faults
-from . import asgi, auth, tokens
+from . import asgi, auth, stall, tokens
 from .region import RegionState
 
 
@@ -58,6 +58,15 @@ async def serve(state: RegionState, scope: asgi.Scope, receive: asgi.Receive, se
             "headers": [(b"apim-request-id", request_id.encode()), (b"x-ms-region", state.display_name)],
         }
     )
+    if effects.stall_after_events is not None:  # the stream_stall fault: server events stop, the socket stays
+        client = scope.get("client")
+        send = stall.stalling(
+            send,
+            effects.stall_after_events,
+            effects.stall_s,
+            state.sleep,
+            lambda: state.reset_connection(client, graceful=True),
+        )
     session = RealtimeSession(
         state,
         effects.model_version or deployment.model_version,

@@ -25,7 +25,7 @@ import orjson
 
 from .. import wire
 from ..faults import BlackHole, Effects, FaultSet, Reply, ResetConnection, reply_headers, run_faults
-from . import asgi, auth
+from . import asgi, auth, stall
 from .answer import AnswerLog
 from .model import DeploymentSpec, RegionSpec
 from .quota import Admission, QuotaTracker
@@ -370,6 +370,15 @@ class RegionApp:
         if "api-version" not in call.query and not scope["path"].startswith("/openai/v1/"):
             await call.reply(404, wire.RESOURCE_NOT_FOUND)  # what Azure answers a dated path without one
             return
+        if call.effects.stall_after_events is not None:  # the stream_stall fault holds the stream's events
+            client = scope.get("client")
+            call.send = stall.stalling(
+                call.send,
+                call.effects.stall_after_events,
+                call.effects.stall_s,
+                state.sleep,
+                lambda: state.reset_connection(client, graceful=True),
+            )
         if parse_error:
             await call.reply(
                 400,

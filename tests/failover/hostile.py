@@ -162,3 +162,16 @@ class HeaderRecorder:
     def __call__(self, conn: socket.socket) -> None:
         conn.settimeout(2)
         self.heads.append(read_head(conn))
+
+
+def keep_alive_stream(events: list[bytes], every_s: float, comments: int) -> Reply:
+    """A 200 `text/event-stream` that sends `events`, then an SSE comment every `every_s` seconds,
+    `comments` times, and no event: a stalled stream its keep-alives keep open."""
+
+    def reply(conn: socket.socket) -> None:
+        conn.sendall(head("200 OK", {"Content-Type": "text/event-stream"}) + b"".join(events))
+        for _ in range(comments):
+            time.sleep(every_s)
+            conn.sendall(b": keep-alive\n\n")
+
+    return reply

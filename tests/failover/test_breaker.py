@@ -51,3 +51,20 @@ def test_breaker_ratio_and_retry_after() -> None:
     assert b2.state == OPEN and b2.snapshot().retry_in_s == 4
     clock.now += 4
     assert b2.state == HALF_OPEN
+
+
+def test_an_open_breaker_keeps_the_later_reopen_time_in_either_order() -> None:
+    clock = ManualClock()
+    longer_first = breaker(clock)
+    longer_first.record_failure("429", open_for_s=20)
+    longer_first.record_failure("429", open_for_s=5)  # a shorter Retry-After never shortens it
+    assert longer_first.state == OPEN and longer_first.snapshot().retry_in_s == 20
+    shorter_first = breaker(clock)
+    shorter_first.record_failure("429", open_for_s=5)
+    clock.now += 1
+    shorter_first.record_failure("429", open_for_s=20)  # a longer one extends it
+    assert shorter_first.snapshot().retry_in_s == 20
+    clock.now += 19.9
+    assert shorter_first.state == OPEN and longer_first.state == HALF_OPEN  # 21 s after the first opened
+    clock.now += 0.1
+    assert shorter_first.state == HALF_OPEN

@@ -4,10 +4,11 @@ failover to another region, and the events it reports."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
-from aoai_watch.failover import AllRegionsFailed, AttemptEvent, RealtimeSession
+from aoai_watch.failover import AllRegionsFailed, AttemptEvent, RealtimeSession, StreamStalled
 
 from tests.conftest import KEY
 from tests.failover.helpers import Recorder, regions
@@ -112,3 +113,36 @@ def test_a_redirect_to_another_origin_is_refused_and_the_key_never_goes_there() 
             with pytest.raises(AllRegionsFailed):
                 asyncio.run(run())
     assert all(b"canary-key-0a1b2c" not in head for head in seen.heads) and seen.heads == []
+
+
+def test_a_server_that_goes_quiet_before_session_created_fails_over(sim: SimulatorThread) -> None:
+    sim.add_fault("stream_stall", "eastus2", {"after_events": 0, "stall_s": 8})
+    rec = Recorder()
+
+    async def run() -> str:
+        async with session(sim, rec, stream_idle_timeout_s=0.5, read_timeout_s=5) as rt:
+            assert await rt.ask("hi")
+            return rt.region or ""
+
+    started = time.monotonic()
+    assert asyncio.run(run()) == "swedencentral"
+    assert time.monotonic() - started < 0.5 + 5
+    assert [(a.region, a.outcome) for a in rec.attempts][:2] == [("eastus2", "timeout"), ("swedencentral", "ok")]
+
+
+def test_a_server_that_goes_quiet_mid_session_raises_stream_stalled(sim: SimulatorThread) -> None:
+    sim.add_fault("stream_stall", "eastus2", {"after_events": 1, "stall_s": 8})  # session.created, then nothing
+    rec = Recorder()
+
+    async def run() -> tuple[StreamStalled, float]:
+        async with session(sim, rec, stream_idle_timeout_s=0.5, read_timeout_s=5) as rt:
+            started = time.monotonic()
+            with pytest.raises(StreamStalled) as err:
+                await rt.ask("hi")
+            return err.value, time.monotonic() - started
+
+    stalled, took_s = asyncio.run(run())
+    assert took_s < 0.5 + 5
+    assert (stalled.region, stalled.deployment) == ("eastus2", "gpt-4o") and stalled.gap_s >= 0.45
+    assert KEY not in str(stalled)
+    assert rec.attempts[-1].outcome == "timeout" and rec.attempts[-1].detail == "stream stalled"
