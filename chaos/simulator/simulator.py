@@ -145,6 +145,17 @@ class Simulator:
                         "tpm": d.tpm,
                         "rpm": d.rpm,
                         "rpm_window_s": d.rpm_window_s,
+                        "sku": d.sku,
+                        # provisioned only: the PTU capacity, utilization now (percent), spillover target
+                        **(
+                            {
+                                "capacity_tpm": d.capacity_tpm,
+                                "utilization_pct": round(state.meters[d.name].utilization_pct(), 1),
+                                "spillover": d.spillover,
+                            }
+                            if d.is_provisioned
+                            else {}
+                        ),
                     }
                     for d in state.spec.deployments
                 ],

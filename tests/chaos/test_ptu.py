@@ -211,3 +211,16 @@ def test_the_responses_api_never_spills_over(sim: SimulatorThread) -> None:
     with pytest.raises(openai.RateLimitError) as err:
         sdk.responses.create(model=SPILLING, input="ping", max_output_tokens=50)
     assert wire.RETRY_AFTER_MS_HEADER in err.value.response.headers
+
+
+def test_the_control_api_lists_each_deployments_sku_and_utilization(sim: SimulatorThread) -> None:
+    import httpx2
+
+    _create(client(sim, "v1"), PTU)
+    (region,) = httpx2.get(f"{sim.control_url}/regions", timeout=10).json()["regions"]
+    by_name = {d["name"]: d for d in region["deployments"]}
+    assert by_name[STANDARD]["sku"] == "GlobalStandard" and "capacity_tpm" not in by_name[STANDARD]
+    ptu = by_name[PTU]
+    assert (ptu["sku"], ptu["capacity_tpm"], ptu["spillover"]) == ("ProvisionedManaged", CAPACITY_TPM, None)
+    assert ptu["utilization_pct"] > 100.0
+    assert by_name[SPILLING]["spillover"] == STANDARD and by_name[SPILLING]["utilization_pct"] == 0.0
