@@ -83,7 +83,7 @@ class DeploymentSpec:
     utilization_window_s: float = DEFAULT_UTILIZATION_WINDOW_S
     spillover: str | None = None
 
-    @property
+    @cached_property
     def is_provisioned(self) -> bool:
         """A PTU deployment (ProvisionedManaged, GlobalProvisionedManaged, DataZoneProvisionedManaged):
         admitted by utilization (ptu.py), not by the TPM/RPM quota."""
