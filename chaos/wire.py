@@ -227,3 +227,34 @@ def region_display_name(region: str) -> str:
         "norwayeast": "Norway East",
     }
     return known.get(region, region)
+
+
+# Provisioned (PTU) deployments and spillover: every header name in one place, as Microsoft's
+# provisioned-throughput and spillover pages write them (docs/wire-notes.md, section 3b).
+UTILIZATION_HEADER = "azure-openai-deployment-utilization"  # on every PTU answer: "37.5%"
+RETRY_AFTER_MS_HEADER = "retry-after-ms"  # a PTU 429: milliseconds until utilization is below 100%
+RETRY_AFTER_HEADER = "retry-after"  # the same wait in whole seconds
+SPILLOVER_REQUEST_HEADER = "x-ms-spillover-deployment"  # request: spill to this standard deployment
+SPILLOVER_FROM_PREFIX = "x-ms-spillover-from-"  # + the PTU deployment's name; the value is that name
+SPILLOVER_ERROR_HEADER = "x-ms-spillover-error"  # the status the spillover attempt got, when it failed
+SERVED_BY_HEADER = "x-ms-deployment-name"  # the deployment that served the request
+
+
+def spillover_from_header(ptu_deployment: str) -> str:
+    """The header a spilled answer carries: `x-ms-spillover-from-<PTU deployment>`."""
+    return SPILLOVER_FROM_PREFIX + ptu_deployment.lower()
+
+
+def ptu_rate_limited(deployment: str, retry_after_ms: int) -> dict[str, Any]:
+    """The 429 of a provisioned deployment over 100% utilization: the standard 429 shape
+    (`error.code` the string "429"); no public capture of its message was found, so the message
+    says what Azure's documentation says the 429 means."""
+    return {
+        "error": {
+            "code": "429",
+            "message": (
+                f"The provisioned deployment {deployment} is fully utilized (utilization over 100%). "
+                f"Please retry after {retry_after_ms} milliseconds, or send the request to another deployment."
+            ),
+        }
+    }

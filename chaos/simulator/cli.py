@@ -12,9 +12,11 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from ...failover.config import ConfigError, RegionConfig, load_toml, parse_regions
+from . import loopback
 from .lifecycle import Lifecycle, parse_overrides
 from .model import DEFAULT_LATENCY, MODEL_VERSIONS, DeploymentSpec, LatencyModel, RegionSpec, default_region
 from .simulator import Simulator, new_event_loop
+from .tiers import TIER_KEYS, Tier, parse_tiers
 
 KEY_ENV = "AOAI_SIM_KEY"
 
@@ -34,16 +36,33 @@ def regions_from_config(
     Each region listens on its endpoint's port, serves its deployments (deployment name -> the model
     it maps from), and accepts the key in its `api_key_env` variable (or Entra tokens). The
     optional `[simulator.deployments.<region>.<deployment>]` tables set what the models API
-    reports about a deployment's model (lifecycle.py): its lifecycle status and retirement.
+    reports about a deployment's model (lifecycle.py): its lifecycle status and retirement; and
+    its tier (tiers.py): `sku`, `capacity_tpm`, `utilization_window_s`, `spillover`. The
+    `[regions.provisioned]` deployments are served as provisioned. Each region listens on its
+    endpoint's own loopback address, so regions at 127.0.0.2 and 127.0.0.3 may share a port.
     """
     doc = load_toml(path)
     regions = parse_regions(doc, path)
     served = {
-        r.name: {deployment: MODEL_VERSIONS.get(model, model) for model, deployment in r.deployments.items()}
+        r.name: {
+            deployment: MODEL_VERSIONS.get(model, model)
+            for model, deployment in [*r.deployments.items(), *r.provisioned.items()]
+        }
         for r in regions
     }
-    lifecycles = parse_overrides(doc.get("simulator"), path, served)
-    return [_region_spec(r, path, latency_scale, quota, environ, lifecycles) for r in regions]
+    lifecycles = parse_overrides(doc.get("simulator"), path, served, other_keys=TIER_KEYS)
+    tiers = parse_tiers(doc.get("simulator"), path, regions)
+    specs = [_region_spec(r, path, latency_scale, quota, environ, lifecycles, tiers) for r in regions]
+    clash = loopback.shared_address(specs)
+    if clash is not None:
+        first, second, address = clash
+        raise ConfigError(
+            path,
+            f"regions ({second}).endpoint",
+            f"{first} already listens on {address}; give each region its own port, or its own loopback "
+            "address on the same port (http://127.0.0.2:PORT, http://127.0.0.3:PORT, ...)",
+        )
+    return specs
 
 
 def _region_spec(
@@ -53,6 +72,7 @@ def _region_spec(
     quota: dict[str, int],
     environ: dict[str, str] | os._Environ[str],
     lifecycles: dict[tuple[str, str], Lifecycle],
+    tiers: dict[tuple[str, str], Tier],
 ) -> RegionSpec:
     where = f"regions ({region.name}).endpoint"
     parts = urlsplit(region.endpoint)
@@ -77,11 +97,30 @@ def _region_spec(
     base = DEFAULT_LATENCY.get(region.name, LatencyModel())
     latency = LatencyModel(base.ttft_ms, base.per_token_ms, base.jitter_sigma, latency_scale)
     deployments = tuple(
-        DeploymentSpec.for_model(deployment, model, lifecycles.get((region.name, deployment)), **quota)
-        for model, deployment in region.deployments.items()
+        _deployment_spec(
+            deployment, model, lifecycles.get((region.name, deployment)), tiers[(region.name, deployment)], quota
+        )
+        for model, deployment in [*region.deployments.items(), *region.provisioned.items()]
     )
     return RegionSpec(
-        name=region.name, deployments=deployments, api_key=api_key, auth=region.auth, latency=latency, port=parts.port
+        name=region.name,
+        deployments=deployments,
+        api_key=api_key,
+        auth=region.auth,
+        latency=latency,
+        port=parts.port,
+        host=loopback.bind_host(parts.hostname or ""),
+    )
+
+
+def _deployment_spec(
+    name: str, model: str, lifecycle: Lifecycle | None, tier: Tier, quota: dict[str, int]
+) -> DeploymentSpec:
+    """A standard deployment takes the --tpm/--rpm quota; a provisioned one its tier's capacity."""
+    if not tier.provisioned:
+        return DeploymentSpec.for_model(name, model, lifecycle, **quota)
+    return DeploymentSpec.provisioned(
+        name, model, tier.capacity_tpm, tier.spillover, tier.utilization_window_s, lifecycle
     )
 
 

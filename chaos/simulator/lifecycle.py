@@ -74,12 +74,13 @@ def epoch_s(day: dt.date) -> int:
 
 
 def parse_overrides(
-    raw: Any, path: str | Path, served: Mapping[str, Mapping[str, str]]
+    raw: Any, path: str | Path, served: Mapping[str, Mapping[str, str]], other_keys: tuple[str, ...] = ()
 ) -> dict[tuple[str, str], Lifecycle]:
     """The `[simulator]` table of a config file: `deployments.<region>.<deployment>` tables, each
     overriding some of `CONFIG_KEYS` on the served model version's default lifecycle.
+    `other_keys` are valid in those tables too, read by someone else (tiers.py's `TIER_KEYS`).
 
-    `served` maps region -> deployment name -> model version. Returns (region, deployment) ->
+    `served` maps region -> deployment name (standard or provisioned) -> model version. Returns (region, deployment) ->
     lifecycle; every problem is a `ConfigError` naming the file, the field and the fix. Two
     deployments of one model version in a region must agree: Azure reports lifecycles per model."""
     if raw is None:
@@ -100,7 +101,8 @@ def parse_overrides(
         if region not in served:
             raise ConfigError(path, where, f"no region {region!r} in [[regions]]; regions: {', '.join(served)}")
         if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
-            raise ConfigError(path, where, f"must be tables: [{where}.<deployment>] with {', '.join(CONFIG_KEYS)}")
+            keys = ", ".join((*CONFIG_KEYS, *other_keys))
+            raise ConfigError(path, where, f"must be tables: [{where}.<deployment>] with {keys}")
         for deployment, table in tables.items():
             model_version = served[region].get(deployment)
             if model_version is None:
@@ -108,17 +110,24 @@ def parse_overrides(
                 raise ConfigError(
                     path,
                     f"{where}.{deployment}",
-                    f"region {region} has no deployment {deployment!r} (the names of [regions.deployments]: {known})",
+                    f"region {region} has no deployment {deployment!r} (the names of [regions.deployments] "
+                    f"and [regions.provisioned]: {known})",
                 )
-            found[(region, deployment)] = _lifecycle(table, path, f"{where}.{deployment}", model_version)
+            lifecycle_keys = {k: v for k, v in table.items() if k not in other_keys}
+            found[(region, deployment)] = _lifecycle(
+                lifecycle_keys, path, f"{where}.{deployment}", model_version, other_keys
+            )
     _check_agreement(found, path, served)
     return found
 
 
-def _lifecycle(table: Mapping[str, Any], path: str | Path, where: str, model_version: str) -> Lifecycle:
+def _lifecycle(
+    table: Mapping[str, Any], path: str | Path, where: str, model_version: str, other_keys: tuple[str, ...] = ()
+) -> Lifecycle:
     for key in table:
         if key not in CONFIG_KEYS:
-            raise ConfigError(path, f"{where}.{key}", f"unknown key; valid keys are {', '.join(CONFIG_KEYS)}")
+            valid = ", ".join((*CONFIG_KEYS, *other_keys))
+            raise ConfigError(path, f"{where}.{key}", f"unknown key; valid keys are {valid}")
     changes: dict[str, Any] = {}
     if "lifecycle_status" in table:
         status = table["lifecycle_status"]

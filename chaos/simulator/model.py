@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .. import wire
 from .lifecycle import Lifecycle, default_lifecycle
+
+_SERVED_BY = wire.SERVED_BY_HEADER.encode()
 
 # model name -> the versioned name a response reports in its `model` field
 MODEL_VERSIONS: Mapping[str, str] = {
@@ -49,6 +52,11 @@ MAX_OUTPUT_TOKENS: Mapping[str, int] = {
     "o4-mini": 100_000,
 }
 DEFAULT_MAX_OUTPUT_TOKENS = 16_384  # a model the table does not know
+# Azure's deployment types (`sku.name`): what a standard deployment is, what a PTU one is
+STANDARD_SKU = "GlobalStandard"
+PROVISIONED_SKU = "ProvisionedManaged"
+DEFAULT_CAPACITY_TPM = 30_000  # a provisioned deployment's throughput when the config names none
+DEFAULT_UTILIZATION_WINDOW_S = 5.0  # the seconds of capacity a PTU deployment absorbs in a burst (ptu.py)
 
 
 @dataclass(frozen=True)
@@ -66,9 +74,20 @@ class DeploymentSpec:
     rpm: int = 900
     rpm_window_s: int = 10
     # Azure's deployment type; Azure Monitor reports latency metrics only for provisioned ones
-    sku: str = "GlobalStandard"
+    sku: str = STANDARD_SKU
     # what GET /openai/models reports for the model version; None: its published default
     lifecycle: Lifecycle | None = None
+    # provisioned (PTU) only: tokens per minute it serves, the burst it absorbs (ptu.py), and the
+    # standard deployment that serves its overage instead of a 429 (Azure's spilloverDeploymentName)
+    capacity_tpm: int = 0
+    utilization_window_s: float = DEFAULT_UTILIZATION_WINDOW_S
+    spillover: str | None = None
+
+    @cached_property
+    def is_provisioned(self) -> bool:
+        """A PTU deployment (ProvisionedManaged, GlobalProvisionedManaged, DataZoneProvisionedManaged):
+        admitted by utilization (ptu.py), not by the TPM/RPM quota."""
+        return self.sku.lower().endswith("provisionedmanaged")
 
     @property
     def model_lifecycle(self) -> Lifecycle:
@@ -88,7 +107,7 @@ class DeploymentSpec:
     def response_headers(self) -> tuple[tuple[bytes, bytes], ...]:
         """Headers every answer from this deployment carries (computed once, sent often)."""
         session = f"d-{zlib.crc32(self.model_version.encode())}"
-        return ((b"x-ms-deployment-name", self.name.encode()), (b"azureml-model-session", session.encode()))
+        return ((_SERVED_BY, self.name.encode()), (b"azureml-model-session", session.encode()))
 
     @cached_property
     def limit_headers(self) -> tuple[tuple[bytes, bytes], ...]:
@@ -101,6 +120,29 @@ class DeploymentSpec:
     def for_model(name: str, model: str, lifecycle: Lifecycle | None = None, **overrides: int) -> DeploymentSpec:
         return DeploymentSpec(
             name=name, model=model, model_version=MODEL_VERSIONS.get(model, model), lifecycle=lifecycle, **overrides
+        )
+
+    @staticmethod
+    def provisioned(
+        name: str,
+        model: str,
+        capacity_tpm: int = DEFAULT_CAPACITY_TPM,
+        spillover: str | None = None,
+        utilization_window_s: float = DEFAULT_UTILIZATION_WINDOW_S,
+        lifecycle: Lifecycle | None = None,
+    ) -> DeploymentSpec:
+        """A PTU deployment of `model`: no TPM/RPM quota, `capacity_tpm` of throughput instead."""
+        return DeploymentSpec(
+            name=name,
+            model=model,
+            model_version=MODEL_VERSIONS.get(model, model),
+            tpm=0,
+            rpm=0,
+            sku=PROVISIONED_SKU,
+            lifecycle=lifecycle,
+            capacity_tpm=capacity_tpm,
+            utilization_window_s=utilization_window_s,
+            spillover=spillover,
         )
 
 
@@ -154,6 +196,9 @@ class RegionSpec:
     latency: LatencyModel = field(default_factory=LatencyModel)
     reply_tokens: int = 12  # completion length when max_tokens does not cut it shorter
     port: int = 0
+    # the loopback address it listens on; None: the simulator's (127.0.0.1). Regions on distinct
+    # addresses (127.0.0.2, 127.0.0.3, ...) may share one port, as Azure's hosts share 443.
+    host: str | None = None
 
     def deployment(self, name: str | None) -> DeploymentSpec | None:
         for d in self.deployments:
@@ -163,10 +208,28 @@ class RegionSpec:
 
 
 def default_region(
-    name: str, api_key: str | None, latency_scale: float = 1.0, models: tuple[str, ...] = DEFAULT_MODELS, **quota: int
+    name: str,
+    api_key: str | None,
+    latency_scale: float = 1.0,
+    models: tuple[str, ...] = DEFAULT_MODELS,
+    provisioned: tuple[str, ...] = (),
+    capacity_tpm: int = DEFAULT_CAPACITY_TPM,
+    **quota: int,
 ) -> RegionSpec:
-    """A region serving one deployment per model, named like the model (as `--regions` does)."""
+    """A region serving one deployment per model, named like the model (as `--regions` does).
+
+    Each model in `provisioned` also gets a PTU deployment `<model>-ptu` of `capacity_tpm`, which
+    spills over to the model's standard deployment when `models` has one."""
     base = DEFAULT_LATENCY.get(name, LatencyModel())
     latency = LatencyModel(base.ttft_ms, base.per_token_ms, base.jitter_sigma, latency_scale)
-    deployments = tuple(DeploymentSpec.for_model(m, m, **quota) for m in models)
-    return RegionSpec(name=name, deployments=deployments, api_key=api_key, latency=latency)
+    standard = tuple(DeploymentSpec.for_model(m, m, **quota) for m in models)
+    ptu = tuple(
+        DeploymentSpec.provisioned(ptu_name(m), m, capacity_tpm, spillover=m if m in models else None)
+        for m in provisioned
+    )
+    return RegionSpec(name=name, deployments=standard + ptu, api_key=api_key, latency=latency)
+
+
+def ptu_name(model: str) -> str:
+    """The name `default_region` gives a model's provisioned deployment."""
+    return f"{model}-ptu"

@@ -28,6 +28,7 @@ from ..faults import BlackHole, Effects, FaultSet, Reply, ResetConnection, reply
 from . import asgi, auth, stall
 from .answer import AnswerLog
 from .model import DeploymentSpec, RegionSpec
+from .ptu import UtilizationMeter, header_value
 from .quota import Admission, QuotaTracker
 
 log = logging.getLogger("aoai_watch.simulator")
@@ -87,6 +88,11 @@ class RegionState:
         seed = None if self.seed is None else self.seed ^ zlib.crc32(self.spec.name.encode())
         self.rng = random.Random(seed)
         self.quotas = {d.name: QuotaTracker(d.tpm, d.rpm, d.rpm_window_s, self.clock) for d in self.spec.deployments}
+        self.meters = {
+            d.name: UtilizationMeter(d.capacity_tpm, d.utilization_window_s, self.clock)
+            for d in self.spec.deployments
+            if d.is_provisioned
+        }
         self.responses: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.served.clear()
         self.log.clear()
@@ -156,6 +162,7 @@ class Call:
         "headers",
         "operation",
         "path_params",
+        "ptu_charge",
         "query",
         "receive",
         "recorded",
@@ -182,6 +189,8 @@ class Call:
         self.deployment_name: str | None = None
         self.deployment: DeploymentSpec | None = None
         self.path_params: dict[str, str] = {}
+        # a PTU admission's (meter, estimated tokens), settled against the real usage on answering
+        self.ptu_charge: tuple[UtilizationMeter, int] | None = None
         # one pass over the raw headers; the first of repeated names wins, as elsewhere
         self.request_headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))
         raw_query = scope.get("query_string", b"")
@@ -217,6 +226,10 @@ class Call:
         region, deployment, arrived = self.region, self.deployment_name, self.arrived
         self.recorded = True
         prompt, completion = self.usage if status == 200 else (0, 0)
+        if self.ptu_charge is not None:
+            meter, estimated = self.ptu_charge
+            self.ptu_charge = None
+            meter.settle(estimated, prompt + completion)
         region.served[(deployment, status)] += 1
         region.log.append(
             arrived,
@@ -241,9 +254,13 @@ class Call:
         return self.deployment
 
     def admit(self, estimated_tokens: int) -> Admission:
-        """Charge the deployment's quota; a refusal raises Azure's 429 with its retry headers."""
+        """Admit the request to its deployment or raise Azure's 429: a standard deployment charges
+        its TPM/RPM quota (quota.py); a provisioned one its utilization (ptu.py), and a refusal
+        there spills over to a standard deployment when one is configured or asked for."""
         deployment = self.deployment
         assert deployment is not None
+        if deployment.is_provisioned:
+            return self._admit_provisioned(deployment, estimated_tokens)
         admission = self.region.quotas[deployment.name].admit(estimated_tokens)
         self.add_quota_headers(admission, deployment)
         if admission.admitted:
@@ -255,6 +272,57 @@ class Call:
             (b"retry-after-ms", str(int(admission.retry_after_s * 1000)).encode()),
         ]
         raise Refusal(429, wire.rate_limited(flavour, seconds), retry)
+
+    def _admit_provisioned(self, ptu: DeploymentSpec, estimated_tokens: int) -> Admission:
+        meter = self.region.meters[ptu.name]
+        verdict = meter.admit(estimated_tokens)
+        # a PTU answer reports its utilization instead of the x-ratelimit-* headers
+        self.headers.append((_UTILIZATION, header_value(verdict.utilization_pct)))
+        if verdict.admitted:
+            self.ptu_charge = (meter, estimated_tokens)
+            return Admission(True, -1, -1)
+        wait_ms = max(1, math.ceil(verdict.retry_after_s * 1000))
+        refusal = Refusal(
+            429,
+            wire.ptu_rate_limited(ptu.name, wait_ms),
+            [(_RETRY_AFTER, str(math.ceil(wait_ms / 1000)).encode()), (_RETRY_AFTER_MS, str(wait_ms).encode())],
+        )
+        # the deployment's spilloverDeploymentName wins over the request's header (Azure's rule);
+        # the Responses API never spills over
+        target_name = ptu.spillover or self.header(_SPILLOVER_REQUEST)
+        if not target_name or self.operation == "responses_create":
+            raise refusal
+        target = self.region.deployments.get(target_name)
+        if target is None:
+            failed = 404  # what a request to that deployment would have got
+        elif target.is_provisioned or target.model != ptu.model:
+            failed = 400  # spillover goes to a standard deployment of the same model only
+        else:
+            admission = self.region.quotas[target.name].admit(estimated_tokens)
+            if admission.admitted:
+                self._serve_from(ptu, target, admission)
+                return admission
+            failed = 429
+        # the spillover failed: Azure answers with the PTU's own response and says why
+        refusal.headers.append((_SPILLOVER_ERROR, str(failed).encode()))
+        raise refusal
+
+    def _serve_from(self, ptu: DeploymentSpec, target: DeploymentSpec, admission: Admission) -> None:
+        """Spill this call over to the standard deployment `target`: it serves the answer, counts
+        it, and the answer's headers say which deployment served it and which one it spilled from."""
+        replaced = {name for name, _ in ptu.response_headers}
+        self.headers = [h for h in self.headers if h[0] not in replaced]
+        self.headers += target.response_headers
+        self.headers.append((wire.spillover_from_header(ptu.name).encode(), ptu.name.encode()))
+        self.add_quota_headers(admission, target)
+        self.deployment, self.deployment_name = target, target.name
+
+
+_UTILIZATION = wire.UTILIZATION_HEADER.encode()
+_RETRY_AFTER = wire.RETRY_AFTER_HEADER.encode()
+_RETRY_AFTER_MS = wire.RETRY_AFTER_MS_HEADER.encode()
+_SPILLOVER_REQUEST = wire.SPILLOVER_REQUEST_HEADER.encode()
+_SPILLOVER_ERROR = wire.SPILLOVER_ERROR_HEADER.encode()
 
 
 # (method, compiled path, handler name, deployment taken from the path?)

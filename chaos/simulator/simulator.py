@@ -37,7 +37,8 @@ HANDLERS = {
 
 
 class Simulator:
-    """Simulated Azure OpenAI regions on 127.0.0.1. `clock`/`sleep` are injectable for tests."""
+    """Simulated Azure OpenAI regions on 127.0.0.1 (or each on its `RegionSpec.host`, see
+    loopback.py). `clock`/`sleep` are injectable for tests."""
 
     def __init__(
         self,
@@ -78,7 +79,7 @@ class Simulator:
             app = app_factory(state) if app_factory is not None else RegionApp(state, HANDLERS, realtime.serve)
             if not getattr(app, "builds_answers", True):
                 self.forwarding.add(spec.name)
-            listener = Listener(app, port=spec.port, host=host)
+            listener = Listener(app, port=spec.port, host=spec.host or host)  # a region's own loopback address wins
             listener_box.append(listener)
             self.regions[spec.name] = state
             self.listeners[spec.name] = listener
@@ -105,7 +106,8 @@ class Simulator:
 
     @property
     def urls(self) -> dict[str, str]:
-        """Region name -> endpoint (`http://127.0.0.1:PORT`); the v1 base URL adds /openai/v1/."""
+        """Region name -> endpoint (`http://127.0.0.1:PORT`, or the region's own loopback address);
+        the v1 base URL adds /openai/v1/."""
         return {name: listener.url for name, listener in self.listeners.items()}
 
     def ready_info(self) -> dict[str, Any]:
@@ -143,6 +145,17 @@ class Simulator:
                         "tpm": d.tpm,
                         "rpm": d.rpm,
                         "rpm_window_s": d.rpm_window_s,
+                        "sku": d.sku,
+                        # provisioned only: the PTU capacity, utilization now (percent), spillover target
+                        **(
+                            {
+                                "capacity_tpm": d.capacity_tpm,
+                                "utilization_pct": round(state.meters[d.name].utilization_pct(), 1),
+                                "spillover": d.spillover,
+                            }
+                            if d.is_provisioned
+                            else {}
+                        ),
                     }
                     for d in state.spec.deployments
                 ],

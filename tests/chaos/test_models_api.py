@@ -173,7 +173,8 @@ BAD = {
     "unknown deployment": (
         "[simulator.deployments.eastus2.gpt-4o]",
         "simulator.deployments.eastus2.gpt-4o",
-        "no deployment 'gpt-4o' (the names of [regions.deployments]: my-gpt4, my-mini, embed)",
+        "no deployment 'gpt-4o' (the names of [regions.deployments] and [regions.provisioned]: "
+        "my-gpt4, my-mini, embed)",
     ),
     "unknown key": (
         "[simulator.deployments.eastus2.my-gpt4]\nretirement = 2027-01-01",
