@@ -113,7 +113,7 @@ def warnings(config: AppConfig) -> list[str]:
     """What a valid config will not do although it seems to: each probe kind whose model no region
     deploys (its probe never runs), one line each naming the setting and the fix."""
     lines = []
-    deployed = {model for r in config.regions for model in r.deployments}
+    deployed = {model for r in config.regions for model in r.models}
     for kind in config.probes.kinds:
         setting = REGISTRY[kind].model_setting
         model = getattr(config.probes, setting)
