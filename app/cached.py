@@ -45,6 +45,7 @@ def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[S
 
 has_data = _cached(queries.has_data)
 choices = _cached(queries.choices)
+tiers = _cached(queries.tiers)
 overview = _cached(queries.overview)
 first_probe = _cached(queries.first_probe)
 recent_probes = _cached(queries.recent_probes)

@@ -1,7 +1,8 @@
 """What every page shares: the database, the config's SLO targets and region priorities, the
 sidebar filters, auto-refresh, and the empty-database message.
 
-The filters (range, regions, kinds, refresh) live in the URL, so a view can be shared, and in the
+The filters (range, regions, kinds, refresh, and tiers where the database holds probes of a
+provisioned deployment) live in the URL, so a view can be shared, and in the
 session, so they survive navigation: Streamlit's sidebar navigation (st.navigation) opens a page
 with the query string cleared, so each page takes every filter the URL does not name from the
 session's last choice and writes all of them back into the URL, defaults included. A bad value in
@@ -24,6 +25,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ..failover.config import PROVISIONED
 from ..probes.config import AppConfig, SloTargets
 from ..probes.store import Store, StoreUnusable
 from . import cached, look, queries
@@ -56,7 +58,7 @@ CELL_BUCKETS = (
     "6 hours",
 )
 MIN_CELLS = 30
-FILTERS = ("range", "regions", "kinds", "refresh")
+FILTERS = ("range", "regions", "kinds", "tiers", "refresh")
 SAVED = "aoai_watch_filters"  # session state: the filters last shown, for the next page
 DB_ENV, CONFIG_ENV = "AOAI_WATCH_DB", "AOAI_WATCH_CONFIG"
 
@@ -93,6 +95,7 @@ class Context:
     range_key: str
     first_ts: datetime | None = None  # the database's first probe
     priorities: Mapping[str, int] = field(default_factory=dict)  # region -> priority, from the config
+    tiers: tuple[str, ...] = ()  # the tiers the sidebar offers: none unless a provisioned one was probed
 
     @property
     def bucket(self) -> str:
@@ -122,6 +125,8 @@ class Context:
             "kinds": ",".join(self.filters.kinds),
             "refresh": "1" if st.session_state.get("refresh") else "0",
         }
+        if self.tiers:
+            params["tiers"] = ",".join(self.filters.tiers)
         return {**params, **changes}
 
     def at(self, now: datetime) -> Context:
@@ -161,11 +166,13 @@ def read_filters(
     regions: Sequence[str],
     kinds: Sequence[str],
     default_range: str,
+    tiers: Sequence[str] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """The filters to show: each from the URL when it names it, else from the session's last
-    choice (`saved`), else the default; with a notice for each bad value the URL holds.
+    choice (`saved`), else the default; with a notice for each bad value the URL holds. `tiers` are
+    the tiers offered (none: a URL's `tiers` is named as absent and all are shown).
 
-    Returns ({"range": key, "regions": [...], "kinds": [...], "refresh": bool}, notices)."""
+    Returns ({"range": key, "regions": [...], "kinds": [...], "tiers": [...], "refresh": bool}, notices)."""
     notices: list[str] = []
 
     def raw(name: str) -> str | None:
@@ -195,6 +202,7 @@ def read_filters(
 
     chosen_regions = names("regions", regions, "regions")
     chosen_kinds = names("kinds", kinds, "kinds")
+    chosen_tiers = names("tiers", tiers, "tiers")
     refresh = raw("refresh")
     if refresh not in (None, "0", "1"):
         notices.append(f"URL parameter `refresh={_clean(refresh)}` is not 0 or 1: auto-refresh is on.")
@@ -202,6 +210,7 @@ def read_filters(
         "range": range_key,
         "regions": chosen_regions,
         "kinds": chosen_kinds,
+        "tiers": chosen_tiers,
         "refresh": refresh != "0",
     }, notices
 
@@ -225,13 +234,17 @@ def context() -> Context | None:
     loaded = config()
     priorities = {r.name: r.priority for r in loaded.regions} if loaded else {}
     all_regions, kinds = cached.choices(store)
+    present = cached.tiers(store)
+    # a tier filter only where there is a provisioned deployment to tell apart: at the default a
+    # database without one reads, and links, as it did before tiers
+    tiers = tuple(present) if PROVISIONED in present else ()
     regions = look.region_order(all_regions, priorities)
     now = _now()
     first = cached.first_probe(store)
     default_range = fitted_range(now - first if first else None)
     saved: dict[str, str] = st.session_state.setdefault(SAVED, {})
     url = {name: ",".join(st.query_params.get_all(name)) for name in FILTERS if name in st.query_params}
-    wanted, notices = read_filters(url, saved, regions, kinds, default_range)
+    wanted, notices = read_filters(url, saved, regions, kinds, default_range, tiers)
     for notice in notices:
         st.warning(notice)
     with st.sidebar:
@@ -243,6 +256,19 @@ def context() -> Context | None:
         chosen_kinds = st.multiselect(
             "Probe kinds", kinds, default=wanted["kinds"], key="kinds", placeholder="all kinds"
         )
+        chosen_tiers = (
+            st.multiselect(
+                "Deployment tiers",
+                tiers,
+                default=wanted["tiers"],
+                key="tiers",
+                placeholder="all tiers",
+                help="Provisioned (PTU) or standard deployments; the failover composite answers from either, "
+                "so its row stays on every choice.",
+            )
+            if tiers
+            else []
+        )
         refresh = st.toggle("Auto-refresh (30 s)", value=wanted["refresh"], key="refresh")
         st.caption(f"Database: `{store.path}`")
     shown = {
@@ -251,14 +277,22 @@ def context() -> Context | None:
         "kinds": ",".join(chosen_kinds),
         "refresh": "1" if refresh else "0",
     }
+    if tiers:
+        shown["tiers"] = ",".join(chosen_tiers)
+    elif "tiers" in st.query_params:
+        del st.query_params["tiers"]  # named in a notice above: no tier to choose in this database
     if range_key == default_range and "range" not in url and "range" not in saved:
         saved["fitted"] = default_range  # opened at the fitted range: say so while it is shown
     saved.update(shown)
     st.query_params.update(shown)
     filters = queries.Filters(
-        now - RANGES[range_key], now + timedelta(minutes=1), tuple(chosen_regions), tuple(chosen_kinds)
+        now - RANGES[range_key],
+        now + timedelta(minutes=1),
+        tuple(chosen_regions),
+        tuple(chosen_kinds),
+        tuple(chosen_tiers),
     )
-    ctx = Context(store, filters, loaded.slo if loaded else SloTargets(), now, range_key, first, priorities)
+    ctx = Context(store, filters, loaded.slo if loaded else SloTargets(), now, range_key, first, priorities, tiers)
     if first is not None and now - first < RANGES[range_key]:
         held = look.span((now - first).total_seconds())
         note = f"The database holds {held} of probes (since {look.utc_time(first, True)})"

@@ -52,7 +52,8 @@ def _config(urls: dict[str, str], monitor_tables: list[str]) -> Path:
             'text-embedding-3-small = "text-embedding-3-small"\ngpt-realtime = "gpt-4o"\n'
         )
     text += (
-        '[probes]\nkinds = ["chat", "stream", "responses_chain", "embeddings", "realtime", "failover"]\n'
+        '[probes]\nkinds = ["chat", "stream", "responses_chain", "tools", "structured", "embeddings", "realtime", '
+        '"failover"]\n'
         f'every_s = {PROBE_EVERY_S}\ntimeout_s = 10\nprober = "demo"\n'
     )
     text += "\n".join(monitor_tables) + "\n"

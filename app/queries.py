@@ -4,12 +4,13 @@ read-only for one query and closes it (probes.store), so the cron writer is neve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
+from ..failover.config import PROVISIONED, STANDARD
 from ..failover.outcomes import GOOD, SUCCESSFUL, Outcome, sql_list
 from ..probes.result import COMPOSITE
 from ..probes.store import Store
@@ -21,10 +22,15 @@ _GOOD, _SUCCESSFUL = sql_list(GOOD), sql_list(SUCCESSFUL)  # SQL list literals, 
 
 @dataclass(frozen=True)
 class Filters:
+    """The sidebar's choices; an empty tuple is all of them. `tiers` keeps the probes of those
+    deployment tiers ("provisioned", "standard") and the failover composite's, which answers from
+    either tier: the number the promise is about stays on every split."""
+
     since: datetime
     until: datetime
     regions: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
 
     def where(self, prefix: str = "") -> tuple[str, list[Any]]:
         clauses, params = [f"{prefix}ts >= ?", f"{prefix}ts < ?"], [self.since, self.until]
@@ -34,7 +40,16 @@ class Filters:
         if self.kinds:
             clauses.append(f"{prefix}kind IN ({', '.join('?' for _ in self.kinds)})")
             params += list(self.kinds)
+        if self.tiers:
+            # a row from before the column (an old database the dashboard only reads) is standard
+            marks = ", ".join("?" for _ in self.tiers)
+            clauses.append(f"({prefix}region = ? OR coalesce({prefix}tier, '{STANDARD}') IN ({marks}))")
+            params += [COMPOSITE, *self.tiers]
         return " AND ".join(clauses), params
+
+    def between(self, since: datetime, until: datetime | None = None) -> Filters:
+        """The same choices over another time span."""
+        return replace(self, since=since, until=self.until if until is None else until)
 
 
 def _frame(store: Store, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
@@ -51,6 +66,24 @@ def choices(store: Store) -> tuple[list[str], list[str]]:
     regions = _frame(store, "SELECT DISTINCT region FROM probe_results ORDER BY region")
     kinds = _frame(store, "SELECT DISTINCT kind FROM probe_results ORDER BY kind")
     return (list(regions["region"]) if not regions.empty else [], list(kinds["kind"]) if not kinds.empty else [])
+
+
+def tiers(store: Store) -> list[str]:
+    """The deployment tiers the database's probes ran on (the composite's aside), provisioned
+    first; ["standard"] for a database from before the `tier` column, which the dashboard does
+    not migrate (it only reads)."""
+    _, found = store.query(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'probe_results' AND column_name = 'tier'"
+    )
+    if not found or not found[0][0]:
+        return [STANDARD]
+    rows = _frame(
+        store,
+        f"SELECT DISTINCT coalesce(tier, '{STANDARD}') AS tier FROM probe_results WHERE region <> ?",
+        [COMPOSITE],
+    )
+    present = set(rows["tier"]) if not rows.empty else set()
+    return [t for t in (PROVISIONED, STANDARD) if t in present] + sorted(present - {PROVISIONED, STANDARD})
 
 
 def overview(store: Store, f: Filters, threshold_ms: float) -> pd.DataFrame:
@@ -91,7 +124,7 @@ def first_probe(store: Store) -> datetime | None:
 def recent_probes(store: Store, f: Filters, since: datetime, per_region: int = 5000) -> pd.DataFrame:
     """The probes the region states are decided over (app/states.py): those of `f` from `since`
     on (and from `f.since`), at most the newest `per_region` of each region, oldest first."""
-    where, params = Filters(max(since, f.since), f.until, f.regions, f.kinds).where()
+    where, params = f.between(max(since, f.since)).where()
     return _frame(
         store,
         f"""
@@ -116,7 +149,7 @@ def window_counts(store: Store, f: Filters, now: datetime, windows_s: Sequence[i
     params: list[Any] = []
     for w in windows_s:
         params += [now - timedelta(seconds=w)] * 2
-    where, where_params = Filters(now - timedelta(seconds=max(windows_s)), f.until, f.regions, f.kinds).where()
+    where, where_params = f.between(now - timedelta(seconds=max(windows_s))).where()
     return _frame(
         store,
         f"SELECT region, {columns} FROM probe_results WHERE {where} GROUP BY region ORDER BY region",
@@ -228,7 +261,7 @@ def spend(store: Store, f: Filters, now: datetime) -> pd.DataFrame:
     the region and kind filters: `in_range` tells the two apart. The one read of the Tokens & cost
     page, so its headline, table, charts and projection are sums of the same rows and agree."""
     month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    where, params = Filters(min(f.since, month), f.until, f.regions, f.kinds).where()
+    where, params = f.between(min(f.since, month)).where()
     return _frame(
         store,
         f"""
@@ -298,7 +331,7 @@ def model_versions(store: Store, f: Filters) -> pd.DataFrame:
     its model version shows no version). The last report before the range counts as the version the
     range started with, so a change at its first minute is a change."""
     where, params = f.where()
-    before, before_params = Filters(datetime(1970, 1, 1), f.since, f.regions, f.kinds).where()
+    before, before_params = f.between(datetime(1970, 1, 1), f.since).where()
     reports = "model_version IS NOT NULL AND model_version <> coalesce(deployment, '') AND kind <> ? AND region <> ?"
     return _frame(
         store,

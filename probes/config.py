@@ -43,7 +43,7 @@ class ProbeSettings:
     timeout_s: float = 30.0
     max_tokens: int = 8
     prober: str = field(default_factory=socket.gethostname)
-    chat_model: str = "gpt-4o"  # chat, stream, responses_chain and failover probe this model
+    chat_model: str = "gpt-4o"  # chat, stream, responses_chain, tools, structured and failover probe this model
     embedding_model: str = "text-embedding-3-small"
     realtime_model: str = "gpt-realtime"  # the realtime probe runs where a region deploys this model
 
@@ -113,7 +113,7 @@ def warnings(config: AppConfig) -> list[str]:
     """What a valid config will not do although it seems to: each probe kind whose model no region
     deploys (its probe never runs), one line each naming the setting and the fix."""
     lines = []
-    deployed = {model for r in config.regions for model in r.deployments}
+    deployed = {model for r in config.regions for model in r.models}
     for kind in config.probes.kinds:
         setting = REGISTRY[kind].model_setting
         model = getattr(config.probes, setting)

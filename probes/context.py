@@ -1,29 +1,36 @@
-"""What a probe kind gets: its target, the settings, a ready SDK client, and the row to fill."""
+"""What a probe kind gets: its target, the settings, a ready SDK client, and the row to fill; what
+every kind records the same way (headers, usage, the gaps of a stream)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..failover.config import RegionConfig
+from ..failover.config import STANDARD, RegionConfig
 from .result import ProbeResult
 
 if TYPE_CHECKING:  # config imports the kinds, which import this module
     from .config import AppConfig
 
-__all__ = ["ProbeContext", "Target", "header_value", "record_headers"]
+__all__ = ["UTILIZATION_HEADER", "ProbeContext", "Target", "header_value", "record_headers", "utilization_pct"]
+
+# A provisioned (PTU) deployment's answers say how full it is, in percent (docs/wire-notes.md)
+UTILIZATION_HEADER = "azure-openai-deployment-utilization"
 
 
 @dataclass(frozen=True)
 class Target:
-    """What one probe measures: region x deployment x kind (the model is what config maps)."""
+    """What one probe measures: region x deployment x kind (the model is what config maps); `tier`
+    is the deployment's, "provisioned" or "standard" (failover.config.tiers_for)."""
 
     region: RegionConfig
     kind: str
     model: str
     deployment: str
+    tier: str = STANDARD
 
 
 @dataclass
@@ -36,9 +43,19 @@ class ProbeContext:
     environ: Any = None
     clock: Callable[[], float] = time.perf_counter
     started: float = field(default=0.0)
+    last_event: float | None = None  # when the stream's previous event arrived
 
     def elapsed_ms(self) -> float:
         return (self.clock() - self.started) * 1000.0
+
+    def stream_event(self) -> None:
+        """Note that a stream event arrived: the row's `max_gap_ms` is the longest wait between two
+        (the wait for the first is `ttft_ms`'s business, not a gap)."""
+        now = self.clock()
+        if self.last_event is not None:
+            gap_ms = (now - self.last_event) * 1000.0
+            self.result.max_gap_ms = max(gap_ms, self.result.max_gap_ms or 0.0)
+        self.last_event = now
 
     @property
     def max_tokens(self) -> int:
@@ -62,8 +79,22 @@ def header_value(headers: Any, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def utilization_pct(value: str | None) -> float | None:
+    """A utilization header's percentage: "57%", "57.3" and " 57 % " read as numbers; anything
+    else (empty, "high", NaN, negative, a list) as None. Over 100 is kept: a saturated PTU says so."""
+    if value is None:
+        return None
+    text = value.strip().removesuffix("%").strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def record_headers(result: ProbeResult, headers: Any) -> None:
-    """Copy what Azure's headers tell: request id and the rate-limit counters (untrusted, optional)."""
+    """Copy what Azure's headers tell: request id, the rate-limit counters and a PTU deployment's
+    utilization (untrusted, optional: a value that does not parse is no value)."""
     if headers is None:
         return
     result.request_id = (
@@ -75,6 +106,9 @@ def record_headers(result: ProbeResult, headers: Any) -> None:
         result.ratelimit_remaining_requests = remaining_requests
     if remaining_tokens is not None:
         result.ratelimit_remaining_tokens = remaining_tokens
+    utilization = utilization_pct(header_value(headers, UTILIZATION_HEADER))
+    if utilization is not None:
+        result.utilization_pct = utilization
 
 
 def record_usage(result: ProbeResult, usage: Any) -> None:

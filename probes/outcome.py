@@ -15,6 +15,7 @@ from ..failover.classify import classify, outcome_for_status, retry_after_s
 from ..failover.errors import AllRegionsFailed
 from ..failover.outcomes import Outcome
 from ..failover.redact import redact
+from .answers import WrongAnswer
 
 __all__ = ["ProbeFailure", "classify_failure", "error_text", "redact"]
 
@@ -32,6 +33,8 @@ class ProbeFailure:
 def classify_failure(exc: BaseException) -> ProbeFailure:
     if isinstance(exc, TimeoutError):
         return ProbeFailure(Outcome.TIMEOUT)
+    if isinstance(exc, WrongAnswer):  # Azure said 200, but not to what was asked
+        return ProbeFailure(Outcome.BAD_RESPONSE, 200)
     if isinstance(exc, ws_errors.InvalidStatus):
         response = exc.response
         headers = response.headers

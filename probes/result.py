@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from ..failover.config import STANDARD
 from ..failover.outcomes import Outcome
 
 __all__ = ["COMPOSITE", "MAX_TEXT_CHARS", "ProbeResult", "is_composite"]
@@ -37,6 +38,7 @@ class ProbeResult:
     deployment: str | None
     kind: str
     outcome: Outcome = Outcome.OK
+    tier: str | None = STANDARD  # the deployment's: "provisioned" (PTU) or "standard"; None: the composite failed
     ts: datetime = field(default_factory=_now)
     prober: str = ""
     model: str | None = None  # the model asked for (config), which prices use
@@ -47,6 +49,7 @@ class ProbeResult:
     ttft_ms: float | None = None  # to the first content token
     connect_ms: float | None = None  # realtime: to session.created
     tokens_per_s: float | None = None
+    max_gap_ms: float | None = None  # stream probes: the longest wait between two stream events
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cached_tokens: int | None = None
@@ -54,6 +57,7 @@ class ProbeResult:
     retry_after_s: float | None = None
     ratelimit_remaining_requests: int | None = None
     ratelimit_remaining_tokens: int | None = None
+    utilization_pct: float | None = None  # azure-openai-deployment-utilization, when the answer had it
     request_id: str | None = None  # apim-request-id: joins Azure's own logs
     error: str | None = None  # failures only, secrets removed
     id: str = field(default_factory=lambda: uuid.uuid4().hex)

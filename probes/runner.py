@@ -12,7 +12,7 @@ import httpx2
 import openai
 
 from ..failover.auth import async_token_provider, default_entra_provider
-from ..failover.config import RegionConfig
+from ..failover.config import PROVISIONED, RegionConfig
 from ..failover.guard import AsyncGuardedTransport
 from ..failover.outcomes import Outcome
 from ..failover.redact import Redactor
@@ -26,20 +26,21 @@ __all__ = ["run_cycle", "targets"]
 
 
 def targets(config: AppConfig, kinds: tuple[str, ...] | None = None) -> list[Target]:
-    """Region x kind for each kind whose model the region deploys; one composite failover target."""
+    """Region x tier x kind for each kind whose model the region deploys: a region with a
+    provisioned (PTU) deployment of the model is probed on it and on its standard one
+    (`RegionConfig.tiers_for`); one composite failover target."""
     chosen = kinds or config.probes.kinds
     found = []
     for kind in chosen:
         spec = REGISTRY[kind]
         model = getattr(config.probes, spec.model_setting)
         if spec.composite:
-            if any(r.deployments.get(model) for r in config.regions):
+            if any(r.tiers_for(model) for r in config.regions):
                 found.append(Target(RegionConfig(COMPOSITE, config.regions[0].endpoint), kind, model, ""))
             continue
         for region in config.regions:
-            deployment = region.deployments.get(model)
-            if deployment:
-                found.append(Target(region, kind, model, deployment))
+            for tier, deployment in region.tiers_for(model):
+                found.append(Target(region, kind, model, deployment, tier))
     return found
 
 
@@ -96,9 +97,10 @@ async def _probe(ctx: ProbeContext, redact: Redactor) -> ProbeResult:
         result.outcome = Outcome.SLOW if slow else Outcome.OK
     result.latency_ms = ctx.elapsed_ms()
     result.mask_text(redact)
-    result.cost_usd = config.prices.cost_usd(
-        ctx.target.model, result.prompt_tokens, result.completion_tokens, result.cached_tokens
-    )
+    if result.tier != PROVISIONED:  # PTU is paid by the hour it is reserved, not by the token
+        result.cost_usd = config.prices.cost_usd(
+            ctx.target.model, result.prompt_tokens, result.completion_tokens, result.cached_tokens
+        )
     return result
 
 
@@ -152,6 +154,7 @@ async def run_cycle_async(
             region=region.name,
             deployment=target.deployment or None,
             kind=target.kind,
+            tier=None if REGISTRY[target.kind].composite else target.tier,  # the composite's: who answered
             prober=config.probes.prober,
             model=target.model,
         )

@@ -34,6 +34,7 @@ from typing import Any
 
 import duckdb
 
+from ..failover.config import STANDARD
 from ..failover.outcomes import GOOD, SUCCESSFUL, sql_list
 from .records import DrillRecords, DrillRequestRow, DrillRow, FaultRow, as_row
 from .result import ProbeResult, is_composite
@@ -112,8 +113,18 @@ MIGRATIONS: tuple[str, ...] = (
         metric_rows INTEGER, log_rows INTEGER, error VARCHAR
     );
     """,
+    # 4: the deployment's tier (provisioned or standard), a PTU's utilization, a stream's longest
+    # gap; nullable, so old rows stay as they were: every deployment probed before was standard
+    """
+    ALTER TABLE probe_results ADD COLUMN tier VARCHAR;
+    ALTER TABLE probe_results ADD COLUMN utilization_pct DOUBLE;
+    ALTER TABLE probe_results ADD COLUMN max_gap_ms DOUBLE;
+    UPDATE probe_results SET tier = 'standard';
+    """,
 )
 _COLUMNS = ProbeResult.columns()
+# what a row spooled by an older version lacks reads as it did then (a spool outlives an upgrade)
+_BEFORE_COLUMNS: dict[str, Any] = {"tier": STANDARD}
 
 
 class StoreBusy(Exception):
@@ -414,7 +425,7 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], batch: i
     one = "(" + ", ".join("?" for _ in _COLUMNS) + ")"
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
-        params = [row.get(column) for row in chunk for column in _COLUMNS]
+        params = [row.get(column, _BEFORE_COLUMNS.get(column)) for row in chunk for column in _COLUMNS]
         con.execute(
             f"INSERT OR IGNORE INTO probe_results ({', '.join(_COLUMNS)}) VALUES " + ", ".join([one] * len(chunk)),
             params,

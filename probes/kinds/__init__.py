@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..result import COMPOSITE, is_composite
-from . import chat, embeddings, failover, realtime, responses_chain, stream
+from . import chat, embeddings, failover, realtime, responses_chain, stream, structured, tools
 
 if TYPE_CHECKING:
     from ..context import ProbeContext
@@ -36,7 +36,7 @@ class ProbeKind:
     composite: bool = False
 
 
-_MODULES = (chat, stream, responses_chain, realtime, embeddings, failover)
+_MODULES = (chat, stream, responses_chain, tools, structured, realtime, embeddings, failover)
 REGISTRY: dict[str, ProbeKind] = {
     m.NAME: ProbeKind(m.NAME, m.run, m.MODEL_SETTING, m.ON_BY_DEFAULT, getattr(m, "IS_COMPOSITE", False))
     for m in _MODULES

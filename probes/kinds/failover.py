@@ -1,9 +1,11 @@
 """`failover`: the chat probe through the bundled failover client across every region: the
-composite number the 99.9% promise is about. The row's region is "failover"; `served_by` and
-`deployment` say which region and deployment answered."""
+composite number the 99.9% promise is about. The row's region is "failover"; `served_by`,
+`deployment` and `tier` say which region, deployment and tier answered (a client whose events
+name no tier tries standard deployments only)."""
 
 from __future__ import annotations
 
+from ...failover.config import STANDARD
 from ...failover.events import AttemptEvent
 from ...failover.outcomes import Outcome
 from ..context import ProbeContext, record_headers, record_usage
@@ -40,3 +42,4 @@ async def run(ctx: ProbeContext) -> None:
     if answered:
         ctx.result.served_by = answered[-1].region
         ctx.result.deployment = answered[-1].deployment
+        ctx.result.tier = getattr(answered[-1], "tier", None) or STANDARD

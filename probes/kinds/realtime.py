@@ -1,5 +1,6 @@
 """`realtime`: open the realtime WebSocket (GA path), wait for `session.created`, send one text
-request; connect time (to session.created), time to the first text delta, to `response.done`.
+request; connect time (to session.created), time to the first text delta, to `response.done`,
+and the longest gap between two events the server sent (`max_gap_ms`).
 The model version is what `session.created` reports in `session.model` (Azure: the model and its
 version, `gpt-realtime-2025-08-28`); a `session.model` that is only the deployment's name reports no
 version, and is recorded as none (docs/wire-notes.md section 8).
@@ -34,8 +35,10 @@ def reported_version(model: object, deployment: str) -> str | None:
     return model if isinstance(model, str) and model and model != deployment else None
 
 
-async def _next(ws: Any) -> dict[str, Any]:
-    event = json.loads(await ws.recv())
+async def _next(ws: Any, ctx: ProbeContext) -> dict[str, Any]:
+    message = await ws.recv()
+    ctx.stream_event()
+    event = json.loads(message)
     if not isinstance(event, dict):
         raise ValueError(f"the server sent a realtime event that is not a JSON object ({type(event).__name__})")
     if event.get("type") == "error":
@@ -54,7 +57,7 @@ async def run(ctx: ProbeContext) -> None:
         max_size=2**22,
     ) as ws:
         ctx.result.request_id = header_value(ws.response.headers, "apim-request-id") if ws.response else None
-        event = await _next(ws)
+        event = await _next(ws, ctx)
         if event.get("type") != "session.created":
             raise RealtimeError(f"expected session.created first, got {event.get('type')}")
         ctx.result.connect_ms = ctx.elapsed_ms()
@@ -69,7 +72,7 @@ async def run(ctx: ProbeContext) -> None:
         )
         await ws.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
         while True:
-            event = await _next(ws)
+            event = await _next(ws, ctx)
             kind = event.get("type")
             if kind in ("response.output_text.delta", "response.text.delta") and ctx.result.ttft_ms is None:
                 ctx.result.ttft_ms = ctx.elapsed_ms()

@@ -1,5 +1,6 @@
 """`stream`: the chat probe streamed with usage; time to the first content token (not Azure's
-annotation chunk), to the last byte, and output tokens per second."""
+annotation chunk), to the last byte, output tokens per second, and the longest gap between two
+chunks (`max_gap_ms`: a stream that stalls mid-way shows here, not only in its total)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ async def run(ctx: ProbeContext) -> None:
     record_headers(ctx.result, stream.response.headers)
     first = None
     async for chunk in stream:
+        ctx.stream_event()
         if chunk.model:
             ctx.result.model_version = chunk.model
         if first is None and chunk.choices and chunk.choices[0].delta.content:

@@ -184,12 +184,14 @@ def test_the_kind_registry_is_the_one_list_config_and_runner_read() -> None:
     from aoai_watch.probes.kinds import COMPOSITE, DEFAULT_KINDS, KINDS, REGISTRY
     from aoai_watch.probes.kinds import failover as failover_kind
 
-    assert KINDS == ("chat", "stream", "responses_chain", "realtime", "embeddings", "failover")
+    assert KINDS == ("chat", "stream", "responses_chain", "tools", "structured", "realtime", "embeddings", "failover")
     assert config_module.ProbeSettings().kinds == DEFAULT_KINDS and "realtime" not in DEFAULT_KINDS
     assert {k.name: k.model_setting for k in REGISTRY.values()} == {
         "chat": "chat_model",
         "stream": "chat_model",
         "responses_chain": "chat_model",
+        "tools": "chat_model",
+        "structured": "chat_model",
         "realtime": "realtime_model",
         "embeddings": "embedding_model",
         "failover": "chat_model",
