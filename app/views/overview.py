@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import badges, cached, controls, figures, look, slo, slo_tables, states
+from aoai_watch.app import badges, cached, controls, figures, look, slo_tables, states
+from aoai_watch.probes import slo
 
 LOOKBACK = timedelta(hours=2)  # the region states look this far back for "since"
 PER_ROW = 4  # state cards per row

@@ -210,11 +210,14 @@ def test_nesting_too_deep_to_parse_is_one_line_naming_the_file(tmp_path: Path, t
     assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
 
 
-PTU_REGION = GOOD_REGION + """
+PTU_REGION = (
+    GOOD_REGION
+    + """
 [regions.provisioned]
 gpt-4o = "gpt4o-ptu"
 "gpt-4.1" = "gpt41-ptu"
 """
+)
 
 
 def test_provisioned_deployments_come_first_for_their_model(tmp_path: Path) -> None:
