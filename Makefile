@@ -39,8 +39,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@mkdir -p $(MYPY_TREE)/aoai_watch
-	@for d in failover probes chaos app; do ln -sfn $(CURDIR)/$$d $(MYPY_TREE)/aoai_watch/$$d; done
-	MYPYPATH=$(MYPY_TREE) $(VENV)/bin/mypy -p aoai_watch.failover -p aoai_watch.probes
+	@for d in failover probes chaos app alerts; do ln -sfn $(CURDIR)/$$d $(MYPY_TREE)/aoai_watch/$$d; done
+	MYPYPATH=$(MYPY_TREE) $(VENV)/bin/mypy -p aoai_watch.failover -p aoai_watch.probes -p aoai_watch.alerts
 
 simulate: install
 	$(VENV)/bin/aoai-watch simulate --regions eastus2,swedencentral

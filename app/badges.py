@@ -7,8 +7,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from ..probes import slo
 from ..probes.config import SloTargets
-from . import look, slo
+from . import look
 from .slo_tables import fast_column
 from .states import RegionState
 

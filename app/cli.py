@@ -61,6 +61,10 @@ def _check_config(args: argparse.Namespace) -> int:
         missing = "" if r.auth != "api-key" or os.environ.get(r.api_key_env or "") else " (variable not set here)"
         models = ", ".join(f"{m} -> {d}" for m, d in r.deployments.items())
         print(f"  {r.priority}. {r.name:<16} {r.endpoint}  {key}{missing}  {models}")
+    if config.alerts is not None:
+        for c in config.alerts.channels:
+            unset = "" if os.environ.get(c.url_env) else " (variable not set here)"
+            print(f"  alerts -> {c.name:<12} {c.kind:<9} ${c.url_env}{unset}  {', '.join(c.severities)}")
     for warning in warnings(config):
         print(f"warning: {warning}")
     return 0
@@ -113,6 +117,8 @@ def _probe(args: argparse.Namespace) -> int:
             print(f"{stamp()}aoai-watch probe: {message}", file=sys.stderr, flush=True)
         else:
             _print_cycle(outcome, config.database, args.quiet)
+            if config.alerts is not None:  # `probe --every` evaluates the alert rules after each cycle
+                _alerts_after_cycle(config, stamp())
 
     if args.every is not None:
         print(f"{stamp()}probing every {args.every:g} s into {config.database}; Ctrl-C or SIGTERM stops", flush=True)
@@ -125,6 +131,41 @@ def _probe(args: argparse.Namespace) -> int:
         return 0  # the running cycle stores its own rows; skipping is the right thing
     report(outcome)
     return 1 if outcome.stored.problem else 0
+
+
+def _alerts_after_cycle(config: Any, stamp: str) -> None:
+    from .alerting import print_report, run_alerts
+
+    try:
+        print_report(run_alerts(config), stamp)
+    except Exception as exc:  # the loop goes on; pending notifications stay queued
+        print(f"{stamp}aoai-watch probe: alert evaluation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def _alert(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ..probes.config import load_config
+    from ..probes.store import StoreBusy
+    from .alerting import print_report, run_alerts
+
+    config = load_config(args.config, database=args.db)
+    at = None
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+        except ValueError:
+            raise _UsageError(f"--at takes an ISO time such as 2026-12-02T03:00:00Z; got {args.at!r}") from None
+        at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+    if config.alerts is None:
+        print(f"aoai-watch alert: {config.path} has no [alerts] table; evaluating the rules without channels")
+    try:
+        report = run_alerts(config, at, args.dry_run)
+    except StoreBusy as exc:
+        print(f"aoai-watch alert: {exc}; the pending notifications stay queued for the next run", file=sys.stderr)
+        return 1
+    print_report(report, f"{_utc_stamp()} " if args.quiet else "")
+    return 0 if report.ok else 1
 
 
 def _utc_stamp(when: object = None) -> str:
@@ -412,6 +453,19 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--kinds", help="comma-separated probe kinds (default: the config's [probes] kinds)")
     probe.add_argument("--quiet", action="store_true", help="print one summary line per cycle")
     probe.set_defaults(run=_probe)
+
+    alert = sub.add_parser(
+        "alert",
+        help="evaluate the alert rules once and deliver notifications (for cron, right after probe)",
+        description="Exit 0 when every due notification was delivered or queued for retry, 1 when a channel "
+        "rejected one (4xx) or the database stayed locked, 2 for a bad config.",
+    )
+    alert.add_argument("--config", required=True, help="the TOML config file (its [alerts] table)")
+    alert.add_argument("--db", help="the DuckDB file (default: the config's database)")
+    alert.add_argument("--at", help="evaluate as if it were this ISO time (UTC), e.g. 2026-12-02T03:00:00Z")
+    alert.add_argument("--dry-run", action="store_true", help="print what would be sent; send and store nothing")
+    alert.add_argument("--quiet", action="store_true", help="start every line with a UTC timestamp (cron logs)")
+    alert.set_defaults(run=_alert)
 
     prune = sub.add_parser("prune", help="delete old probe rows to keep the database bounded")
     prune.add_argument("--older-than", required=True, help="age in days, e.g. 90d")

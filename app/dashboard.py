@@ -15,6 +15,7 @@ navigation = st.navigation(
         st.Page(HERE / "drills.py", title="Drills"),
         st.Page(HERE / "models.py", title="Model versions"),
         st.Page(HERE / "monitor.py", title="Azure Monitor"),
+        st.Page(HERE / "alerts.py", title="Alerts"),
     ]
 )
 navigation.run()

@@ -3,8 +3,9 @@
 A simulator with eastus2 (fast, a little flaky) and swedencentral (slower, stable), real probes
 every 5 s, one drill early so the Drills page has a run, Azure Monitor's view of the same regions
 imported every minute from the simulator's metrics and logs APIs (so the Azure Monitor page has
-data), and the dashboard at http://127.0.0.1:8501. It prints the endpoints, the key and the config
-it wrote, so `aoai-watch probe`, the failover client and curl can be pointed at it.
+data), the alert rules after every cycle with a webhook channel to a receiver it runs itself (so
+the Alerts page has deliveries), and the dashboard at http://127.0.0.1:8501. It prints the endpoints,
+the key and the config it wrote, so `aoai-watch probe`, the failover client and curl can be pointed at it.
 
 Everything it writes (config, database, locks, spool) goes into `data/demo/` under the current
 folder, which carries its own `.gitignore`: a clone stays clean. The key comes from
@@ -33,6 +34,40 @@ KEY_ENV = "AOAI_DEMO_KEY"
 MONITOR_LAG_S = 10  # how late the simulated Azure Monitor shows a request (Azure's own lag is minutes)
 FIRST_IMPORT_S, IMPORT_EVERY_S = 15, 60
 PROBE_EVERY_S = 5
+ALERT_HOOK_ENV = "AOAI_DEMO_ALERT_HOOK"  # the demo's webhook channel: a receiver it runs itself
+
+
+class _AlertReceiver:
+    """A webhook receiver on 127.0.0.1 that answers 200 and prints one line per notification, so
+    the demo's `webhook` channel has somewhere real to deliver (the Alerts page lists each)."""
+
+    def __init__(self) -> None:
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                try:
+                    n = json.loads(body)
+                    print(f"alert webhook: {n['status']} {n['severity']}: {n['summary']}", flush=True)
+                except (ValueError, KeyError, TypeError):
+                    pass
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/aoai-watch"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _folder() -> None:
@@ -43,7 +78,7 @@ def _folder() -> None:
         ignore.write_text("# written by aoai-watch demo: everything here is made per run\n*\n")
 
 
-def _config(urls: dict[str, str], monitor_tables: list[str]) -> Path:
+def _config(urls: dict[str, str], monitor_tables: list[str], port: int = 8501) -> Path:
     text = f"database = {toml_string(DEMO_DB.resolve())}\n"
     for priority, name in enumerate(("eastus2", "swedencentral"), start=1):
         text += (
@@ -55,6 +90,11 @@ def _config(urls: dict[str, str], monitor_tables: list[str]) -> Path:
         '[probes]\nkinds = ["chat", "stream", "responses_chain", "tools", "structured", "embeddings", "realtime", '
         '"failover"]\n'
         f'every_s = {PROBE_EVERY_S}\ntimeout_s = 10\nprober = "demo"\n'
+    )
+    # alerts after every cycle, to a webhook receiver the demo runs (the variable holds its URL)
+    text += (
+        f'[alerts]\nsilence_after = "1m"\ndashboard_url = "http://127.0.0.1:{port}"\n'
+        f'[[alerts.channels]]\nname = "demo-webhook"\nkind = "webhook"\nurl_env = "{ALERT_HOOK_ENV}"\n'
     )
     text += "\n".join(monitor_tables) + "\n"
     DEMO_CONFIG.write_text(text)
@@ -77,7 +117,9 @@ def _banner(urls: dict[str, str], control_url: str, key: str, port: int) -> str:
             f"  swedencentral  {urls['swedencentral']}/openai/v1/   (Sweden Central: slower, stable)",
             f"  control API    {control_url}   (POST /faults, GET /faults, POST /reset)",
             f"  key            {KEY_ENV}={key}   (this run's simulator key, header api-key)",
-            f"  config         {DEMO_CONFIG}   (regions, probes and Azure Monitor of this run)",
+            f"  config         {DEMO_CONFIG}   (regions, probes, alerts and Azure Monitor of this run)",
+            f"  alerts         webhook to {os.environ.get(ALERT_HOOK_ENV, 'a local receiver')}   "
+            "(evaluated after every cycle; the Alerts page lists each delivery)",
             f"  database       {DEMO_DB}   (probes every {PROBE_EVERY_S} s; a drill in the first minute; "
             f"Azure Monitor imported every {IMPORT_EVERY_S} s)",
             "try, in another shell (Ctrl-C here stops everything):",
@@ -103,12 +145,15 @@ def run(port: int = 8501, seed: int | None = None, duration_s: float | None = No
     from ..probes.schedule import CycleReport, run_loop
     from ..probes.store import Store
     from . import serve
+    from .alerting import run_alerts
     from .children import Children
 
     key = os.environ.get(KEY_ENV, "").strip() or secrets.token_hex(16)  # never a key kept in the repository
     os.environ[KEY_ENV] = key  # the config names the variable; the probes read it there
     _folder()
     regions = [default_region("eastus2", key), default_region("swedencentral", key)]
+    receiver = _AlertReceiver()
+    os.environ[ALERT_HOOK_ENV] = receiver.url  # before any thread starts (setenv is not thread-safe)
     with Children() as children, SimulatorThread(regions, seed=seed, monitor_lag_s=MONITOR_LAG_S) as sim:
         stop = children.stop  # a signal, the dashboard dying, or the duration ends the demo
         # eastus2 is fast but flaky, as in practice: a few 503s and 429s, now and then
@@ -118,7 +163,7 @@ def run(port: int = 8501, seed: int | None = None, duration_s: float | None = No
         # the simulator's managed identity, set before any thread starts (setenv is not thread-safe)
         os.environ["IDENTITY_ENDPOINT"] = monitor["identity_endpoint"]
         os.environ["IDENTITY_HEADER"] = monitor["identity_header"]
-        config_path = _config(sim.urls, monitor_tables(monitor))
+        config_path = _config(sim.urls, monitor_tables(monitor), port)
         config = load_config(config_path)
         # the dashboard reads the config too: region priorities (failover order) and the SLOs
         children.adopt(serve.start(DEMO_DB, port=port, config=config_path, quiet=True))
@@ -166,6 +211,11 @@ def run(port: int = 8501, seed: int | None = None, duration_s: float | None = No
         def report(outcome: CycleReport | Exception) -> None:
             if isinstance(outcome, Exception):
                 print(f"probe cycle failed: {outcome}", file=sys.stderr, flush=True)
+                return
+            try:  # what `probe --every` does with [alerts]: the rules after every cycle
+                run_alerts(config)
+            except Exception as error:  # the demo goes on without it
+                print(f"alert evaluation failed: {error}", file=sys.stderr, flush=True)
 
         drill_thread = threading.Thread(target=drill, daemon=True)
         drill_thread.start()
@@ -178,6 +228,7 @@ def run(port: int = 8501, seed: int | None = None, duration_s: float | None = No
             children.stop_all()  # the dashboard first: it must not outlive a demo that is ending
             drill_thread.join(30)
             import_thread.join(30)
+            receiver.close()
     if children.failed is not None:
         print(
             f"aoai-watch demo: the dashboard exited on its own (exit code {children.failed.returncode}); demo stopped",

@@ -8,8 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import duckdb
 import pandas as pd
 
+from ..alerts.facts import window_count_columns
 from ..failover.config import PROVISIONED, STANDARD
 from ..failover.outcomes import GOOD, SUCCESSFUL, Outcome, sql_list
 from ..probes.result import COMPOSITE
@@ -137,23 +139,58 @@ def recent_probes(store: Store, f: Filters, since: datetime, per_region: int = 5
     )
 
 
-def window_counts(store: Store, f: Filters, now: datetime, windows_s: Sequence[int]) -> pd.DataFrame:
-    """Per region: valid and good probes over each of the trailing windows before `now` (for
-    burn-rate alerts), with `f`'s regions, kinds and end: the same probes the range's table counts,
-    so a window as long as the range holds exactly the table's probes."""
-    columns = ", ".join(
-        f"count(*) FILTER (WHERE ts >= ?) AS valid_{w}, "
-        f"count(*) FILTER (WHERE ts >= ? AND outcome IN {_GOOD}) AS good_{w}"
-        for w in windows_s
-    )
-    params: list[Any] = []
-    for w in windows_s:
-        params += [now - timedelta(seconds=w)] * 2
+def window_counts(
+    store: Store, f: Filters, now: datetime, windows_s: Sequence[int], threshold_ms: float = 2000.0
+) -> pd.DataFrame:
+    """Per region: valid, good, successful and fast probes over each of the trailing windows before
+    `now` (for burn-rate alerts), with `f`'s regions, kinds and end: the same probes the range's table
+    counts, so a window as long as the range holds exactly the table's probes. The columns are the
+    `alert` command's own (alerts.facts.window_count_columns): both read the same numbers."""
+    columns, params = window_count_columns(now, windows_s, threshold_ms)
     where, where_params = f.between(now - timedelta(seconds=max(windows_s))).where()
     return _frame(
         store,
         f"SELECT region, {columns} FROM probe_results WHERE {where} GROUP BY region ORDER BY region",
         [*params, *where_params],
+    )
+
+
+def _alert_frame(store: Store, columns: str, rest: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """`SELECT columns rest` over the alert tables; a database from before them reads as empty."""
+    try:
+        return _frame(store, f"SELECT {columns} {rest}", params)
+    except duckdb.CatalogException:
+        return pd.DataFrame(columns=[c.strip().split(".")[-1] for c in columns.split(",")])
+
+
+def alerts_firing(store: Store) -> pd.DataFrame:
+    """The alerts firing now, pages first, oldest first: since when, the value and its threshold."""
+    return _alert_frame(
+        store,
+        "severity, rule, region, started_at, value, threshold, summary, last_seen_at, dedup_key",
+        "FROM alerts WHERE state = 'firing' ORDER BY severity = 'page' DESC, started_at",
+    )
+
+
+def alert_history(store: Store, limit: int = 200) -> pd.DataFrame:
+    """Every alert episode, newest first."""
+    return _alert_frame(
+        store,
+        "started_at, resolved_at, state, severity, rule, region, value, threshold, summary",
+        "FROM alerts ORDER BY started_at DESC LIMIT ?",
+        [limit],
+    )
+
+
+def alert_deliveries(store: Store, limit: int = 500) -> pd.DataFrame:
+    """Every notification, newest first: channel, kind, firing or resolved, its state (delivered,
+    pending, rejected), attempts, HTTP status and the channel's (masked) answer."""
+    return _alert_frame(
+        store,
+        "d.created_at, d.channel, d.kind, d.status, d.state, d.attempts, d.http_status, d.answer, d.delivered_at, "
+        "a.rule, a.severity, a.region",
+        "FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id ORDER BY d.created_at DESC, d.channel LIMIT ?",
+        [limit],
     )
 
 

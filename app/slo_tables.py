@@ -1,12 +1,12 @@
 """The Overview's two tables as pure functions over query frames (DataFrame in, DataFrame out),
-built with app/slo.py's arithmetic and written for people with app/look.py; the page only lays
+built with probes/slo.py's arithmetic and written for people with app/look.py; the page only lays
 them out (and colours them with `styled`).
 
 - `region_table`: per region in the one region order, its state (app/states.py), availability and
   latency against their targets with which SLOs are missed, budget left, probes, how much of the
   range has data, and cost.
 - `alert_table`: the multiwindow burn-rate table, one row per region and alert row, each burn
-  rate with the probes it was computed over.
+  rate with the probes it was computed over, and the rows the low-traffic guard holds back.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from datetime import timedelta
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from ..probes import slo
 from ..probes.config import SloTargets
-from . import look, slo
+from . import look
 from .states import RegionState
 
 __all__ = [
@@ -92,15 +93,25 @@ def region_table(
     return pd.DataFrame(out, columns=columns).fillna("")
 
 
-def alert_table(counts: pd.DataFrame, target: float, order: Sequence[str] | None = None) -> pd.DataFrame:
+HELD_BACK = "held back"  # the `firing` cell of a row that burns but the guard keeps from firing
+
+
+def alert_table(
+    counts: pd.DataFrame,
+    target: float,
+    order: Sequence[str] | None = None,
+    min_bad_events: int = slo.MIN_BAD_EVENTS,
+) -> pd.DataFrame:
     """One row per region of `queries.window_counts` (in `order` when given) and per alert row:
-    both burn rates (`135.7x`) with the probes each is over, and whether it fires."""
+    both burn rates (`135.7x`) with the probes each is over, and whether it fires: `FIRING`, `ok`,
+    or `held back (1 of 3 bad)` where both windows burn but the short one holds fewer than
+    `min_bad_events` bad probes (the guard the `alert` command applies too)."""
     rows = []
     records = {r["region"]: r for r in counts.to_dict("records")}
     for region in [r for r in (order or []) if r in records] or list(records):
         r = records[region]
         slis = {w: slo.Sli(int(r[f"good_{w}"]), int(r[f"valid_{w}"])) for w in slo.windows()}
-        for state in slo.alert_states(slis, target):
+        for state in slo.alert_states(slis, target, min_bad_events=min_bad_events):
             rows.append(
                 {
                     "region": region,
@@ -111,11 +122,17 @@ def alert_table(counts: pd.DataFrame, target: float, order: Sequence[str] | None
                     "short burn": look.burn(state.short_burn),
                     "short probes": look.count(state.short_samples),
                     "severity": state.row.severity,
-                    "firing": "FIRING" if state.firing else "ok",
+                    "firing": _firing(state),
                 }
             )
     columns = ["region", "windows", "threshold", "long burn", "long probes", "short burn", "short probes"]
     return pd.DataFrame(rows, columns=[*columns, "severity", "firing"])
+
+
+def _firing(state: slo.AlertState) -> str:
+    if state.held_back:
+        return f"{HELD_BACK} ({state.short_bad} of {state.min_bad_events} bad)"
+    return "FIRING" if state.firing else "ok"
 
 
 def _window(seconds: int) -> str:
@@ -148,5 +165,8 @@ def styled(table: pd.DataFrame, targets: SloTargets | None = None) -> Styler:
                 flags = [down if objective in str(s) else "" for s in table["SLOs"]]
                 styler = styler.apply(lambda _, flags=flags: flags, axis=0, subset=[column])
     if "firing" in table:
-        styler = styler.map(lambda v: down if v == "FIRING" else "", subset=["firing"])
+        held = f"color: {look.STATE_COLOURS['degraded']}"
+        styler = styler.map(
+            lambda v: down if v == "FIRING" else held if str(v).startswith(HELD_BACK) else "", subset=["firing"]
+        )
     return styler

@@ -1,7 +1,7 @@
 """The whole aoai-watch config file: regions (failover.config), `[failover]`, `[probes]`, `[slo]`,
-`[prices]`, `database` and `[monitor]`, validated once at load. Every error names the file, the field and the fix,
-and every problem in the file is reported at once (`ConfigErrors`, one line each); `warnings` says what loads
-but will not do what it seems to (a probe kind whose model no region deploys)."""
+`[prices]`, `database`, `[monitor]` and `[alerts]`, validated once at load. Every error names the file, the field
+and the fix, and every problem in the file is reported at once (`ConfigErrors`, one line each); `warnings` says
+what loads but will not do what it seems to (a probe kind whose model no region deploys)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from ..failover.config import (
     unknown_key,
 )
 from ..failover.options import FailoverOptions, parse_failover_options
+from .alert_settings import AlertSettings, parse_alerts
 from .kinds import DEFAULT_KINDS, KINDS, REGISTRY
 from .monitor.settings import MonitorSettings, parse_monitor
 from .prices import PriceTable, load_prices
@@ -33,7 +34,7 @@ __all__ = ["AppConfig", "ProbeSettings", "SloTargets", "load_config", "warnings"
 
 DEFAULT_DATABASE = Path("data/aoai-watch.duckdb")
 # `simulator`: what `aoai-watch simulate --config` alone reads (chaos/simulator/lifecycle.py); probes ignore it
-TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database", "monitor", "simulator")
+TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database", "monitor", "alerts", "simulator")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class AppConfig:
     prices: PriceTable
     database: Path
     monitor: MonitorSettings | None = None  # [monitor]: the Azure Monitor import (import-metrics)
+    alerts: AlertSettings | None = None  # [alerts]: rules and channels (probes/alert_settings.py)
 
 
 def load_config(path: str | Path, database: str | Path | None = None) -> AppConfig:
@@ -92,6 +94,7 @@ def load_config(path: str | Path, database: str | Path | None = None) -> AppConf
     # [monitor.regions.<name>] is matched against the regions only when they all loaded
     names = [r.name for r in regions] if regions_loaded else None
     monitor = problems.attempt(parse_monitor, doc.get("monitor"), path, names)
+    alerts = problems.attempt(parse_alerts, doc.get("alerts"), path)
     # in the order of the file's parts (TOML keeps it), whatever order they are read in
     where = {key: i for i, key in enumerate(doc)}
     problems.errors.sort(key=lambda e: where.get(re.split(r"[.\[ ]", e.field, maxsplit=1)[0], -1))
@@ -106,6 +109,7 @@ def load_config(path: str | Path, database: str | Path | None = None) -> AppConf
         prices=prices,
         database=Path(str(db)),
         monitor=monitor,
+        alerts=alerts,
     )
 
 

@@ -24,7 +24,7 @@ from .result import ProbeResult
 from .runner import run_cycle
 from .store import Store, StoreUnusable, WriteReport, fallback_path
 
-__all__ = ["CycleReport", "cycle_lock", "run_loop", "run_once"]
+__all__ = ["CycleBusy", "CycleReport", "cycle_lock", "run_loop", "run_once"]
 
 
 class CycleBusy(Exception):
@@ -37,11 +37,11 @@ class CycleReport:
     stored: WriteReport
 
 
-def _open_lock(database: Path) -> IO[str]:
+def _open_lock(database: Path, suffix: str = ".cycle.lock") -> IO[str]:
     """The cycle lock file beside the database, else (that folder cannot be written) in the
     fallback folder, so an unusable database still gets its cycle and its rows spooled."""
-    beside = database.with_name(database.name + ".cycle.lock")
-    for path in (beside, fallback_path(database, ".cycle.lock")):
+    beside = database.with_name(database.name + suffix)
+    for path in (beside, fallback_path(database, suffix)):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             return open(path, "a+")
@@ -51,14 +51,17 @@ def _open_lock(database: Path) -> IO[str]:
 
 
 @contextlib.contextmanager
-def cycle_lock(database: Path) -> Iterator[None]:
-    with _open_lock(database) as handle:
+def cycle_lock(database: Path, suffix: str = ".cycle.lock", what: str = "a probe cycle") -> Iterator[None]:
+    """Hold `<database><suffix>` exclusively for the block, or raise `CycleBusy` at once. The
+    `alert` command holds its own (`.alerts.lock`): two evaluations never overlap, and a slow
+    delivery never makes a probe cycle skip."""
+    with _open_lock(database, suffix) as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise CycleBusy(f"a probe cycle is still running on {database} (pid {holder}); skipping this one") from None
+            raise CycleBusy(f"{what} is still running on {database} (pid {holder}); skipping this one") from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

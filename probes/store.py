@@ -121,6 +121,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE probe_results ADD COLUMN max_gap_ms DOUBLE;
     UPDATE probe_results SET tier = 'standard';
     """,
+    # 5: alerts (one row per firing episode of a rule) and every notification sent for them
+    # (aoai_watch.alerts.state); no URL, key or signature is ever a column
+    """
+    CREATE TABLE alerts (
+        id VARCHAR PRIMARY KEY, dedup_key VARCHAR NOT NULL, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL,
+        region VARCHAR NOT NULL, summary VARCHAR NOT NULL, value DOUBLE, threshold DOUBLE,
+        state VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, last_seen_at TIMESTAMP NOT NULL,
+        resolved_at TIMESTAMP, notified_at TIMESTAMP
+    );
+    CREATE TABLE alert_deliveries (
+        id VARCHAR PRIMARY KEY, alert_id VARCHAR NOT NULL, channel VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        status VARCHAR NOT NULL, state VARCHAR NOT NULL, attempts INTEGER NOT NULL, http_status INTEGER,
+        answer VARCHAR, created_at TIMESTAMP NOT NULL, last_attempt_at TIMESTAMP, delivered_at TIMESTAMP
+    );
+    """,
 )
 _COLUMNS = ProbeResult.columns()
 # what a row spooled by an older version lacks reads as it did then (a spool outlives an upgrade)

@@ -12,7 +12,7 @@ def test_every_source_folder_is_a_listed_package() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
     found = set()
-    for top in ("failover", "probes", "chaos", "app"):
+    for top in ("failover", "probes", "chaos", "app", "alerts"):
         # a source folder is one holding Python files (chaos/drills has no __init__.py: a namespace package)
         folders = sorted({path.parent for path in (ROOT / top).rglob("*.py") if "__pycache__" not in path.parts})
         assert folders, f"{top}/ holds no Python files: is ROOT ({ROOT}) the repository?"
@@ -35,6 +35,7 @@ def test_public_names_import_under_the_namespace() -> None:
     public = {
         "aoai_watch.chaos.simulator": ["SimulatorThread", "default_region", "mint_token"],
         "aoai_watch.failover.config": ["ConfigError", "RegionConfig", "parse_regions"],
+        "aoai_watch.alerts": ["Condition", "Notification", "RunReport", "evaluate"],
     }
     for module_name, names in public.items():
         module = importlib.import_module(module_name)

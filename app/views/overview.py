@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import badges, cached, controls, figures, look, slo, slo_tables, states
+from aoai_watch.app import badges, cached, controls, figures, look, slo_tables, states
+from aoai_watch.probes import slo
 
 LOOKBACK = timedelta(hours=2)  # the region states look this far back for "since"
 PER_ROW = 4  # state cards per row
@@ -59,16 +60,20 @@ def body(ctx: controls.Context) -> None:
     )
     st.vega_lite_chart(history.data, history.spec, width="stretch")
     st.subheader("Burn-rate alerts (multiwindow)")
-    counts = cached.window_counts(ctx.store, ctx.filters, ctx.now, slo.windows())
+    counts = cached.window_counts(ctx.store, ctx.filters, ctx.now, slo.windows(), ctx.slo.latency_threshold_s * 1000)
+    loaded = controls.config()
+    guard = loaded.alerts.min_bad_events if loaded and loaded.alerts else slo.MIN_BAD_EVENTS
     st.dataframe(
-        slo_tables.styled(slo_tables.alert_table(counts, target, regions)),
+        slo_tables.styled(slo_tables.alert_table(counts, target, regions, guard)),
         hide_index=True,
         width="stretch",
         height="content",
     )
     st.caption(
         "A burn rate is how fast the error budget goes: 1x spends exactly the budget over the SLO window. "
-        "Read each with the probes beside it: at one probe a minute one failure already fires the fast row."
+        "Read each with the probes beside it: at one probe a minute one failure already burns the fast row "
+        f"(16.7x), so a row fires only when its short window holds at least {guard} bad probes; "
+        '"held back" marks a row that burns but has fewer (the `alert` command applies the same guard).'
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aoai_watch.app import badges, look, slo
+from aoai_watch.app import badges, look
 from aoai_watch.app.states import RegionState
+from aoai_watch.probes import slo
 from aoai_watch.probes.config import SloTargets
 
 T0 = datetime(2026, 12, 1, 12, 0, 0)

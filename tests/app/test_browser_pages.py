@@ -66,3 +66,35 @@ def test_every_chart_draws_a_visible_mark(
     assert charts, "no chart"
     assert [title for title, seen in charts if seen == 0] == []
     page.close()  # type: ignore[attr-defined]
+
+
+def test_the_alerts_page_shows_firing_alerts_history_and_deliveries(chromium: object, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A real `alert` run (a prober silent for 11 minutes, three channels of a local receiver, one refusing with
+    a 404) stored what the page shows: the alert firing with its value, and each delivery's state."""
+    from datetime import timedelta
+
+    from aoai_watch.alerts.run import evaluate
+
+    from tests.alerts.conftest import SECRETS, T0, probes, store_probes, write_config
+    from tests.alerts.receiver import Receiver
+
+    with Receiver() as receiver:
+        config = write_config(tmp_path, receiver)
+        receiver.script.append(404)
+        env = {**SECRETS, "AOAI_ALERT_HOOK": f"{receiver.url}/hook/T0SECRETPATH0hook"}
+        env |= {"AOAI_ALERT_SLACK": f"{receiver.url}/s/XXXXslacksecret", "AOAI_ALERT_TEAMS": f"{receiver.url}/t"}
+        store_probes(config, probes("eastus2", T0 - timedelta(minutes=30), 30))
+        evaluate(config, now=T0 + timedelta(minutes=10), environ=env, sleep=lambda s: None)  # silent for 11 min
+    with running_dashboard(config.database) as url:
+        page = chromium.new_page(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+        page.goto(f"{url}/alerts?refresh=0", wait_until="networkidle", timeout=60_000)
+        page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
+        page.wait_for_timeout(800)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "pages-alerts.png"), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
+        text = page.inner_text("body")  # type: ignore[attr-defined]
+        assert "Firing now (1)" in text and "History" in text and "Deliveries" in text
+        assert page.locator('[data-testid="stDataFrame"]').count() == 3  # type: ignore[attr-defined]
+        assert "T0SECRETPATH0hook" not in page.content()  # type: ignore[attr-defined]
+        page.close()  # type: ignore[attr-defined]

@@ -41,10 +41,17 @@ def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path
             "probe rows": store.count(),
             "drill runs": store.query("SELECT count(*) FROM drills")[1][0][0],
             "monitor imports": store.query("SELECT count(*) FROM monitor_imports")[1][0][0],  # one per region
+            # the demo's webhook channel, to the receiver it runs: the retired default models' tickets at least
+            "alert deliveries": store.query("SELECT count(*) FROM alert_deliveries WHERE state = 'delivered'")[1][0][0],
         }
 
     def ready(seen: dict[str, int]) -> bool:
-        return seen["probe rows"] >= 6 and seen["drill runs"] == 1 and seen["monitor imports"] >= 2
+        return (
+            seen["probe rows"] >= 6
+            and seen["drill runs"] == 1
+            and seen["monitor imports"] >= 2
+            and seen["alert deliveries"] >= 1
+        )
 
     seen: dict[str, int] = {}
     try:
@@ -64,6 +71,7 @@ def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path
         out, err = stop_cleanly(proc, signal.SIGINT)
     assert f"dashboard      http://127.0.0.1:{port}" in out and "demo stopped" in out, err
     assert "AOAI_DEMO_KEY=demo-key-from-the-environment" in out  # a key from the environment is used
+    assert "alert webhook: firing ticket: " in out  # the receiver the demo runs got its notifications
     _, rows = store.query("SELECT DISTINCT region FROM probe_results ORDER BY region")
     assert [r[0] for r in rows] == ["eastus2", "failover", "swedencentral"]
     # Azure Monitor's view of both regions, imported from the simulator: requests it served

@@ -202,6 +202,7 @@ def test_a_shared_link_to_a_page_opens_that_page_on_a_fresh_server(
             "Drills",
             "Model versions",
             "Azure Monitor",
+            "Alerts",
         ]
         assert page.locator("h1").first.inner_text().strip() == "Latency"
         page.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-from aoai_watch.app import slo
 from aoai_watch.app.slo_tables import (
     alert_table,
     availability_column,
@@ -16,6 +15,7 @@ from aoai_watch.app.slo_tables import (
     styled,
 )
 from aoai_watch.app.states import RegionState
+from aoai_watch.probes import slo
 from aoai_watch.probes.config import SloTargets
 
 T0 = datetime(2026, 12, 1, 12, 0, 0)
@@ -92,6 +92,15 @@ def test_alert_table_fires_only_where_both_windows_burn_with_rates_for_people() 
         "60",
     )
     assert (table.iloc[1:]["firing"] == "ok").all()
+
+
+def test_alert_table_marks_the_rows_the_guard_holds_back() -> None:
+    # one failure in the last 5 minutes: the fast row burns 16.7x / 200x but holds 1 bad probe of 3
+    table = alert_table(pd.DataFrame([counts("eastus2", 59, 59)]), 0.999)
+    assert table.iloc[0]["firing"] == "held back (1 of 3 bad)"
+    assert alert_table(pd.DataFrame([counts("eastus2", 59, 59)]), 0.999, min_bad_events=1).iloc[0]["firing"] == "FIRING"
+    html = styled(table).to_html()
+    assert "color: #d62728" not in html  # held back is not the firing colour
 
 
 def test_alert_table_follows_the_one_region_order() -> None:
