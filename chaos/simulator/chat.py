@@ -124,13 +124,15 @@ def render_completion(
 async def chat(call: Call) -> None:
     body = ops.body_object(call)
     deployment = ops.deployment(call, "chatCompletion", embedding=False)
-    request = chat_request.parse(body, deployment)
-    if not request.plain or call.effects.completion_filter is not None:
-        await _answer(call, body, request, deployment)
-        return
-    max_tokens = request.max_tokens
-    stream = request.stream
-    prompt_tokens = tokens.messages_tokens(request.messages)
+    fields = chat_request.plain(body, deployment)
+    if fields is None or call.effects.completion_filter is not None:
+        request = chat_request.parse(body, deployment)
+        if not request.plain or call.effects.completion_filter is not None:
+            await _answer(call, body, request, deployment)
+            return
+        fields = request.messages, request.max_tokens, request.stream, request.include_usage
+    messages, max_tokens, stream, include_usage = fields
+    prompt_tokens = tokens.messages_tokens(messages)
     call.admit(prompt_tokens + (max_tokens or DEFAULT_MAX_TOKENS_ESTIMATE))
 
     region = call.region
@@ -165,7 +167,7 @@ async def chat(call: Call) -> None:
         "system_fingerprint": FINGERPRINT,
     }
     usage = None
-    if request.include_usage:
+    if include_usage:
         usage = chat_reply.usage(prompt_tokens, count)
     await _stream(call, base, words, finish, usage, ttft_s, per_token_s)
 

@@ -94,11 +94,11 @@ class DeploymentSpec:
         """The lifecycle of the model version this deployment serves: configured, else the default."""
         return self.lifecycle if self.lifecycle is not None else default_lifecycle(self.model_version)
 
-    @property
+    @cached_property  # read on every request (ops.deployment, chat_request): computed once
     def is_embedding(self) -> bool:
         return self.model in EMBEDDING_DIMENSIONS
 
-    @property
+    @cached_property
     def max_output_tokens(self) -> int:
         """The most completion tokens one answer of this model may ask for (`MAX_OUTPUT_TOKENS`)."""
         return MAX_OUTPUT_TOKENS.get(self.model, DEFAULT_MAX_OUTPUT_TOKENS)

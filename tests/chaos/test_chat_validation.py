@@ -52,6 +52,12 @@ CASES: dict[str, tuple[dict[str, Any], str | None, str, str]] = {
         "Invalid value: 'robot'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and "
         "'developer'.",
     ),
+    "a role that is an array": (  # not hashable: once a 500 from the role lookup
+        {"messages": [{"role": ["user"], "content": "x"}]},
+        "invalid_value",
+        "messages[0].role",
+        "Invalid value: 'an array'. Supported values are:",
+    ),
     "empty messages": ({"messages": []}, "empty_array", "messages", "Invalid 'messages': empty array."),
     "tool message without tool_call_id": (
         {"messages": [*user("x"), {"role": "tool", "content": "42"}]},
