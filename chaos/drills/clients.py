@@ -25,7 +25,7 @@ import websockets
 from ...failover import AsyncFailoverClient, RealtimeSession
 from ...failover.config import RegionConfig
 
-__all__ = ["CallOutcome", "DrillClient", "build_client"]
+__all__ = ["CallOutcome", "CorruptedToolCall", "DrillClient", "WrongAnswer", "build_client"]
 
 PROMPT = [{"role": "user", "content": "Say something short."}]
 # The `tools` shape: an agent's turn. The model is offered one function and asked about it by name;
@@ -71,6 +71,12 @@ class WrongAnswer(Exception):
     refuses): the call failed, whatever the status said."""
 
 
+class CorruptedToolCall(WrongAnswer):
+    """A tool call whose arguments do not parse or do not match its function's schema: what a
+    spliced stream (two answers' fragments glued together) produces. The drill counts these apart
+    (`corrupted_tool_calls`): a failed call is an outage, a corrupted one is a bug."""
+
+
 def _object_matches(value: Any, schema: Mapping[str, Any]) -> bool:
     """The drill's own schemas are flat objects of strings, enums and string arrays: check exactly
     those (required keys, no extras, types, enum members), no more."""
@@ -87,6 +93,20 @@ def _object_matches(value: Any, schema: Mapping[str, Any]) -> bool:
     return True
 
 
+def _parsed_arguments(text: str | None) -> Any:
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        raise CorruptedToolCall(f"the tool call's arguments are not JSON: {str(text)[:80]!r}") from None
+
+
+def _whole_tool_calls(result: Any) -> tuple[str | None, list[_ToolCall], int]:
+    """A non-streamed answer's finish reason, tool calls and tokens."""
+    choice = result.choices[0]
+    calls = [_ToolCall(c.id, c.function.name, c.function.arguments) for c in choice.message.tool_calls or []]
+    return choice.finish_reason, calls, _total_tokens(result)
+
+
 def _parsed(text: str | None, what: str) -> Any:
     try:
         return json.loads(text or "")
@@ -99,6 +119,15 @@ class CallOutcome:
     tokens: int = 0
     region: str | None = None  # when the client knows (realtime); else the server log says
     requests: int = 1  # requests one call of this shape is made of, each tagged with the call's id
+
+
+@dataclass(frozen=True)
+class _ToolCall:
+    """One tool call, from a whole message or assembled from stream fragments."""
+
+    id: str
+    name: str
+    arguments: str
 
 
 def _total_tokens(result: Any) -> int:
@@ -142,30 +171,36 @@ class DrillClient:
     async def tools(self, call_id: str) -> CallOutcome:
         """One agent turn: the model calls the tool, the tool's result goes back, the model answers
         in text. Both requests carry the call's id (a call of this shape is two requests)."""
+        return await self._agent_turn(call_id, stream=False)
+
+    async def stream_tools(self, call_id: str) -> CallOutcome:
+        """The `tools` turn with the tool call streamed: its arguments arrive in fragments the
+        caller assembles, so a client that splices two answers' fragments yields a corrupted call."""
+        return await self._agent_turn(call_id, stream=True)
+
+    async def _agent_turn(self, call_id: str, stream: bool) -> CallOutcome:
         headers = {"x-ms-client-request-id": call_id}
-        first = await self.client.chat.completions.create(
-            model=self.model, messages=AGENT_PROMPT, tools=[WEATHER_TOOL], max_tokens=64, extra_headers=headers
-        )
-        message = first.choices[0].message
-        calls = message.tool_calls or []
-        if first.choices[0].finish_reason != "tool_calls" or not calls:
-            raise WrongAnswer(f"expected a get_weather call, got finish_reason {first.choices[0].finish_reason!r}")
-        arguments = _parsed(calls[0].function.arguments, "the tool call's arguments")
-        if calls[0].function.name != "get_weather" or not _object_matches(
-            arguments, WEATHER_TOOL["function"]["parameters"]
-        ):
-            raise WrongAnswer(f"the tool call does not match get_weather's schema: {calls[0].function.arguments!r}")
+        if stream:
+            finish, calls, tokens = await self._streamed_tool_calls(AGENT_PROMPT, headers)
+        else:
+            finish, calls, tokens = _whole_tool_calls(
+                await self.client.chat.completions.create(
+                    model=self.model, messages=AGENT_PROMPT, tools=[WEATHER_TOOL], max_tokens=64, extra_headers=headers
+                )
+            )
+        if finish != "tool_calls" or not calls:
+            raise WrongAnswer(f"expected a get_weather call, got finish_reason {finish!r}")
+        for call in calls:
+            arguments = _parsed_arguments(call.arguments)
+            if call.name != "get_weather" or not _object_matches(arguments, WEATHER_TOOL["function"]["parameters"]):
+                raise CorruptedToolCall(f"the tool call does not match get_weather's schema: {call.arguments!r}")
         follow_up = [
             *AGENT_PROMPT,
             {
                 "role": "assistant",
                 "content": None,
                 "tool_calls": [
-                    {
-                        "id": c.id,
-                        "type": "function",
-                        "function": {"name": c.function.name, "arguments": c.function.arguments},
-                    }
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
                     for c in calls
                 ],
             },
@@ -176,7 +211,37 @@ class DrillClient:
         )
         if second.choices[0].finish_reason != "stop" or not second.choices[0].message.content:
             raise WrongAnswer(f"expected a text answer after the tool result, got {second.choices[0].finish_reason!r}")
-        return CallOutcome(tokens=_total_tokens(first) + _total_tokens(second), requests=2)
+        return CallOutcome(tokens=tokens + _total_tokens(second), requests=2)
+
+    async def _streamed_tool_calls(
+        self, messages: Any, headers: dict[str, str]
+    ) -> tuple[str | None, list[_ToolCall], int]:
+        """Stream the first request and assemble its tool calls by index, as agent frameworks do."""
+        stream = await self.client.chat.completions.create(
+            model=self.model,
+            messages=messages,
+            tools=[WEATHER_TOOL],
+            max_tokens=64,
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_headers=headers,
+        )
+        parts: dict[int, dict[str, str]] = {}
+        finish, tokens = None, 0
+        async for chunk in stream:
+            if getattr(chunk, "usage", None) is not None:
+                tokens = chunk.usage.total_tokens
+            for choice in chunk.choices or []:
+                finish = choice.finish_reason or finish
+                for delta in choice.delta.tool_calls or []:
+                    part = parts.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
+                    part["id"] = delta.id or part["id"]
+                    if delta.function is not None:
+                        part["name"] += delta.function.name or ""
+                        part["arguments"] += delta.function.arguments or ""
+        if finish is None:
+            raise ConnectionError("the stream ended without a finish reason")
+        return finish, [_ToolCall(**parts[i]) for i in sorted(parts)], tokens
 
     async def structured(self, call_id: str) -> CallOutcome:
         """A json_schema answer, parsed and checked against the schema."""

@@ -29,6 +29,7 @@ class CallRecord:
     requests: int = 1  # requests the call is made of when nothing is retried (the tools shape: 2)
     conversation: int | None = None  # responses: which conversation, and which turn
     turn: int | None = None
+    corrupted_tool_call: bool = False  # a tool call came back whose arguments its schema refuses
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ def check(
         detail = f"calls over {deadline:g} s"
     elif e.metric == "tokens":
         measured = float(sum(c.tokens for c in sliced))
+    elif e.metric == "corrupted_tool_calls":
+        measured = float(sum(c.corrupted_tool_call for c in sliced))
+        detail = f"of {len(sliced)} calls"
     elif e.metric == "continuity":
         turns = [c for c in sliced if c.conversation is not None]
         measured = sum(c.ok for c in turns) / len(turns) if turns else None

@@ -5,7 +5,7 @@
     regions = ["eastus2", "swedencentral"]        # simulated regions, by priority (default these two)
 
     [load]
-    shape = "chat"            # chat | stream | responses | realtime | mixed | tools | structured
+    shape = "chat"            # chat | stream | responses | realtime | mixed | tools | stream_tools | structured
     concurrency = 4           # workers sending back to back ... or: rate_per_s = 20
     duration_s = 8
     turns = 3                 # responses: turns per conversation
@@ -45,7 +45,7 @@ from ..faults import REGISTRY
 
 __all__ = ["METRICS", "SHAPES", "Drill", "DrillError", "Expectation", "Load", "Step", "load_drill", "load_drills"]
 
-SHAPES = ("chat", "stream", "responses", "realtime", "mixed", "tools", "structured")
+SHAPES = ("chat", "stream", "responses", "realtime", "mixed", "tools", "stream_tools", "structured")
 # metric -> (bound it takes, what it measures)
 METRICS: dict[str, tuple[str, str]] = {
     "success_ratio": ("min", "share of calls that succeeded"),
@@ -61,6 +61,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "over_deadline": ("max", "calls that took longer than the client's deadline_s (+0.5 s)"),
     "tokens": ("max", "tokens spent over the run"),
     "continuity": ("min", "responses: share of conversation turns that succeeded with their history"),
+    "corrupted_tool_calls": (
+        "max",
+        "calls given a tool call whose arguments do not parse or do not match its function's schema",
+    ),
 }
 CLIENT_OPTIONS = (
     "connect_timeout_s",
@@ -72,6 +76,7 @@ CLIENT_OPTIONS = (
     "backoff_base_s",
     "backoff_max_s",
     "hedge_after_s",
+    "stream_idle_timeout_s",
 )
 
 

@@ -22,7 +22,7 @@ from typing import Any, TextIO, TypeVar
 
 from ...failover.config import RegionConfig
 from ..simulator import SimulatorThread, default_region
-from .clients import DrillClient, build_client
+from .clients import CorruptedToolCall, DrillClient, build_client
 from .control import SimulatorControl, fault_body, timeline_problem
 from .expectations import CallRecord, ExpectationResult, ServerRecord, check_all
 from .model import Drill, Step
@@ -160,6 +160,8 @@ async def _one_call(
             outcome = await client.stream(call_id)
         elif shape == "tools":
             outcome = await client.tools(call_id)
+        elif shape == "stream_tools":
+            outcome = await client.stream_tools(call_id)
         elif shape == "structured":
             outcome = await client.structured(call_id)
         elif shape == "realtime":
@@ -192,6 +194,7 @@ async def _one_call(
                 ok=False,
                 shape=shape,
                 error=f"{type(exc).__name__}: {str(exc)[:160]}",
+                corrupted_tool_call=isinstance(exc, CorruptedToolCall),
                 conversation=conversation,
                 turn=turn,
             )

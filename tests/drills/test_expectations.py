@@ -87,3 +87,15 @@ def test_retries_per_call_counts_beyond_the_requests_a_call_is_made_of() -> None
     assert check(Expectation("retries_per_call", 0), DRILL, [turn], whole).measured == 0
     retried = [ServerRecord(0.05, "eastus2", 503, "t1"), *whole]
     assert check(Expectation("retries_per_call", 0), DRILL, [turn], retried).measured == 1
+
+
+def test_corrupted_tool_calls_counts_only_the_calls_given_a_corrupted_tool_call() -> None:
+    """A failed call (an outage) is not a corrupted one (a splice): only the second counts."""
+    calls = [
+        call(0, 1),
+        CallRecord(call_id="c1", started_s=2, latency_s=0.1, ok=False, shape="stream_tools"),
+        CallRecord(call_id="c2", started_s=3, latency_s=0.1, ok=False, shape="stream_tools", corrupted_tool_call=True),
+    ]
+    result = check(Expectation("corrupted_tool_calls", 0), DRILL, calls, [])
+    assert result.measured == 1 and not result.passed
+    assert check(Expectation("corrupted_tool_calls", 0, to_s=3), DRILL, calls, []).passed

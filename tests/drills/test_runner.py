@@ -86,6 +86,7 @@ def test_default_suite_fails_the_naive_client_for_the_expected_reasons(suite_run
         "09-realtime-drops",
         "10-both-regions-down",
         "11-tool-agent-eastus2-outage",
+        "12-streamed-tool-agent-eastus2-outage",
     } <= failed
     outage = {e["expect"]: e["passed"] for e in runs["01-eastus2-outage"]["expectations"]}
     assert outage["failover_time_s <= 1"] is False and outage["attempts_while_down <= 0"] is False
@@ -358,3 +359,61 @@ def test_an_answer_that_ignores_the_tools_fails_the_call(tmp_path: Path) -> None
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "(0 of " in result.stdout and "x WrongAnswer" in result.stdout, result.stdout
+
+
+def test_a_client_that_splices_tool_call_streams_corrupts_the_tool_calls(tmp_path: Path) -> None:
+    """A client that glues the first argument fragment of one stream to a second whole stream (the
+    splice a naive stream retry makes) gets tool calls the schema refuses: the metric counts them."""
+    module = tmp_path / "splicing_client.py"
+    module.write_text(
+        "from aoai_watch.failover import AsyncFailoverClient\n"
+        "class Splicing:\n"
+        "    def __init__(self, inner):\n"
+        "        self.inner = inner\n"
+        "        self.chat = self\n"
+        "        self.completions = self\n"
+        "    async def create(self, **kwargs):\n"
+        "        if not kwargs.get('stream'):\n"
+        "            return await self.inner.chat.completions.create(**kwargs)\n"
+        "        first = await self.inner.chat.completions.create(**kwargs)\n"
+        "        second = await self.inner.chat.completions.create(**kwargs)\n"
+        "        return self._spliced(first, second)\n"
+        "    async def _spliced(self, first, second):\n"
+        "        async for chunk in first:\n"
+        "            deltas = [d for c in chunk.choices for d in (c.delta.tool_calls or [])]\n"
+        "            if any(d.function and d.function.arguments for d in deltas):\n"
+        "                for c in chunk.choices:\n"
+        "                    c.finish_reason = None\n"
+        "                yield chunk\n"
+        "                break\n"
+        "        async for chunk in second:\n"
+        "            yield chunk\n"
+        "    async def close(self):\n"
+        "        await self.inner.close()\n"
+        "def factory(regions, options):\n"
+        "    return Splicing(AsyncFailoverClient(regions, **options))\n"
+    )
+    drill = tmp_path / "d.toml"
+    drill.write_text(
+        'title = "t"\n[load]\nshape = "stream_tools"\nconcurrency = 2\nduration_s = 1\n'
+        '[[expect]]\nmetric = "corrupted_tool_calls"\nmax = 0\n'
+    )
+    result = subprocess.run(
+        [AOAI, "drill", "run", str(drill), "--client", "splicing_client:factory"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=cli_env(PYTHONPATH=str(tmp_path)),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL  corrupted_tool_calls <= 0" in result.stdout and "x CorruptedToolCall" in result.stdout, result.stdout
+
+
+def test_the_streamed_tool_shape_passes_through_an_outage_with_the_bundled_client(tmp_path: Path) -> None:
+    drill = load_drill(
+        _drill(tmp_path, shape="stream_tools", extra='[[expect]]\nmetric = "corrupted_tool_calls"\nmax = 0\n')
+    )
+    result = run_drill(drill, progress=None)
+    assert result.passed, [c.error for c in result.calls if not c.ok]
+    assert result.calls and all(c.shape == "stream_tools" and c.requests == 2 for c in result.calls)
