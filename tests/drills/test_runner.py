@@ -53,14 +53,14 @@ def test_default_suite_passes_with_the_bundled_client(suite_runs: dict[str, Any]
     assert result.returncode == 0, result.stdout + result.stderr
     assert "11 of 11 drills passed" in result.stdout
     suites = ET.parse(junit).getroot().findall("testsuite")
-    assert len(suites) == 11 and all(s.get("failures") == "0" and s.get("errors") == "0" for s in suites)
+    assert len(suites) == 13 and all(s.get("failures") == "0" and s.get("errors") == "0" for s in suites)
     runs = json.loads(journal.read_text())
     assert all(r["status"] == "passed" for r in runs)
     steps = runs[0]["steps"]
     assert steps[0]["name"].startswith("start") and steps[-1]["name"].startswith("rollback")
     assert all(s["start"] and s["end"] and s["status"] == "succeeded" for s in steps)
     store = Store(db)
-    assert store.query("SELECT count(*), bool_and(passed) FROM drills")[1] == [(11, True)]
+    assert store.query("SELECT count(*), bool_and(passed) FROM drills")[1] == [(13, True)]
     assert store.query("SELECT count(*) > 1000 FROM drill_requests")[1] == [(True,)]
     assert store.query("SELECT count(DISTINCT kind) >= 8 FROM faults")[1] == [(True,)]
     assert "progress" not in result.stdout  # progress goes to stderr, results to stdout
@@ -87,6 +87,7 @@ def test_default_suite_fails_the_naive_client_for_the_expected_reasons(suite_run
         "10-both-regions-down",
         "11-tool-agent-eastus2-outage",
         "12-streamed-tool-agent-eastus2-outage",
+        "13-stream-stalls-mid-way",
     } <= failed
     outage = {e["expect"]: e["passed"] for e in runs["01-eastus2-outage"]["expectations"]}
     assert outage["failover_time_s <= 1"] is False and outage["attempts_while_down <= 0"] is False
@@ -417,3 +418,14 @@ def test_the_streamed_tool_shape_passes_through_an_outage_with_the_bundled_clien
     result = run_drill(drill, progress=None)
     assert result.passed, [c.error for c in result.calls if not c.ok]
     assert result.calls and all(c.shape == "stream_tools" and c.requests == 2 for c in result.calls)
+
+
+def test_a_stream_that_stalls_after_its_first_output_raises_stream_stalled_not_a_hang() -> None:
+    """Drill 13: the calls East US 2 stalls fail with StreamStalled (no splice, no failover after
+    output) well before the drill's long read timeout; every other call succeeds."""
+    drill = load_drill(SUITE / "13-stream-stalls-mid-way.toml")
+    result = run_drill(drill, progress=None)
+    assert result.passed, [r.describe() for r in result.results]
+    failed = [c for c in result.calls if not c.ok]
+    assert failed and all((c.error or "").startswith("StreamStalled") for c in failed), {c.error for c in failed}
+    assert all(c.latency_s < drill.client["read_timeout_s"] for c in failed)
