@@ -30,6 +30,7 @@ class CallRecord:
     conversation: int | None = None  # responses: which conversation, and which turn
     turn: int | None = None
     corrupted_tool_call: bool = False  # a tool call came back whose arguments its schema refuses
+    tier: str | None = None  # "provisioned" or "standard": the deployment that answered, when known
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ServerRecord:
     region: str
     status: int
     call_id: str | None
+    deployment: str | None = None  # the deployment the request named
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,10 @@ def check(
     elif e.metric == "corrupted_tool_calls":
         measured = float(sum(c.corrupted_tool_call for c in sliced))
         detail = f"of {len(sliced)} calls"
+    elif e.metric == "provisioned_share":
+        known = [c for c in sliced if c.ok and c.tier is not None]
+        measured = sum(c.tier == "provisioned" for c in known) / len(known) if known else None
+        detail = f"{sum(c.tier == 'provisioned' for c in known)} of {len(known)} successful calls"
     elif e.metric == "continuity":
         turns = [c for c in sliced if c.conversation is not None]
         measured = sum(c.ok for c in turns) / len(turns) if turns else None

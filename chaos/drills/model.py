@@ -14,6 +14,11 @@
     read_timeout_s = 1
     deadline_s = 4
 
+    [simulator]               # the embedded simulator's deployments (optional)
+    provisioned = ["eastus2"] # these regions also get a PTU deployment of load.model, tried first
+    capacity_tpm = 6000       # its throughput (tokens per minute); past it, 429 with retry-after-ms
+    spillover = false         # true: the simulator serves its overage itself (spilloverDeploymentName)
+
     [[timeline]]
     at_s = 1                  # offset from the start of the load
     fault = "http_error"      # any simulator fault (GET /kinds lists them)
@@ -42,8 +47,20 @@ from typing import Any
 from ...failover.config import DAY_S, ConfigError, check_number, load_toml
 from ...failover.options import options_from_table
 from ..faults import REGISTRY
+from ..simulator.model import DEFAULT_CAPACITY_TPM
 
-__all__ = ["METRICS", "SHAPES", "Drill", "DrillError", "Expectation", "Load", "Step", "load_drill", "load_drills"]
+__all__ = [
+    "METRICS",
+    "SHAPES",
+    "Drill",
+    "DrillError",
+    "Expectation",
+    "Load",
+    "SimulatorSetup",
+    "Step",
+    "load_drill",
+    "load_drills",
+]
 
 SHAPES = ("chat", "stream", "responses", "realtime", "mixed", "tools", "stream_tools", "structured")
 # metric -> (bound it takes, what it measures)
@@ -61,6 +78,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "over_deadline": ("max", "calls that took longer than the client's deadline_s (+0.5 s)"),
     "tokens": ("max", "tokens spent over the run"),
     "continuity": ("min", "responses: share of conversation turns that succeeded with their history"),
+    "provisioned_share": ("min", "share of the successful calls a provisioned (PTU) deployment answered"),
     "corrupted_tool_calls": (
         "max",
         "calls given a tool call whose arguments do not parse or do not match its function's schema",
@@ -133,6 +151,16 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class SimulatorSetup:
+    """What the embedded simulator serves beyond one standard deployment per model and region:
+    a provisioned (PTU) deployment of the load's model in each of `provisioned`."""
+
+    provisioned: tuple[str, ...] = ()
+    capacity_tpm: int = DEFAULT_CAPACITY_TPM
+    spillover: bool = False
+
+
+@dataclass(frozen=True)
 class Drill:
     path: Path
     name: str  # the file's stem: stable id for reports
@@ -143,6 +171,7 @@ class Drill:
     client: dict[str, float]
     timeline: tuple[Step, ...]
     expectations: tuple[Expectation, ...]
+    simulator: SimulatorSetup = SimulatorSetup()
 
 
 def load_drills(paths: list[str | Path]) -> list[Drill]:
@@ -174,7 +203,7 @@ def load_drill(path: str | Path) -> Drill:
 
 
 def _drill(doc: dict[str, Any], path: Path) -> Drill:
-    known = ("title", "description", "regions", "load", "client", "timeline", "expect")
+    known = ("title", "description", "regions", "load", "client", "simulator", "timeline", "expect")
     for key in doc:
         if key not in known:
             raise DrillError(path, key, f"unknown key; valid keys are {', '.join(known)}")
@@ -194,6 +223,7 @@ def _drill(doc: dict[str, Any], path: Path) -> Drill:
         raise DrillError(path, "regions", 'must be a list of distinct region names, e.g. ["eastus2", "swedencentral"]')
     load = _load(doc.get("load"), path)
     client = _client(doc.get("client", {}), path)
+    simulator = _simulator(doc.get("simulator", {}), path, regions)
     timeline = tuple(_step(raw, i, path, regions, load) for i, raw in enumerate(_tables(doc, "timeline", path)))
     expectations = tuple(_expectation(raw, i, path, load) for i, raw in enumerate(_tables(doc, "expect", path)))
     if not expectations:
@@ -213,6 +243,7 @@ def _drill(doc: dict[str, Any], path: Path) -> Drill:
         client,
         timeline,
         expectations,
+        simulator,
     )
 
 
@@ -275,6 +306,27 @@ def _client(raw: Any, path: Path) -> dict[str, float]:
             raise DrillError(path, f"client.{key}", f"unknown option; valid: {', '.join(CLIENT_OPTIONS)}")
     options_from_table(raw, path, "client")
     return {key: int(value) if key == "breaker_failures" else float(value) for key, value in raw.items()}
+
+
+def _simulator(raw: Any, path: Path, regions: list[str]) -> SimulatorSetup:
+    if not isinstance(raw, dict):
+        raise DrillError(path, "simulator", 'must be a [simulator] table, e.g. provisioned = ["eastus2"]')
+    valid = ("provisioned", "capacity_tpm", "spillover")
+    for key in raw:
+        if key not in valid:
+            raise DrillError(path, f"simulator.{key}", f"unknown key; valid keys are {', '.join(valid)}")
+    provisioned = raw.get("provisioned", [])
+    if not isinstance(provisioned, list) or not all(r in regions for r in provisioned):
+        raise DrillError(
+            path,
+            "simulator.provisioned",
+            f'must be a list of the drill\'s regions ({", ".join(regions)}), e.g. ["{regions[0]}"]',
+        )
+    capacity = _number(raw, "capacity_tpm", "simulator", path, 1, integer=True, maximum=1e9)
+    spillover = raw.get("spillover", False)
+    if not isinstance(spillover, bool):
+        raise DrillError(path, "simulator.spillover", "must be true or false")
+    return SimulatorSetup(tuple(dict.fromkeys(provisioned)), capacity or DEFAULT_CAPACITY_TPM, spillover)
 
 
 def _step(raw: dict[str, Any], index: int, path: Path, regions: list[str], load: Load) -> Step:

@@ -22,6 +22,7 @@ from typing import Any, TextIO, TypeVar
 
 from ...failover.config import RegionConfig
 from ..simulator import SimulatorThread, default_region
+from ..simulator.model import ptu_name
 from .clients import CorruptedToolCall, DrillClient, build_client
 from .control import SimulatorControl, fault_body, timeline_problem
 from .expectations import CallRecord, ExpectationResult, ServerRecord, check_all
@@ -93,7 +94,24 @@ def simulator_for(drill: Drill, external: str | None, key: str) -> Iterator[Simu
     if external:
         yield SimulatorControl(external)
         return
-    regions = [default_region(name, key, latency_scale=0.05, tpm=0, rpm=0) for name in drill.regions]
+    setup, model = drill.simulator, drill.load.model
+    regions = [
+        default_region(
+            name,
+            key,
+            latency_scale=0.05,
+            provisioned=(model,) if name in setup.provisioned else (),
+            capacity_tpm=setup.capacity_tpm,
+            tpm=0,
+            rpm=0,
+        )
+        for name in drill.regions
+    ]
+    if not setup.spillover:  # the client must spill over itself, on the PTU's 429
+        regions = [
+            dataclasses.replace(r, deployments=tuple(dataclasses.replace(d, spillover=None) for d in r.deployments))
+            for r in regions
+        ]
     with SimulatorThread(regions) as sim:
         yield SimulatorControl(sim.control_url)
 
@@ -313,6 +331,12 @@ def run_drill(
     key = secrets.token_hex(16)  # a throwaway key for the embedded simulator
     environ = {KEY_ENV: key}
     begin = time.monotonic()
+    if simulator and drill.simulator.provisioned:
+        result.error = (
+            f"{drill.path}: [simulator] sets up the embedded simulator's PTU deployments; "
+            "run this drill without --simulator (or give your simulator those deployments and drop [simulator])"
+        )
+        return result
     # your own client factory reads keys from the environment, as in production
     with _environment(KEY_ENV, key), simulator_for(drill, simulator, key) as control:
         try:
@@ -359,8 +383,17 @@ def _start(control: SimulatorControl) -> dict[str, str]:
 
 
 def _client(drill: Drill, client_spec: str, urls: dict[str, str], environ: dict[str, str]) -> DrillClient:
+    model = drill.load.model
     regions = [
-        RegionConfig(name, urls[name], priority, "api-key", KEY_ENV, {drill.load.model: drill.load.model})
+        RegionConfig(
+            name,
+            urls[name],
+            priority,
+            "api-key",
+            KEY_ENV,
+            {model: model},
+            {model: ptu_name(model)} if name in drill.simulator.provisioned else {},
+        )
         for priority, name in enumerate(drill.regions, start=1)
     ]
     return build_client(
@@ -383,7 +416,7 @@ def _load_and_check(
     result.served = _served(
         control.requests(), result.load_started_wall or load_started, {c.call_id for c in result.calls}
     )
-    _attribute_regions(result)
+    _attribute_regions(result, {ptu_name(drill.load.model)} if drill.simulator.provisioned else set())
     checks = JournalStep("check expectations", time.time())
     result.journal.append(checks)
     result.results = check_all(_as_applied(drill, result.faults), result.calls, result.served)
@@ -430,16 +463,23 @@ def _served(entries: list[dict[str, Any]], load_started: float, call_ids: set[st
             e["region"],
             e["status"],
             e["client_request_id"] if e["client_request_id"] in call_ids else None,
+            e.get("deployment"),
         )
         for e in entries
         if e["t"] >= load_started - 0.5
     ]
 
 
-def _attribute_regions(result: DrillResult) -> None:
-    """The region that answered each call, from the server's log (a 200 with its id)."""
-    answered = {s.call_id: s.region for s in result.served if s.call_id and s.status == 200}
-    result.calls[:] = [
-        c if c.region or c.call_id not in answered else dataclasses.replace(c, region=answered[c.call_id])
-        for c in result.calls
-    ]
+def _attribute_regions(result: DrillResult, provisioned: set[str]) -> None:
+    """The region and tier that answered each call, from the server's log (a 200 with its id; the
+    last one, for a call of two requests)."""
+    answered = {s.call_id: s for s in result.served if s.call_id and s.status == 200}
+
+    def attributed(call: CallRecord) -> CallRecord:
+        served = answered.get(call.call_id)
+        if served is None:
+            return call
+        tier = "provisioned" if served.deployment in provisioned else "standard"
+        return dataclasses.replace(call, region=call.region or served.region, tier=tier)
+
+    result.calls[:] = [attributed(c) for c in result.calls]

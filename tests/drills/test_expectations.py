@@ -99,3 +99,15 @@ def test_corrupted_tool_calls_counts_only_the_calls_given_a_corrupted_tool_call(
     result = check(Expectation("corrupted_tool_calls", 0), DRILL, calls, [])
     assert result.measured == 1 and not result.passed
     assert check(Expectation("corrupted_tool_calls", 0, to_s=3), DRILL, calls, []).passed
+
+
+def test_provisioned_share_is_over_the_successful_calls_whose_tier_is_known() -> None:
+    calls = [
+        CallRecord(call_id="c0", started_s=0, latency_s=0.1, ok=True, tier="provisioned"),
+        CallRecord(call_id="c1", started_s=1, latency_s=0.1, ok=True, tier="provisioned"),
+        CallRecord(call_id="c2", started_s=5, latency_s=0.1, ok=True, tier="standard"),
+        CallRecord(call_id="c3", started_s=5, latency_s=0.1, ok=False),  # failed: no tier, not counted
+    ]
+    assert check(Expectation("provisioned_share", 0.9), DRILL, calls, []).measured == 2 / 3
+    assert check(Expectation("provisioned_share", 0.9, to_s=3), DRILL, calls, []).passed
+    assert check(Expectation("provisioned_share", 0.9, from_s=6), DRILL, calls, []).measured is None

@@ -109,6 +109,26 @@ BAD = {
         "client.backoff_base_s",
         "backoff_max_s must be >= backoff_base_s (10); got 8",
     ),
+    "simulator region not in drill": (
+        ("[[expect]]", '[simulator]\nprovisioned = ["mars"]\n[[expect]]'),
+        "simulator.provisioned",
+        "the drill's regions (eastus2, swedencentral)",
+    ),
+    "simulator capacity 0": (
+        ("[[expect]]", '[simulator]\nprovisioned = ["eastus2"]\ncapacity_tpm = 0\n[[expect]]'),
+        "simulator.capacity_tpm",
+        "whole number >= 1",
+    ),
+    "simulator spillover not a bool": (
+        ("[[expect]]", '[simulator]\nspillover = "yes"\n[[expect]]'),
+        "simulator.spillover",
+        "true or false",
+    ),
+    "simulator unknown key": (
+        ("[[expect]]", "[simulator]\nptu = 1\n[[expect]]"),
+        "simulator.ptu",
+        "valid keys are provisioned, capacity_tpm, spillover",
+    ),
     "no expectations": (
         ('[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n', ""),
         "expect",
@@ -173,3 +193,14 @@ def test_a_content_filter_step_loads_and_its_params_are_checked_at_load(tmp_path
     with pytest.raises(DrillError) as err:
         load_drill(path)
     assert err.value.field == "timeline[0].params" and 'only applies with on = "prompt"' in str(err.value)
+
+
+def test_a_simulator_table_loads_and_defaults_to_no_ptu(tmp_path: Path) -> None:
+    path = tmp_path / "d.toml"
+    path.write_text(GOOD)
+    assert load_drill(path).simulator.provisioned == ()
+    path.write_text(
+        GOOD.replace("[[expect]]", '[simulator]\nprovisioned = ["eastus2"]\ncapacity_tpm = 6000\n[[expect]]')
+    )
+    setup = load_drill(path).simulator
+    assert setup.provisioned == ("eastus2",) and setup.capacity_tpm == 6000 and setup.spillover is False

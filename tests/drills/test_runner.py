@@ -53,14 +53,14 @@ def test_default_suite_passes_with_the_bundled_client(suite_runs: dict[str, Any]
     assert result.returncode == 0, result.stdout + result.stderr
     assert "11 of 11 drills passed" in result.stdout
     suites = ET.parse(junit).getroot().findall("testsuite")
-    assert len(suites) == 13 and all(s.get("failures") == "0" and s.get("errors") == "0" for s in suites)
+    assert len(suites) == 14 and all(s.get("failures") == "0" and s.get("errors") == "0" for s in suites)
     runs = json.loads(journal.read_text())
     assert all(r["status"] == "passed" for r in runs)
     steps = runs[0]["steps"]
     assert steps[0]["name"].startswith("start") and steps[-1]["name"].startswith("rollback")
     assert all(s["start"] and s["end"] and s["status"] == "succeeded" for s in steps)
     store = Store(db)
-    assert store.query("SELECT count(*), bool_and(passed) FROM drills")[1] == [(13, True)]
+    assert store.query("SELECT count(*), bool_and(passed) FROM drills")[1] == [(14, True)]
     assert store.query("SELECT count(*) > 1000 FROM drill_requests")[1] == [(True,)]
     assert store.query("SELECT count(DISTINCT kind) >= 8 FROM faults")[1] == [(True,)]
     assert "progress" not in result.stdout  # progress goes to stderr, results to stdout
@@ -88,6 +88,7 @@ def test_default_suite_fails_the_naive_client_for_the_expected_reasons(suite_run
         "11-tool-agent-eastus2-outage",
         "12-streamed-tool-agent-eastus2-outage",
         "13-stream-stalls-mid-way",
+        "14-ptu-saturation-spillover",
     } <= failed
     outage = {e["expect"]: e["passed"] for e in runs["01-eastus2-outage"]["expectations"]}
     assert outage["failover_time_s <= 1"] is False and outage["attempts_while_down <= 0"] is False
@@ -429,3 +430,23 @@ def test_a_stream_that_stalls_after_its_first_output_raises_stream_stalled_not_a
     failed = [c for c in result.calls if not c.ok]
     assert failed and all((c.error or "").startswith("StreamStalled") for c in failed), {c.error for c in failed}
     assert all(c.latency_s < drill.client["read_timeout_s"] for c in failed)
+
+
+def test_a_saturated_ptu_spills_over_to_the_standard_deployment_and_is_used_again() -> None:
+    """Drill 14: the PTU serves everything until it saturates, then answers 429s; the calls those
+    hit are served by East US 2's standard deployment (none fail), and the PTU keeps serving a
+    share of the calls after its first 429 (the client goes back when it has room)."""
+    result = run_drill(load_drill(SUITE / "14-ptu-saturation-spillover.toml"), progress=None)
+    assert result.passed, [r.describe() for r in result.results]
+    refused = [s.t_s for s in result.served if s.deployment == "gpt-4o-ptu" and s.status == 429]
+    assert refused, "the load never saturated the PTU: the drill proves nothing"
+    after = [c for c in result.calls if c.started_s > min(refused)]
+    assert {c.tier for c in after} == {"provisioned", "standard"}
+    assert all(c.region == "eastus2" for c in result.calls)  # spillover stays in the region
+
+
+def test_a_drill_with_a_simulator_table_is_refused_against_an_external_simulator(external: Any) -> None:
+    result = run_drill(
+        load_drill(SUITE / "14-ptu-saturation-spillover.toml"), simulator=external.control_url, progress=None
+    )
+    assert not result.passed and result.calls == [] and "[simulator]" in (result.error or "")
