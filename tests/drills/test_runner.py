@@ -51,7 +51,7 @@ def test_default_suite_passes_with_the_bundled_client(suite_runs: dict[str, Any]
     result, out = suite_runs["bundled"]
     junit, journal, db = out / "j.xml", out / "bundled.json", out / "d.duckdb"
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "11 of 11 drills passed" in result.stdout
+    assert "14 of 14 drills passed" in result.stdout
     suites = ET.parse(junit).getroot().findall("testsuite")
     assert len(suites) == 14 and all(s.get("failures") == "0" and s.get("errors") == "0" for s in suites)
     runs = json.loads(journal.read_text())
