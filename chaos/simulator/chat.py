@@ -176,9 +176,7 @@ async def _answer(call: Call, body: dict[str, object], request: ChatRequest, dep
     """Every request the template does not cover: tools, n, logprobs, stop, JSON formats, seed, a
     filtered completion."""
     region = call.region
-    prompt_tokens = tokens.messages_tokens(request.messages) + sum(
-        tokens.text_tokens(t.name) + tokens.text_tokens(orjson.dumps(t.parameters).decode()) for t in request.tools
-    )
+    prompt_tokens = tokens.messages_tokens(request.messages) + request.tools_tokens
     # Azure charges the estimate for every choice: prompt + max_tokens x n
     call.admit(prompt_tokens + (request.max_tokens or DEFAULT_MAX_TOKENS_ESTIMATE) * request.n)
     rng = chat_choices.generator(request, body, deployment.name, region.rng)

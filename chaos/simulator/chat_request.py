@@ -9,16 +9,24 @@ shape (tools, n > 1, logprobs, stop, a JSON response format, seed): chat.py answ
 prebuilt template, the path bench/simulator measures. `plain(body, deployment)` is that path's
 parse: for a body with only the plain keys it runs the same checks and returns the four fields the
 template needs, without building a `ChatRequest`.
+
+Apps send the same `tools` array and the same `response_format` on request after request, so what
+parsing one of them yields is cached per distinct value (keyed by its JSON bytes, the last
+`CACHE_SIZE` of each): a repeated array is one encode and one lookup instead of every check again.
+Only what was accepted is cached; a refused value is checked, and refused, every time.
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from . import ops, schema
+import orjson
+
+from . import ops, schema, tokens
 from .model import DeploymentSpec
 from .tools import FunctionTool
 
@@ -29,6 +37,7 @@ MAX_N = 128  # choices one request may ask for (`n` maximum in both specs)
 MAX_TOP_LOGPROBS = 20
 MAX_STOP_SEQUENCES = 4
 MAX_TOOLS = 128
+CACHE_SIZE = 256  # distinct tools arrays, and response formats, whose parse is remembered
 _TOOL_CHOICES = ("none", "auto", "required")
 _FORMATS = ("text", "json_object", "json_schema")
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
@@ -50,6 +59,7 @@ class ChatRequest:
     """What a valid request asks of the answer (read-only by convention).
 
     `max_tokens` is `max_completion_tokens` or else `max_tokens` (None: no limit asked).
+    `tools_tokens` is what the tool definitions add to the prompt (names and schemas, as text).
     `tool_choice` is `auto`, `none` or `required`; `forced` names the function a named tool choice
     forces. `response_format` is `text`, `json_object` or `json_schema` (then `schema` is the
     caller's JSON schema, None when it sent none)."""
@@ -64,6 +74,7 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     tools: tuple[FunctionTool, ...] = ()
+    tools_tokens: int = 0
     tool_choice: str = "none"
     forced: str | None = None
     parallel: bool = True
@@ -148,7 +159,7 @@ def parse(body: dict[str, Any], deployment: DeploymentSpec) -> ChatRequest:
     seed = ops.optional_integer(body, "seed", -(2**63), 2**63 - 1)
     max_tokens = _max_tokens(body, deployment)
     stop = _stop(body.get("stop"))
-    tools = _tools(body.get("tools"))
+    tools, tools_tokens = _tools(body.get("tools"))
     tool_choice, forced = _tool_choice(body, tools)
     parallel = ops.optional_bool(body, "parallel_tool_calls")
     if parallel is not None and not tools:
@@ -170,6 +181,7 @@ def parse(body: dict[str, Any], deployment: DeploymentSpec) -> ChatRequest:
         stop=stop,
         seed=seed,
         tools=tools,
+        tools_tokens=tools_tokens,
         tool_choice=tool_choice,
         forced=forced,
         parallel=parallel is not False,
@@ -280,9 +292,37 @@ def _stop(stop: Any) -> tuple[str, ...]:
     return tuple(s for s in stop if s)
 
 
-def _tools(tools: Any) -> tuple[FunctionTool, ...]:
+_ParsedTools = tuple[tuple[FunctionTool, ...], int]
+_tools_cache: OrderedDict[bytes, _ParsedTools] = OrderedDict()
+_formats_cache: OrderedDict[bytes, tuple[str, Mapping[str, Any] | None]] = OrderedDict()
+_V = TypeVar("_V")
+
+
+def _cache_key(value: Any) -> bytes | None:
+    """`value`'s JSON bytes, the key of the caches above; None for a value JSON cannot carry (a
+    body built in Python, not parsed): it is then parsed without the cache."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None
+
+
+def _remember(cache: OrderedDict[bytes, _V], key: bytes | None, value: _V) -> _V:
+    if key is not None:
+        cache[key] = value
+        if len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)  # the oldest first (popitem: one step, safe between threads)
+    return value
+
+
+def _tools(tools: Any) -> _ParsedTools:
+    """The functions of `tools` and the prompt tokens their definitions count for; cached."""
     if tools is None:
-        return ()
+        return (), 0
+    key = _cache_key(tools)
+    known = _tools_cache.get(key) if key is not None else None
+    if known is not None:
+        return known
     _non_empty_array(tools, "tools")
     if len(tools) > MAX_TOOLS:
         ops.refuse(
@@ -291,7 +331,9 @@ def _tools(tools: Any) -> tuple[FunctionTool, ...]:
             "tools",
             "array_above_max_length",
         )
-    return tuple(_tool(i, tool) for i, tool in enumerate(tools))
+    parsed = tuple(_tool(i, tool) for i, tool in enumerate(tools))
+    count = sum(tokens.text_tokens(t.name) + tokens.text_tokens(orjson.dumps(t.parameters).decode()) for t in parsed)
+    return _remember(_tools_cache, key, (parsed, count))
 
 
 def _tool(i: int, tool: Any) -> FunctionTool:
@@ -385,8 +427,18 @@ def _tool_choice(body: dict[str, Any], tools: tuple[FunctionTool, ...]) -> tuple
 
 
 def _response_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, Mapping[str, Any] | None]:
+    """(`text`, `json_object` or `json_schema`, the schema); a json_schema format is cached (the
+    json_object check reads the messages, so that one is not)."""
     if value is None:
         return "text", None
+    key = _cache_key(value) if type(value) is dict and value.get("type") == "json_schema" else None
+    known = _formats_cache.get(key) if key is not None else None
+    if known is not None:
+        return known
+    return _remember(_formats_cache, key, _check_format(value, messages))
+
+
+def _check_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, Mapping[str, Any] | None]:
     if not isinstance(value, dict):
         ops.refuse(
             f"Invalid type for 'response_format': expected an object, but got {ops.json_kind(value)} instead.",
