@@ -2,9 +2,12 @@
 
 `chat` validates the request (chat_request.py) and answers it one of two ways:
 - a plain request (no tools, n 1, no logprobs, stop, JSON format or seed, no filtered completion)
-  from a JSON template rendered with one string format: the hot path bench/simulator measures;
-- anything else from the choices chat_choices.py generates, rendered by chat_reply.py or
-  streamed by chat_stream.py.
+  from a JSON template filled in with a few per-request values: the hot path bench/simulator
+  measures;
+- anything else from the choices chat_choices.py generates, streamed by chat_stream.py; not
+  streamed, one choice without logprobs or a filter flag (a tool call, a JSON document, a seeded
+  or stopped text) fills the same template (its tool-call form for tool calls), and the rest is
+  rendered by chat_reply.py.
 
 A plain stream starts with the annotation-only chunk Azure sends (empty id and model, prompt filter
 results, no choices), then the role, content one token at a time, the finish reason, the usage
@@ -33,8 +36,12 @@ CONTENT_FILTER_RESULTS = filters.SAFE_COMPLETION
 PROMPT_FILTER_RESULTS = filters.SAFE_PROMPT
 
 
-def _completion_shape(v: Callable[[str], Any]) -> dict[str, Any]:
-    """A chat completion as Azure sends it; `v(name)` stands for each per-request value."""
+def _completion_shape(v: Callable[[str], Any], tool_calls: bool = False) -> dict[str, Any]:
+    """A chat completion as Azure sends it; `v(name)` stands for each per-request value. With
+    `tool_calls` the message calls tools (`content` null), as chat_reply.completion renders it."""
+    message = {"role": "assistant", "content": v("content"), "refusal": None, "annotations": []}
+    if tool_calls:
+        message = {**message, "content": None, "tool_calls": v("tool_calls")}
     return {
         "id": v("id"),
         "object": "chat.completion",
@@ -46,7 +53,7 @@ def _completion_shape(v: Callable[[str], Any]) -> dict[str, Any]:
                 "index": 0,
                 "finish_reason": v("finish"),
                 "logprobs": None,
-                "message": {"role": "assistant", "content": v("content"), "refusal": None, "annotations": []},
+                "message": message,
                 "content_filter_results": CONTENT_FILTER_RESULTS,
             }
         ],
@@ -81,10 +88,21 @@ _COMPLETION_TEMPLATE = _template(
     _completion_shape,
     ("id", "created", "model", "finish", "content", "prompt_tokens", "completion_tokens", "total_tokens"),
 )
+_TOOL_CALLS_TEMPLATE = _template(
+    lambda v: _completion_shape(v, tool_calls=True),
+    ("id", "created", "model", "finish", "tool_calls", "prompt_tokens", "completion_tokens", "total_tokens"),
+)
 _string = encode_basestring_ascii  # a JSON string literal, quotes included
-# the template cut at its holes, as bytes: a reply is one join of short pieces, not a format scan
-# of the whole kilobyte and its encoding (about 6,000 instructions a reply; bench/simulator)
-_COMPLETION_PIECES = tuple(piece.replace("%%", "%").encode() for piece in _COMPLETION_TEMPLATE.split("%s"))
+
+
+def _pieces(template: str) -> tuple[bytes, ...]:
+    """The template cut at its holes, as bytes: a reply is one join of short pieces, not a format
+    scan of the whole kilobyte and its encoding (about 6,000 instructions a reply; bench/simulator)."""
+    return tuple(piece.replace("%%", "%").encode() for piece in template.split("%s"))
+
+
+_COMPLETION_PIECES = _pieces(_COMPLETION_TEMPLATE)
+_TOOL_CALLS_PIECES = _pieces(_TOOL_CALLS_TEMPLATE)
 
 
 def render_completion(
@@ -95,9 +113,16 @@ def render_completion(
     content: str,
     prompt_tokens: int,
     completion_tokens: int,
+    tool_calls: bytes | None = None,
 ) -> bytes:
-    """A non-streamed chat completion's JSON bytes, from the template."""
-    p0, p1, p2, p3, p4, p5, p6, p7, p8 = _COMPLETION_PIECES
+    """A non-streamed chat completion's JSON bytes, from the template: its message says `content`,
+    or, given `tool_calls` (the JSON of the message's `tool_calls` array), calls those tools."""
+    if tool_calls is None:
+        p0, p1, p2, p3, p4, p5, p6, p7, p8 = _COMPLETION_PIECES
+        message = _string(content).encode()
+    else:
+        p0, p1, p2, p3, p4, p5, p6, p7, p8 = _TOOL_CALLS_PIECES
+        message = tool_calls
     return b"".join(
         (
             p0,
@@ -109,7 +134,7 @@ def render_completion(
             p3,
             _string(finish).encode(),
             p4,
-            _string(content).encode(),
+            message,
             p5,
             b"%d" % prompt_tokens,
             p6,
@@ -183,21 +208,35 @@ async def _answer(call: Call, body: dict[str, object], request: ChatRequest, dep
     choices = chat_choices.generate(request, rng, region.spec.reply_tokens, call.effects.completion_filter)
     ttft_s = region.spec.latency.sample_ttft_s(region.rng)
     per_token_s = region.spec.latency.sample_per_token_s(region.rng)
-    base = {
-        "id": "chatcmpl-" + call.request_id.replace("-", "")[:29],
-        "created": int(time.time()),
-        "model": call.effects.model_version or deployment.model_version,
-        "system_fingerprint": FINGERPRINT,
-    }
-    call.usage = (prompt_tokens, sum(c.tokens for c in choices))
+    completion_id = "chatcmpl-" + call.request_id.replace("-", "")[:29]
+    created = int(time.time())
+    model_version = call.effects.model_version or deployment.model_version
+    completion_tokens = sum(c.tokens for c in choices)
+    call.usage = (prompt_tokens, completion_tokens)
     if request.stream:
+        base = {"id": completion_id, "created": created, "model": model_version, "system_fingerprint": FINGERPRINT}
         await chat_stream.stream(call, base, request, choices, prompt_tokens, ttft_s, per_token_s)
         return
     delay = ttft_s + per_token_s * max(c.tokens for c in choices)  # choices are generated side by side
     if delay > 0:
         await region.sleep(delay)
-    completion = chat_reply.completion(base, request, choices, prompt_tokens)
-    await call.reply(200, asgi.RawJson(orjson.dumps(completion)))
+    choice = choices[0]
+    if len(choices) == 1 and not request.logprobs and choice.flag is None:  # what the template says
+        calls = orjson.dumps(chat_reply.tool_calls(choice)) if choice.calls else None
+        body_bytes = render_completion(
+            completion_id,
+            created,
+            model_version,
+            choice.finish,
+            "".join(choice.pieces),
+            prompt_tokens,
+            completion_tokens,
+            calls,
+        )
+    else:
+        base = {"id": completion_id, "created": created, "model": model_version, "system_fingerprint": FINGERPRINT}
+        body_bytes = orjson.dumps(chat_reply.completion(base, request, choices, prompt_tokens))
+    await call.reply(200, asgi.RawJson(body_bytes))
 
 
 async def _stream(

@@ -48,7 +48,7 @@ _SEED_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen (read-only by convention): a frozen __init__ cost a microsecond a choice
 class Choice:
     """One choice. `pieces` is its content token by token ([] when it calls tools); `arguments`
     holds each call's arguments JSON (cut short when `finish` is `length`)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import schema
@@ -40,14 +40,20 @@ class FunctionTool:
     parameters: Mapping[str, Any] | None = None
     strict: bool = False
     description: str | None = None
+    _arguments: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def arguments_json(self) -> str:
-        """Arguments valid against `parameters`, as the JSON string the wire carries (cached)."""
-        return schema.instance_json(self.parameters)
+        """Arguments valid against `parameters`, as the JSON string the wire carries: built once
+        per tool (chat_request hands the same tools to every request with the same array)."""
+        arguments = self._arguments
+        if arguments is None:
+            arguments = schema.instance_json(self.parameters)
+            object.__setattr__(self, "_arguments", arguments)  # a memo, not a change: frozen all the same
+        return arguments
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen (read-only by convention): a frozen __init__ cost a microsecond a call
 class PlannedCall:
     """A function call an answer makes: `id` is the `call_...` id the caller answers with."""
 
