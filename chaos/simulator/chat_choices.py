@@ -20,20 +20,20 @@ How a choice ends (`finish_reason`):
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from . import schema, tokens, tools
+from . import tokens, tools
 from .chat_request import ChatRequest
 from .filters import Flag
 from .tools import PlannedCall
 
 TOKEN_CHARS = 4  # JSON content and tool arguments are cut into pieces of this many characters, a token each
-_ANY_OBJECT: Mapping[str, Any] = {"type": "object"}  # json_object mode: some JSON object
 # the request fields a seeded answer depends on (see the module docstring)
 _SEED_FIELDS = (
     "messages",
@@ -54,7 +54,7 @@ class Choice:
     holds each call's arguments JSON (cut short when `finish` is `length`)."""
 
     index: int
-    pieces: list[str]
+    pieces: Sequence[str]
     calls: list[PlannedCall]
     arguments: list[str]
     finish: str
@@ -93,10 +93,11 @@ def _choice(index: int, request: ChatRequest, rng: random.Random, reply_tokens: 
         )
         if chosen:
             return _calls(index, tools.plan_calls(chosen, rng), request.max_tokens)
+    pieces: Sequence[str]
     if request.response_format == "text":
         pieces = tokens.reply_words(rng, reply_tokens)
     else:
-        pieces = split(schema.instance_json(request.schema or _ANY_OBJECT))
+        pieces = split(request.document or "")
     finish = "stop"
     if request.stop:
         text = "".join(pieces)
@@ -125,12 +126,13 @@ def _calls(index: int, planned: list[PlannedCall], limit: int | None) -> Choice:
     return Choice(index, [], planned[: len(cut)], cut, "length", limit)
 
 
-def split(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)  # the same documents and arguments come back request after request
+def split(text: str) -> tuple[str, ...]:
     """`text` in pieces of `TOKEN_CHARS` characters (at least one piece)."""
-    return [text[i : i + TOKEN_CHARS] for i in range(0, len(text), TOKEN_CHARS)] or [""]
+    return tuple(text[i : i + TOKEN_CHARS] for i in range(0, len(text), TOKEN_CHARS)) or ("",)
 
 
-def _before(pieces: list[str], at: int) -> list[str]:
+def _before(pieces: Sequence[str], at: int) -> list[str]:
     """The pieces that make up the first `at` characters of their text."""
     kept: list[str] = []
     used = 0

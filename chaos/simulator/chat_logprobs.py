@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 _ALTERNATIVES = (
@@ -65,6 +66,6 @@ def entry(token: str, position: int, top: int) -> dict[str, Any]:
     return entry
 
 
-def choice_logprobs(tokens: list[str], top: int) -> dict[str, Any]:
+def choice_logprobs(tokens: Sequence[str], top: int) -> dict[str, Any]:
     """A choice's `logprobs` object: one entry per token of its content, no refusal."""
     return {"content": [entry(t, i, top) for i, t in enumerate(tokens)], "refusal": None}

@@ -62,7 +62,8 @@ class ChatRequest:
     `tools_tokens` is what the tool definitions add to the prompt (names and schemas, as text).
     `tool_choice` is `auto`, `none` or `required`; `forced` names the function a named tool choice
     forces. `response_format` is `text`, `json_object` or `json_schema` (then `schema` is the
-    caller's JSON schema, None when it sent none)."""
+    caller's JSON schema, None when it sent none); for the JSON formats `document` is the JSON text
+    the answer carries, an instance of `schema` (of any object without one), built once per format."""
 
     messages: list[dict[str, Any]]
     max_tokens: int | None = None
@@ -80,6 +81,7 @@ class ChatRequest:
     parallel: bool = True
     response_format: str = "text"
     schema: Mapping[str, Any] | None = None
+    document: str | None = None
 
     @property
     def plain(self) -> bool:
@@ -169,24 +171,25 @@ def parse(body: dict[str, Any], deployment: DeploymentSpec) -> ChatRequest:
             "parallel_tool_calls",
             None,
         )
-    response_format, response_schema = _response_format(body.get("response_format"), messages)
-    return ChatRequest(
-        messages=messages,
-        max_tokens=max_tokens,
-        stream=body.get("stream") is True,
-        include_usage=include_usage,
-        n=n,
-        logprobs=logprobs,
-        top_logprobs=top_logprobs or 0,
-        stop=stop,
-        seed=seed,
-        tools=tools,
-        tools_tokens=tools_tokens,
-        tool_choice=tool_choice,
-        forced=forced,
-        parallel=parallel is not False,
-        response_format=response_format,
-        schema=response_schema,
+    response_format, response_schema, document = _response_format(body.get("response_format"), messages)
+    return ChatRequest(  # positional, in the fields' order: keywords cost half a microsecond more
+        messages,
+        max_tokens,
+        body.get("stream") is True,
+        include_usage,
+        n,
+        logprobs,
+        top_logprobs or 0,
+        stop,
+        seed,
+        tools,
+        tools_tokens,
+        tool_choice,
+        forced,
+        parallel is not False,
+        response_format,
+        response_schema,
+        document,
     )
 
 
@@ -294,7 +297,9 @@ def _stop(stop: Any) -> tuple[str, ...]:
 
 _ParsedTools = tuple[tuple[FunctionTool, ...], int]
 _tools_cache: OrderedDict[bytes, _ParsedTools] = OrderedDict()
-_formats_cache: OrderedDict[bytes, tuple[str, Mapping[str, Any] | None]] = OrderedDict()
+_Format = tuple[str, Mapping[str, Any] | None, str | None]  # (response_format, schema, document)
+_formats_cache: OrderedDict[bytes, _Format] = OrderedDict()
+_FREE_OBJECT_DOCUMENT = schema.instance_json({"type": "object"})  # json_object: some JSON object
 _V = TypeVar("_V")
 
 
@@ -426,11 +431,11 @@ def _tool_choice(body: dict[str, Any], tools: tuple[FunctionTool, ...]) -> tuple
     return "required", name
 
 
-def _response_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, Mapping[str, Any] | None]:
-    """(`text`, `json_object` or `json_schema`, the schema); a json_schema format is cached (the
-    json_object check reads the messages, so that one is not)."""
+def _response_format(value: Any, messages: list[dict[str, Any]]) -> _Format:
+    """(`text`, `json_object` or `json_schema`, the schema, the document); a json_schema format is
+    cached (the json_object check reads the messages, so that one is not)."""
     if value is None:
-        return "text", None
+        return "text", None, None
     key = _cache_key(value) if type(value) is dict and value.get("type") == "json_schema" else None
     known = _formats_cache.get(key) if key is not None else None
     if known is not None:
@@ -438,7 +443,7 @@ def _response_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, M
     return _remember(_formats_cache, key, _check_format(value, messages))
 
 
-def _check_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, Mapping[str, Any] | None]:
+def _check_format(value: Any, messages: list[dict[str, Any]]) -> _Format:
     if not isinstance(value, dict):
         ops.refuse(
             f"Invalid type for 'response_format': expected an object, but got {ops.json_kind(value)} instead.",
@@ -458,7 +463,7 @@ def _check_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, Mapp
             "invalid_value",
         )
     if kind == "text":
-        return "text", None
+        return "text", None, None
     if kind == "json_object":
         if not any("json" in message_text(m).lower() for m in messages):
             ops.refuse(
@@ -466,7 +471,7 @@ def _check_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, Mapp
                 "messages",
                 None,
             )
-        return "json_object", None
+        return "json_object", None, _FREE_OBJECT_DOCUMENT
     spec = value.get("json_schema")
     if not isinstance(spec, dict):
         ops.refuse(
@@ -487,4 +492,4 @@ def _check_format(value: Any, messages: list[dict[str, Any]]) -> tuple[str, Mapp
         problem = schema.schema_problem(given if given is not None else {}, strict)
         if problem:
             ops.refuse(f"Invalid schema for response_format '{name}': {problem}", "response_format", None)
-    return "json_schema", given
+    return "json_schema", given, schema.instance_json(given) if given else _FREE_OBJECT_DOCUMENT

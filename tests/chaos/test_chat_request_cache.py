@@ -8,6 +8,7 @@ import copy
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 from aoai_watch.chaos.simulator import chat_request, tokens
 from aoai_watch.chaos.simulator.model import DeploymentSpec
@@ -76,12 +77,13 @@ def test_a_repeated_json_schema_format_gives_the_same_schema() -> None:
     again = parse(response_format=JSON_SCHEMA)
     assert again.response_format == "json_schema" and again.schema is first.schema
     assert again.schema == JSON_SCHEMA["json_schema"]["schema"]
+    assert again.document is first.document  # the answer's document, built once
+    jsonschema.validate(json.loads(again.document or ""), JSON_SCHEMA["json_schema"]["schema"])
 
 
 def test_json_object_is_checked_against_each_requests_messages() -> None:
-    assert parse(messages=user("answer in JSON"), response_format={"type": "json_object"}).response_format == (
-        "json_object"
-    )
+    request = parse(messages=user("answer in JSON"), response_format={"type": "json_object"})
+    assert request.response_format == "json_object" and json.loads(request.document or "")  # some non-empty object
     assert refusal(messages=user("answer"), response_format={"type": "json_object"})["param"] == "messages"
 
 
