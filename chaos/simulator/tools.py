@@ -41,6 +41,12 @@ class FunctionTool:
     strict: bool = False
     description: str | None = None
     _arguments: str | None = field(default=None, init=False, repr=False, compare=False)
+    # the name as a prompt may say it (lower case; `_` read as a space too), for `choose`
+    _said: tuple[str, str] = field(default=("", ""), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lower = self.name.lower()
+        object.__setattr__(self, "_said", (lower, lower.replace("_", " ")))
 
     @property
     def arguments_json(self) -> str:
@@ -63,7 +69,7 @@ class PlannedCall:
 
 def _named(prompt: str, tools: Sequence[FunctionTool]) -> list[FunctionTool]:
     text = prompt.lower()
-    return [t for t in tools if t.name.lower() in text or t.name.lower().replace("_", " ") in text]
+    return [t for t in tools if t._said[0] in text or t._said[1] in text]
 
 
 def choose(

@@ -72,6 +72,20 @@ def test_a_refused_tools_array_is_refused_every_time() -> None:
     assert refusal(tools=bad) == first and first["param"] == "tools[0].function.parameters"
 
 
+def test_seed_and_max_tokens_are_checked_beside_cached_tools() -> None:
+    parse(tools=[TIME], seed=1, max_tokens=5)
+    assert refusal(tools=[TIME], seed="one")["param"] == "seed"
+    assert refusal(tools=[TIME], max_tokens=100_000)["param"] == "max_tokens"
+
+
+def test_a_body_with_several_problems_gets_the_first_one_cached_or_not() -> None:
+    # Azure's order: n, seed, max_tokens, tools, tool_choice; twice, the second time from the cache
+    for _ in range(2):
+        assert refusal(n=0, seed="one", tools=[TIME])["param"] == "n"
+        assert refusal(seed="one", tools=[TIME])["param"] == "seed"
+        assert refusal(tools=[TIME], tool_choice="always")["param"] == "tool_choice"
+
+
 def test_a_repeated_json_schema_format_gives_the_same_schema() -> None:
     first = parse(response_format=JSON_SCHEMA)
     again = parse(response_format=JSON_SCHEMA)
