@@ -77,6 +77,8 @@ def generator(request: ChatRequest, body: Mapping[str, Any], deployment: str, sh
 
 def generate(request: ChatRequest, rng: random.Random, reply_tokens: int, flag: Flag | None) -> list[Choice]:
     """`request.n` choices, drawn in order from `rng`."""
+    if request.n == 1:  # the common case: no comprehension
+        return [_choice(0, request, rng, reply_tokens, flag)]
     return [_choice(i, request, rng, reply_tokens, flag) for i in range(request.n)]
 
 
@@ -113,8 +115,11 @@ def _choice(index: int, request: ChatRequest, rng: random.Random, reply_tokens: 
 
 
 def _calls(index: int, planned: list[PlannedCall], limit: int | None) -> Choice:
-    arguments = [call.tool.arguments_json for call in planned]
-    used = sum([(len(a) + 3) // 4 for a in arguments])  # tokens.text_tokens, written out: a call per answer
+    arguments, used = [], 0
+    for call in planned:  # one loop, tokens.text_tokens written out: the tool-call hot path
+        text = call.tool.arguments_json
+        arguments.append(text)
+        used += (len(text) + 3) // 4
     if limit is None or used <= limit:
         return Choice(index, [], planned, arguments, "tool_calls", used)
     left, cut = limit * TOKEN_CHARS, []

@@ -49,6 +49,7 @@ _RANGES = (
     ("frequency_penalty", -2.0, 2.0),
 )
 _RANGE_KEYS = frozenset(key for key, _, _ in _RANGES)
+_CHOICE_KEYS = frozenset({"n", "logprobs", "top_logprobs"})
 # a body with only these keys is plain: parsing it skips every check of the other features
 _BARE_KEYS = frozenset({"model", "messages", "max_tokens", "max_completion_tokens", "stream", "stream_options", "user"})
 _PLAIN_KEYS = _BARE_KEYS | _RANGE_KEYS  # plain too, once the sampling knobs are range-checked
@@ -104,7 +105,8 @@ class ChatRequest:
         """The text of the last user message (the one a model answers)."""
         for message in reversed(self.messages):
             if message.get("role") == "user":
-                return message_text(message)
+                content = message.get("content")  # a string, as a rule: message_text for the rest
+                return content if type(content) is str else message_text(message)
         return ""
 
 
@@ -149,21 +151,25 @@ def parse(body: dict[str, Any], deployment: DeploymentSpec) -> ChatRequest:
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
     if body.keys() <= _PLAIN_KEYS:  # the common case, and bench/simulator's
         return ChatRequest(messages, _max_tokens(body, deployment), body.get("stream") is True, include_usage)
-    n = ops.optional_integer(body, "n", 1, MAX_N) or 1
-    logprobs = ops.optional_bool(body, "logprobs") or False
-    top_logprobs = ops.optional_integer(body, "top_logprobs", 0, MAX_TOP_LOGPROBS)
-    if top_logprobs is not None and not logprobs:
-        ops.refuse(
-            "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.",
-            "top_logprobs",
-            "invalid_value",
-        )
-    seed = ops.optional_integer(body, "seed", -(2**63), 2**63 - 1)
+    # each field below is read only when the body has it: a call per absent field cost as much as
+    # the rest of the parse (bench/simulator); absent, each is what its check returns for None
+    n, logprobs, top_logprobs = 1, False, None
+    if not _CHOICE_KEYS.isdisjoint(body):
+        n = ops.optional_integer(body, "n", 1, MAX_N) or 1
+        logprobs = ops.optional_bool(body, "logprobs") or False
+        top_logprobs = ops.optional_integer(body, "top_logprobs", 0, MAX_TOP_LOGPROBS)
+        if top_logprobs is not None and not logprobs:
+            ops.refuse(
+                "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.",
+                "top_logprobs",
+                "invalid_value",
+            )
+    seed = ops.optional_integer(body, "seed", -(2**63), 2**63 - 1) if "seed" in body else None
     max_tokens = _max_tokens(body, deployment)
-    stop = _stop(body.get("stop"))
-    tools, tools_tokens = _tools(body.get("tools"))
+    stop = _stop(body["stop"]) if "stop" in body else ()
+    tools, tools_tokens = _tools(body["tools"]) if "tools" in body else ((), 0)
     tool_choice, forced = _tool_choice(body, tools)
-    parallel = ops.optional_bool(body, "parallel_tool_calls")
+    parallel = ops.optional_bool(body, "parallel_tool_calls") if "parallel_tool_calls" in body else None
     if parallel is not None and not tools:
         ops.refuse(
             "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are "
@@ -171,7 +177,9 @@ def parse(body: dict[str, Any], deployment: DeploymentSpec) -> ChatRequest:
             "parallel_tool_calls",
             None,
         )
-    response_format, response_schema, document = _response_format(body.get("response_format"), messages)
+    response_format, response_schema, document = (
+        _response_format(body["response_format"], messages) if "response_format" in body else ("text", None, None)
+    )
     return ChatRequest(  # positional, in the fields' order: keywords cost half a microsecond more
         messages,
         max_tokens,

@@ -67,11 +67,6 @@ class PlannedCall:
     tool: FunctionTool
 
 
-def _named(prompt: str, tools: Sequence[FunctionTool]) -> list[FunctionTool]:
-    text = prompt.lower()
-    return [t for t in tools if t._said[0] in text or t._said[1] in text]
-
-
 def choose(
     tools: Sequence[FunctionTool],
     choice: str,
@@ -91,7 +86,8 @@ def choose(
         return [t for t in tools if t.name == forced][:1]
     if after_tool_result and choice == "auto":
         return []
-    named = _named(prompt, tools)
+    text = prompt.lower()
+    named = [t for t in tools if t._said[0] in text or t._said[1] in text]  # the functions the prompt names
     if named:
         return named if parallel else named[:1]
     if choice == "required" or rng.random() < AUTO_CALL_PROBABILITY:
@@ -105,7 +101,8 @@ def call_id(rng: random.Random, prefix: str = "call_") -> str:
     One draw of 24 random bytes mapped onto the 62 characters by a table (a draw per character
     cost measurably on the tool-call path of bench/simulator; the first 8 characters come out a
     little more often, which no caller can tell from an opaque id)."""
-    return prefix + rng.randbytes(_ID_LENGTH).translate(_ID_TABLE).decode()
+    # getrandbits(...).to_bytes is what Random.randbytes does in Python 3.11, without its call
+    return prefix + rng.getrandbits(_ID_LENGTH * 8).to_bytes(_ID_LENGTH, "little").translate(_ID_TABLE).decode()
 
 
 def plan_calls(chosen: Sequence[FunctionTool], rng: random.Random) -> list[PlannedCall]:

@@ -1,5 +1,5 @@
 """chaos/simulator/chat.py's template: the single-choice answers it renders (a text or a JSON
-document, tool calls) are the objects chat_reply.completion builds."""
+document, tool calls written by `tool_calls_json`) are the objects chat_reply.completion builds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import random
 from typing import Any
 
-import orjson
 import pytest
 from aoai_watch.chaos.simulator import chat, chat_choices, chat_reply, chat_request
 from aoai_watch.chaos.simulator.model import DeploymentSpec
@@ -51,7 +50,7 @@ def test_the_template_renders_what_chat_reply_builds(case: str) -> None:
     request = chat_request.parse(body, DEPLOYMENT)
     [choice] = chat_choices.generate(request, random.Random(7), 24, None)
     assert (choice.finish, len(choice.calls)) == (finish, calls_made)  # the case is on the path it names
-    calls = orjson.dumps(chat_reply.tool_calls(choice)) if choice.calls else None  # as chat.py does
+    calls = chat.tool_calls_json(choice) if choice.calls else None
     rendered = chat.render_completion(
         "chatcmpl-1", 1700000000, "2024-11-20", choice.finish, "".join(choice.pieces), 42, choice.tokens, calls
     )
