@@ -153,3 +153,22 @@ def test_a_version_retiring_within_the_window_files_a_ticket_and_a_later_one_doe
     (ticket,) = firing(receiver)
     assert (ticket["alert"], ticket["severity"], ticket["region"]) == ("deployment retiring", "ticket", "eastus2")
     assert "gpt-4o-2024-08-06" in ticket["summary"]
+
+
+def test_a_page_still_firing_is_sent_again_after_repeat_after_and_a_ticket_is_not(
+    tmp_path: Path, receiver: Receiver, environ: dict[str, str]
+) -> None:
+    config = write_config(tmp_path, receiver)  # repeat_after = "4h"
+    start = T0 - timedelta(hours=1)
+    store_probes(config, probes("eastus2", start, 60) + probes("eastus2", T0, 5 * 60, bad=True))
+    store_probes(config, probes("swedencentral", start, 6 * 60))
+    run(config, environ, T0 + timedelta(minutes=10))
+    first = firing(receiver, "availability burn rate")
+    assert sorted(p["severity"] for p in first) == ["page", "ticket"]
+    run(config, environ, T0 + timedelta(hours=3))
+    assert len(firing(receiver, "availability burn rate")) == 2  # still firing, inside repeat_after
+    run(config, environ, T0 + timedelta(hours=4, minutes=11))
+    again = firing(receiver, "availability burn rate")[2:]
+    assert [(p["severity"], p["dedup_key"]) for p in again] == [
+        ("page", next(p["dedup_key"] for p in first if p["severity"] == "page"))
+    ]

@@ -280,6 +280,47 @@ def test_loop_runs_cycles_until_sigterm(sim: SimulatorThread, tmp_path: Path) ->
     assert cycles >= 2 and Store(config.database).count() == 2 * cycles
 
 
+def test_the_loop_evaluates_the_alert_rules_after_each_cycle_and_notifies_once(
+    sim: SimulatorThread, tmp_path: Path
+) -> None:
+    """`probe --every` with [alerts]: East US 2 answering 503 pages through the webhook after
+    min_bad_events failed cycles, and the cycles after it send nothing more."""
+    from tests.alerts.receiver import Receiver
+
+    sim.add_fault("http_error", "eastus2", {"status": 503})
+    alerts = (
+        '[alerts]\nmin_bad_events = 2\n[[alerts.channels]]\nname = "hook"\nkind = "webhook"\nurl_env = "HOOK_URL"\n'
+    )
+    config = write_config(sim, tmp_path, extra=alerts, kinds='["chat"]')
+    with Receiver() as receiver:
+        proc = subprocess.Popen(
+            [AOAI, "probe", "--config", str(config.path), "--every", "1", "--quiet"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(**ENV, HOOK_URL=f"{receiver.url}/hook/s3cretpath"),
+        )
+        pages = lambda: [r.body for r in receiver.requests if r.body["severity"] == "page"]  # noqa: E731
+        deadline = time.monotonic() + 90
+        while proc.poll() is None and time.monotonic() < deadline and not pages():
+            time.sleep(0.2)
+        store, cycles = Store(config.database), 0
+        while proc.poll() is None and time.monotonic() < deadline:  # two cycles more after the page
+            with contextlib.suppress(StoreBusy):
+                cycles = store.count() // 2
+                if cycles >= 5:
+                    break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert [(p["status"], p["alert"], p["region"]) for p in pages()] == [
+        ("firing", "availability burn rate", "eastus2")
+    ]
+    assert cycles >= 5 and "notification(s) sent or retried" in out
+    assert "s3cretpath" not in out + err
+
+
 def test_bad_kinds_and_prune(sim: SimulatorThread, tmp_path: Path) -> None:
     config = write_config(sim, tmp_path, kinds='["chat"]')
     bad = run_with_probe_key("probe", "--config", str(config.path), "--kinds", "chat,telepathy")
