@@ -24,26 +24,15 @@ import websockets
 
 from ...failover import AsyncFailoverClient, RealtimeSession
 from ...failover.config import RegionConfig
+from ...probes.answers import WrongAnswer, mismatch
+from ...probes.kinds.tools import TOOL
 
 __all__ = ["CallOutcome", "CorruptedToolCall", "DrillClient", "WrongAnswer", "build_client"]
 
 PROMPT = [{"role": "user", "content": "Say something short."}]
 # The `tools` shape: an agent's turn. The model is offered one function and asked about it by name;
 # it must call it with arguments the schema accepts, and answer in text once given the result.
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The current weather in a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
-            "required": ["city", "unit"],
-            "additionalProperties": False,
-        },
-        "strict": True,
-    },
-}
+WEATHER_TOOL = TOOL  # the `tools` probe's function: one definition of the agent's tool
 AGENT_PROMPT = [{"role": "user", "content": "What is the weather in Stockholm? Use get_weather."}]
 # The `structured` shape: a json_schema answer the caller parses.
 TICKET_FORMAT = {
@@ -66,31 +55,10 @@ TICKET_FORMAT = {
 STRUCTURED_PROMPT = [{"role": "user", "content": "File a ticket: the East US 2 deployment answers 503."}]
 
 
-class WrongAnswer(Exception):
-    """A 200 whose content is not what the request asked for (no tool call, JSON the schema
-    refuses): the call failed, whatever the status said."""
-
-
 class CorruptedToolCall(WrongAnswer):
     """A tool call whose arguments do not parse or do not match its function's schema: what a
     spliced stream (two answers' fragments glued together) produces. The drill counts these apart
     (`corrupted_tool_calls`): a failed call is an outage, a corrupted one is a bug."""
-
-
-def _object_matches(value: Any, schema: Mapping[str, Any]) -> bool:
-    """The drill's own schemas are flat objects of strings, enums and string arrays: check exactly
-    those (required keys, no extras, types, enum members), no more."""
-    properties = schema["properties"]
-    if not isinstance(value, dict) or set(value) - set(properties) or not set(schema["required"]) <= set(value):
-        return False
-    for key, item in value.items():
-        rule = properties[key]
-        if rule["type"] == "array":
-            if not isinstance(item, list) or not all(isinstance(x, str) for x in item):
-                return False
-        elif not isinstance(item, str) or ("enum" in rule and item not in rule["enum"]):
-            return False
-    return True
 
 
 def _parsed_arguments(text: str | None) -> Any:
@@ -192,8 +160,10 @@ class DrillClient:
             raise WrongAnswer(f"expected a get_weather call, got finish_reason {finish!r}")
         for call in calls:
             arguments = _parsed_arguments(call.arguments)
-            if call.name != "get_weather" or not _object_matches(arguments, WEATHER_TOOL["function"]["parameters"]):
-                raise CorruptedToolCall(f"the tool call does not match get_weather's schema: {call.arguments!r}")
+            problem = mismatch(arguments, WEATHER_TOOL["function"]["parameters"])
+            if call.name != "get_weather" or problem is not None:
+                why = problem or f"it calls {call.name!r}"
+                raise CorruptedToolCall(f"the tool call does not fit get_weather's schema ({why}): {call.arguments!r}")
         follow_up = [
             *AGENT_PROMPT,
             {
@@ -253,7 +223,7 @@ class DrillClient:
             extra_headers={"x-ms-client-request-id": call_id},
         )
         ticket = _parsed(result.choices[0].message.content, "the structured answer")
-        if not _object_matches(ticket, TICKET_FORMAT["json_schema"]["schema"]):
+        if mismatch(ticket, TICKET_FORMAT["json_schema"]["schema"]) is not None:
             raise WrongAnswer(f"the answer does not match the ticket schema: {result.choices[0].message.content!r}")
         return CallOutcome(tokens=_total_tokens(result))
 
