@@ -114,8 +114,11 @@ class Receiver:
         self.server.server_close()
 
     def points(self, name: str, request: int = -1) -> list[Point]:
-        """The histogram points named `name` in one received metrics request (default the last)."""
+        """The histogram points named `name` in one received metrics request (default the last;
+        none when nothing was sent: the SDK sends no empty export)."""
         with self.lock:
+            if not self.metrics:
+                return []
             chosen = self.metrics[request]
         return list(_points(chosen, name))
 
