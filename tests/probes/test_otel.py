@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from aoai_watch.probes.config import AppConfig
 from aoai_watch.probes.schedule import CycleReport, open_exporter, run_loop, run_once
 from aoai_watch.probes.store import Store
 
+from tests.conftest import AOAI, cli_env
 from tests.otlp import Point, Receiver
 from tests.probes.conftest import ENV, write_config
 
@@ -209,3 +211,21 @@ def test_without_otel_nothing_is_exported(sim: SimulatorThread, tmp_path: Path) 
     config = write_config(sim, tmp_path, kinds='["chat"]')
     assert config.otel is None and open_exporter(config) is None
     assert run_once(config, environ=ENV).exported is None
+
+
+def test_the_probe_command_exports_and_survives_a_dead_collector(sim: SimulatorThread, tmp_path: Path) -> None:
+    """`aoai-watch probe` as a user runs it: the same config exports to a live receiver, and with
+    the collector gone the cycle still stores its rows, exits 0 and says so on one line."""
+    with Receiver() as otlp:
+        config = otel_config(sim, tmp_path, otlp.endpoint)
+        env = cli_env(**ENVIRON)
+        done = subprocess.run([AOAI, "probe", "--config", str(config.path)], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert len(otlp.metrics) == 1 and total(otlp.points(DURATION)) == 7
+    dead = config.path.read_text().replace(otlp.endpoint, f"http://127.0.0.1:{closed_port()}")
+    config.path.write_text(dead)
+    done = subprocess.run([AOAI, "probe", "--config", str(config.path)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and Store(config.database).count() == 14
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "OTLP export to" in lines[0] and "(Connection refused)" in lines[0], done.stderr
+    assert SECRET not in done.stderr + done.stdout and "Traceback" not in done.stderr
