@@ -124,7 +124,7 @@ class ProbeExporter:
         self.config = config
         self.url = settings.metrics_url
         headers: dict[str, str] | None = None
-        if settings.headers_env:  # else the SDK reads OTEL_EXPORTER_OTLP_(METRICS_)HEADERS itself
+        if settings.headers_env:  # merged over the SDK's own OTEL_EXPORTER_OTLP_(METRICS_)HEADERS
             headers = {}
             for header, variable in settings.headers_env:
                 value = (environ.get(variable) or "").strip()

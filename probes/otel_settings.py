@@ -8,9 +8,10 @@
     service_name = "aoai-watch"               # the resource's service.name
 
 Header values are never in the file, the logs or an error: only the names of the variables that
-hold them. With no `headers_env` the OpenTelemetry SDK's own `OTEL_EXPORTER_OTLP_METRICS_HEADERS`
-/ `OTEL_EXPORTER_OTLP_HEADERS` apply; with one, it is the whole set of headers sent. Nothing here
-imports OpenTelemetry: reading a config stays light (probes/otel.py exports).
+hold them. The OpenTelemetry SDK's own `OTEL_EXPORTER_OTLP_METRICS_HEADERS` /
+`OTEL_EXPORTER_OTLP_HEADERS` apply too (the exporter merges them); a header named in both is
+`headers_env`'s. Nothing here imports OpenTelemetry: reading a config stays light (probes/otel.py
+exports).
 """
 
 from __future__ import annotations

@@ -229,3 +229,13 @@ def test_the_probe_command_exports_and_survives_a_dead_collector(sim: SimulatorT
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "OTLP export to" in lines[0] and "(Connection refused)" in lines[0], done.stderr
     assert SECRET not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_sdk_header_variables_apply_and_headers_env_wins_by_name(
+    sim: SimulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key=from-the-sdk-variable,x-tenant=contoso")
+    with Receiver() as otlp:
+        run_once(otel_config(sim, tmp_path, otlp.endpoint), environ=ENVIRON)
+        sent = otlp.headers[0]
+    assert sent["api-key"] == SECRET and sent["x-tenant"] == "contoso"
