@@ -294,12 +294,13 @@ class Instrumentation:
             with self._lock:
                 self._calls.pop(record.call_id, None)
         served = next((a for a in reversed(record.attempts) if a.decision == RETURN), None)
+        cancelled = exc is not None and not isinstance(exc, Exception)  # KeyboardInterrupt, CancelledError
         if exc is None:
-            outcome: Outcome | str = Outcome.OK
+            outcome: Outcome = Outcome.OK
         elif record.attempts:
             outcome = record.attempts[-1].outcome
         else:
-            outcome = classify(exc).outcome if isinstance(exc, Exception) else "cancelled"
+            outcome = classify(exc).outcome if isinstance(exc, Exception) else Outcome.TIMEOUT
         answer = _answer(result) if exc is None and not record.stream else None
         usage = getattr(answer, "usage", None)
         attributes = {
@@ -308,7 +309,8 @@ class Instrumentation:
             REQUEST_MODEL: record.model,
             RESPONSE_MODEL: _text(getattr(answer, "model", None)),
             **(self._servers.get(served.region, {}) if served else {}),
-            **outcome_attributes(outcome),
+            # a cancelled call has no outcome word: error.type names what ended it
+            **({ERROR_TYPE: type(exc).__name__} if cancelled else outcome_attributes(outcome)),
             REGION: COMPOSITE_REGION,
             DEPLOYMENT: served.deployment if served else None,
             TIER: served.tier if served else None,
@@ -327,7 +329,8 @@ class Instrumentation:
         span.set_attribute("aoai_watch.attempts", len(record.attempts))
         if exc is not None:
             # the type and the outcome word, never the message: no text a server sent is copied here
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {outcome}"))
+            status = type(exc).__name__ if cancelled else f"{type(exc).__name__}: {outcome}"
+            span.set_status(Status(StatusCode.ERROR, status))
         span.end()
 
 
