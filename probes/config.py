@@ -1,7 +1,7 @@
 """The whole aoai-watch config file: regions (failover.config), `[failover]`, `[probes]`, `[slo]`,
-`[prices]`, `database`, `[monitor]` and `[alerts]`, validated once at load. Every error names the file, the field
-and the fix, and every problem in the file is reported at once (`ConfigErrors`, one line each); `warnings` says
-what loads but will not do what it seems to (a probe kind whose model no region deploys)."""
+`[prices]`, `database`, `[monitor]`, `[alerts]` and `[otel]`, validated once at load. Every error names the file,
+the field and the fix, and every problem in the file is reported at once (`ConfigErrors`, one line each);
+`warnings` says what loads but will not do what it seems to (a probe kind whose model no region deploys)."""
 
 from __future__ import annotations
 
@@ -28,13 +28,14 @@ from ..failover.options import FailoverOptions, parse_failover_options
 from .alert_settings import AlertSettings, parse_alerts
 from .kinds import DEFAULT_KINDS, KINDS, REGISTRY
 from .monitor.settings import MonitorSettings, parse_monitor
+from .otel_settings import OtelSettings, parse_otel
 from .prices import PriceTable, load_prices
 
 __all__ = ["AppConfig", "ProbeSettings", "SloTargets", "load_config", "warnings"]
 
 DEFAULT_DATABASE = Path("data/aoai-watch.duckdb")
 # `simulator`: what `aoai-watch simulate --config` alone reads (chaos/simulator/lifecycle.py); probes ignore it
-TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database", "monitor", "alerts", "simulator")
+TOP_LEVEL = ("regions", "failover", "probes", "slo", "prices", "database", "monitor", "alerts", "otel", "simulator")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class AppConfig:
     database: Path
     monitor: MonitorSettings | None = None  # [monitor]: the Azure Monitor import (import-metrics)
     alerts: AlertSettings | None = None  # [alerts]: rules and channels (probes/alert_settings.py)
+    otel: OtelSettings | None = None  # [otel]: OTLP/HTTP metrics export (probes/otel_settings.py)
 
 
 def load_config(path: str | Path, database: str | Path | None = None) -> AppConfig:
@@ -95,6 +97,7 @@ def load_config(path: str | Path, database: str | Path | None = None) -> AppConf
     names = [r.name for r in regions] if regions_loaded else None
     monitor = problems.attempt(parse_monitor, doc.get("monitor"), path, names)
     alerts = problems.attempt(parse_alerts, doc.get("alerts"), path)
+    otel = problems.attempt(parse_otel, doc.get("otel"), path)
     # in the order of the file's parts (TOML keeps it), whatever order they are read in
     where = {key: i for i, key in enumerate(doc)}
     problems.errors.sort(key=lambda e: where.get(re.split(r"[.\[ ]", e.field, maxsplit=1)[0], -1))
@@ -110,6 +113,7 @@ def load_config(path: str | Path, database: str | Path | None = None) -> AppConf
         database=Path(str(db)),
         monitor=monitor,
         alerts=alerts,
+        otel=otel,
     )
 
 

@@ -3,7 +3,8 @@
 A cycle holds an exclusive lock file beside the database for its whole run, so a cron tick that
 fires while the previous cycle is still running skips instead of double-probing; the running cycle
 stores its own rows, so nothing is lost. The loop waits `every_s` with +/-10% jitter (many probers
-do not tick in step) and stops between cycles on SIGTERM or SIGINT.
+do not tick in step) and stops between cycles on SIGTERM or SIGINT. With `[otel]`, each cycle's
+rows are exported after they are stored (probes/otel.py): a collector that is down costs neither.
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from ..failover.config import ConfigError
 from .config import AppConfig
 from .result import ProbeResult
 from .runner import run_cycle
 from .store import Store, StoreUnusable, WriteReport, fallback_path
 
-__all__ = ["CycleBusy", "CycleReport", "cycle_lock", "run_loop", "run_once"]
+if TYPE_CHECKING:  # OpenTelemetry is imported only when [otel] is configured
+    from .otel import ExportReport, ProbeExporter
+
+__all__ = ["CycleBusy", "CycleReport", "cycle_lock", "open_exporter", "run_loop", "run_once"]
 
 
 class CycleBusy(Exception):
@@ -35,6 +40,7 @@ class CycleBusy(Exception):
 class CycleReport:
     results: list[ProbeResult]
     stored: WriteReport
+    exported: ExportReport | None = None  # None: no [otel] table
 
 
 def _open_lock(database: Path, suffix: str = ".cycle.lock") -> IO[str]:
@@ -72,14 +78,42 @@ def cycle_lock(database: Path, suffix: str = ".cycle.lock", what: str = "a probe
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def open_exporter(config: AppConfig, environ: Any = None) -> ProbeExporter | None:
+    """The OTLP exporter `[otel]` asks for (None without one); a missing `otel` extra is a
+    ConfigError naming the fix."""
+    if config.otel is None:
+        return None
+    try:
+        from .otel import ProbeExporter
+    except ImportError:
+        raise ConfigError(
+            config.path, "otel", "needs OpenTelemetry: pip install 'aoai-watch[otel]', or remove the [otel] table"
+        ) from None
+    return ProbeExporter(config, environ)
+
+
 def run_once(
-    config: AppConfig, kinds: tuple[str, ...] | None = None, store: Store | None = None, **runner_options: Any
+    config: AppConfig,
+    kinds: tuple[str, ...] | None = None,
+    store: Store | None = None,
+    exporter: ProbeExporter | None = None,
+    **runner_options: Any,
 ) -> CycleReport:
-    """Probe every target once and store the rows (one short write at the end)."""
+    """Probe every target once and store the rows (one short write at the end), then export them
+    when `[otel]` is set (through `exporter`, else one opened and closed for this cycle)."""
     store = store or Store(config.database)
-    with cycle_lock(config.database):
-        results = run_cycle(config, kinds, **runner_options)
-        return CycleReport(results, store.write(results))
+    own = exporter is None and config.otel is not None
+    if own:
+        exporter = open_exporter(config, runner_options.get("environ"))
+    try:
+        with cycle_lock(config.database):
+            results = run_cycle(config, kinds, **runner_options)
+            stored = store.write(results)
+        exported = exporter.export(results) if exporter is not None else None
+        return CycleReport(results, stored, exported)
+    finally:
+        if own and exporter is not None:
+            exporter.close()
 
 
 def run_loop(
@@ -95,6 +129,7 @@ def run_loop(
     stop = stop or threading.Event()
     rng = rng or random.Random()
     period = every_s or config.probes.every_s
+    exporter = open_exporter(config, runner_options.get("environ"))  # one for the loop: totals carry on
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -103,10 +138,12 @@ def run_loop(
         store = Store(config.database)
         while not stop.is_set():
             try:
-                on_cycle(run_once(config, kinds, store, **runner_options))
+                on_cycle(run_once(config, kinds, store, exporter, **runner_options))
             except Exception as exc:  # a bad cycle is reported, the loop goes on
                 on_cycle(exc)
             stop.wait(period * rng.uniform(0.9, 1.1))
     finally:
+        if exporter is not None:
+            exporter.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
