@@ -205,9 +205,10 @@ def test_writer_and_four_readers_for_30_seconds_lose_nothing(sim: SimulatorThrea
         reader_stats.append(json.loads(r_out))
     Store(config.database).write([])  # ingest anything a locked moment left in the spool
     # the point is zero errors and zero loss while both sides were busy; how many cycles and queries
-    # fit in 30 s depends on the machine (34 cycles, not 150, with four readers on two busy cores)
-    assert written["errors"] == [] and written["cycles"] >= 10, written
-    assert all(s["errors"] == [] and s["queries"] > 20 for s in reader_stats), reader_stats
+    # fit in 30 s depends on the machine (34 cycles, not 150, with four readers on two busy cores; far
+    # fewer at load average 9): a few of each is enough to have overlapped
+    assert written["errors"] == [] and written["cycles"] >= 3, written
+    assert all(s["errors"] == [] and s["queries"] >= 3 for s in reader_stats), reader_stats
     assert Store(config.database).count() == written["rows"]  # zero lost rows
 
 
