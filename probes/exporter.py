@@ -22,7 +22,7 @@ from .metric_rows import PRUNED_TABLE, aggregate_sql, long_rows
 from .metrics import Family, Tally
 from .store import Store, StoreBusy
 
-__all__ = ["CACHE_S", "StoreMetrics", "read_tally", "serve_metrics"]
+__all__ = ["CACHE_S", "StoreMetrics", "read_tally", "render", "serve_metrics"]
 
 CACHE_S = 5.0
 
@@ -105,3 +105,12 @@ def serve_metrics(collector: Any, host: str, port: int) -> tuple[WSGIServer, thr
     registry = CollectorRegistry(auto_describe=False)  # registering never scrapes
     registry.register(collector)
     return start_http_server(port, addr=host, registry=registry)
+
+
+def render(collector: Any) -> str:
+    """`collector`'s metrics in the text exposition, as a scrape gets them (tests, the bench)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    return generate_latest(registry).decode()
