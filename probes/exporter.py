@@ -35,9 +35,11 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tup
 def _read(con: duckdb.DuckDBPyConnection) -> Tally:
     tally = Tally()
     names, rows = _rows(con, aggregate_sql())
-    for row in rows:
-        for key, series, le, value in long_rows(names, row):
-            tally.add_series(key, series, le, value)
+    for key, series, le, value in long_rows(names, rows):
+        tally.add_series(key, series, le, value)
+    at = names.index("last_ts")
+    for row in rows:  # region, deployment, kind, outcome, prober lead every row
+        tally.see_last(row[0], row[2], row[4], row[at])
     has_pruned = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [PRUNED_TABLE]
     ).fetchone()
@@ -46,10 +48,6 @@ def _read(con: duckdb.DuckDBPyConnection) -> Tally:
             con, f"SELECT region, deployment, kind, outcome, prober, series, le, value FROM {PRUNED_TABLE}"
         )[1]:
             tally.add_series((region, deployment, kind, outcome, prober), series, le, value)
-    for region, kind, prober, at in _rows(
-        con, "SELECT region, kind, prober, epoch(max(ts)) FROM probe_results GROUP BY ALL"
-    )[1]:
-        tally.see_last(region, kind, prober, at)
     for region, deployment, kind, prober, at, seconds in _rows(
         con,
         "SELECT region, coalesce(deployment, ''), kind, prober, epoch(max(ts)), arg_max(retry_after_s, ts) "

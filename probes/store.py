@@ -432,7 +432,7 @@ def _keep_pruned_counts(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> Non
 
     cursor = con.execute(aggregate_sql("WHERE ts < ?"), [cutoff])
     names = [d[0] for d in cursor.description or []]
-    rows = [(*key, series, le, value) for row in cursor.fetchall() for key, series, le, value in long_rows(names, row)]
+    rows = [(*key, series, le, value) for key, series, le, value in long_rows(names, cursor.fetchall())]
     for start in range(0, len(rows), 250):
         chunk = rows[start : start + 250]
         con.execute(
