@@ -59,11 +59,11 @@ def long_rows(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[t
     for key, totals in sums.items():
         yield key, "requests", "", totals["requests"]
         for name, _ in _HISTOGRAMS:
-            counts = buckets.get((key, name))
-            if counts is None:
+            observed = buckets.get((key, name))
+            if observed is None:
                 continue
             for label, cumulative in zip(
-                [*(bucket_label(e) for e in BUCKETS_S), INF], itertools.accumulate(counts), strict=True
+                [*(bucket_label(e) for e in BUCKETS_S), INF], itertools.accumulate(observed), strict=True
             ):
                 yield key, f"{name}_bucket", label, cumulative
             yield key, f"{name}_sum", "", totals[f"{name}_sum"]
