@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install chromium demo test bench lint simulate clean
+.PHONY: install chromium prometheus demo test bench lint simulate clean
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: install
 	$(VENV)/bin/aoai-watch demo
 
-test: install chromium
+test: install chromium prometheus
 	$(PY) -m pytest
 
 # The browser tests drive Debian's chromium through Playwright (Playwright cannot download browsers here).
@@ -26,6 +26,12 @@ chromium:
 	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The Prometheus tests run Debian's promtool (in the prometheus package) on real scrapes and the generated rules.
+prometheus:
+	@command -v promtool >/dev/null || { echo "installing Debian's prometheus (for promtool) for the Prometheus tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 # Benchmarks compare against a baseline measured in the same run and print the ratio.
 bench: install chromium

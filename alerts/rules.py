@@ -45,16 +45,6 @@ class RuleContext:
 Rule = Callable[[Facts, RuleContext], list[Condition]]
 
 
-def _window(seconds: int) -> str:
-    return (
-        f"{seconds // 86400}d"
-        if seconds >= 2 * 86400
-        else f"{seconds // 3600}h"
-        if seconds >= 3600
-        else f"{seconds // 60}m"
-    )
-
-
 def _burn(name: str, which: str) -> Rule:
     def rule(facts: Facts, ctx: RuleContext) -> list[Condition]:
         target = ctx.slo.availability_target if which == "availability" else ctx.slo.latency_target
@@ -68,7 +58,8 @@ def _burn(name: str, which: str) -> Rule:
                     continue
                 s = firing[0]  # the fastest firing row of the severity
                 long_sli = slis[s.row.long_window_s]
-                windows = f"{_window(s.row.long_window_s)} / {_window(s.row.short_window_s)}"
+                long_w, short_w = slo.window_label(s.row.long_window_s), slo.window_label(s.row.short_window_s)
+                windows = f"{long_w} / {short_w}"
                 found.append(
                     Condition(
                         dedup_key=f"{which}-burn:{region}:{severity}",
@@ -78,7 +69,7 @@ def _burn(name: str, which: str) -> Rule:
                         summary=(
                             f"{region}: {which} error budget burning at {s.long_burn:.1f}x over {windows} "
                             f"(threshold {s.row.burn_rate:g}x; {long_sli.bad} of {long_sli.valid} probes bad "
-                            f"in {_window(s.row.long_window_s)}, {s.short_bad} in {_window(s.row.short_window_s)})"
+                            f"in {long_w}, {s.short_bad} in {short_w})"
                         ),
                         value=round(s.long_burn or 0.0, 3),
                         threshold=s.row.burn_rate,

@@ -108,8 +108,22 @@ def _probe(args: argparse.Namespace) -> int:
 
     # --quiet is for cron logs: every line starts with a UTC timestamp
     stamp = (lambda: f"{_utc_stamp()} ") if args.quiet else (lambda: "")
+    metrics = None
+    if args.metrics_port is not None:
+        if args.every is None:
+            raise _UsageError(
+                "--metrics-port needs --every: one cycle ends before a scrape; for cron, serve the "
+                "store with `aoai-watch exporter --db PATH --port P`"
+            )
+        from ..probes.metrics import LiveMetrics
+
+        metrics = LiveMetrics()
+        where = _serve_metrics(metrics, args.metrics_host, args.metrics_port, args.allow_remote, "the prober")
+        print(f"{stamp()}metrics on {where}", flush=True)
 
     def report(outcome: CycleReport | Exception) -> None:
+        if metrics is not None and isinstance(outcome, CycleReport):
+            metrics.add_all(outcome.results)  # measured is counted, stored or spooled alike
         if isinstance(outcome, CycleBusy):
             print(f"{stamp()}aoai-watch probe: {outcome}", file=sys.stderr, flush=True)
         elif isinstance(outcome, Exception):
@@ -131,6 +145,79 @@ def _probe(args: argparse.Namespace) -> int:
         return 0  # the running cycle stores its own rows; skipping is the right thing
     report(outcome)
     return 1 if outcome.stored.problem else 0
+
+
+def _serve_metrics(collector: object, host: str, port: int, allow_remote: bool, what: str) -> str:
+    """Start /metrics for `collector` on host:port (loopback unless `allow_remote`); its URL."""
+    from ..failover.config import is_loopback_host
+    from ..probes.exporter import serve_metrics
+
+    if not is_loopback_host(host):
+        if not allow_remote:
+            raise _UsageError(
+                f"refusing to serve /metrics on {host}: it has no login and names your regions and deployments; "
+                "use a loopback address, or add --allow-remote if you really mean it"
+            )
+        print(f"warning: {what} serves /metrics on {host}: anyone who can reach it can read it", file=sys.stderr)
+    try:
+        server, _ = serve_metrics(collector, host, port)
+    except OSError as exc:
+        raise _ListenError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{server.server_port}/metrics"
+
+
+def _exporter(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+    from pathlib import Path
+
+    from ..probes.exporter import StoreMetrics
+    from ..probes.store import Store, StoreBusy, StoreUnusable
+
+    database = Path(args.db)
+    if database.is_dir():
+        example = database / "aoai-watch.duckdb"
+        raise _UsageError(f"--db {database} is a directory; give the DuckDB file, e.g. {example}")
+    collector = StoreMetrics(Store(database), cache_s=args.cache_s)
+    try:
+        collector.families()  # a corrupt file is refused now, not at every scrape
+    except StoreUnusable as exc:
+        print(f"aoai-watch exporter: {exc}", file=sys.stderr)
+        return 1
+    except StoreBusy:
+        pass  # a prober is writing: the first scrape reads it
+    if not database.exists():
+        print(f"aoai-watch exporter: {database} does not exist yet; serving no probe metrics until it does")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    where = _serve_metrics(collector, args.host, args.port, args.allow_remote, "the exporter")
+    print(f"exporter: {where} from {database} (read-only, cached {args.cache_s:g} s); Ctrl-C stops it", flush=True)
+    stop.wait()
+    return 0
+
+
+def _slo_rules(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..alerts.prometheus import dump_yaml, rule_groups
+    from ..probes.alert_settings import AlertSettings
+    from ..probes.config import load_config
+
+    config = load_config(args.config)
+    document = rule_groups(config.slo, config.alerts or AlertSettings(), config.path)
+    text = dump_yaml(document)
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _UsageError(f"cannot write -o {args.output} ({exc.strerror or exc})") from None
+    count = sum(len(g["rules"]) for g in document["groups"])
+    print(f"wrote {count} rules in {len(document['groups'])} groups to {args.output}", file=sys.stderr)
+    return 0
 
 
 def _alerts_after_cycle(config: Any, stamp: str) -> None:
@@ -388,6 +475,10 @@ class _UsageError(Exception):
     pass
 
 
+class _ListenError(Exception):
+    """A server could not start listening (the port is taken, the address is not this machine's)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="aoai-watch",
@@ -452,7 +543,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     probe.add_argument("--kinds", help="comma-separated probe kinds (default: the config's [probes] kinds)")
     probe.add_argument("--quiet", action="store_true", help="print one summary line per cycle")
+    probe.add_argument(
+        "--metrics-port", type=_PORT, help="with --every: serve Prometheus /metrics on this port (0: a free one)"
+    )
+    probe.add_argument("--metrics-host", default="127.0.0.1", help="listen address of /metrics (default loopback)")
+    probe.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --metrics-host")
     probe.set_defaults(run=_probe)
+
+    exporter = sub.add_parser(
+        "exporter",
+        help="serve Prometheus /metrics from a database (for cron setups), read-only",
+        description="Counters are sums over the stored rows (and what prune deleted), so a restart loses nothing.",
+    )
+    exporter.add_argument("--db", required=True, help="the DuckDB file the probes write")
+    exporter.add_argument("--port", type=_PORT, required=True, help="port of /metrics (0: a free one)")
+    exporter.add_argument("--host", default="127.0.0.1", help="listen address (default loopback; it has no login)")
+    exporter.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    exporter.add_argument(
+        "--cache-s",
+        type=_number(0, 3600, unit="seconds"),
+        default=5.0,
+        help="read the database at most this often; scrapes in between get the last read (default 5)",
+    )
+    exporter.set_defaults(run=_exporter)
+
+    slo_cmd = sub.add_parser("slo", help="the SLOs of a config file, for other engines")
+    slo_sub = slo_cmd.add_subparsers(dest="slo_command", metavar="COMMAND")
+    rules = slo_sub.add_parser(
+        "rules",
+        help="write [slo] as Prometheus rule groups (recording rules and burn-rate alerts), YAML",
+        description="The same windows, burn rates and low-traffic guard as `aoai-watch alert`; defaults apply "
+        "when [slo] or [alerts] is absent.",
+    )
+    rules.add_argument("--config", required=True, help="the TOML config file")
+    rules.add_argument("--format", choices=["prometheus"], default="prometheus", help="prometheus (the default)")
+    rules.add_argument("-o", "--output", help="write to this file (default: standard output)")
+    rules.set_defaults(run=_slo_rules)
 
     alert = sub.add_parser(
         "alert",
@@ -546,6 +672,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except _ListenError as exc:
+        print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

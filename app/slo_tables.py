@@ -112,10 +112,11 @@ def alert_table(
         r = records[region]
         slis = {w: slo.Sli(int(r[f"good_{w}"]), int(r[f"valid_{w}"])) for w in slo.windows()}
         for state in slo.alert_states(slis, target, min_bad_events=min_bad_events):
+            long_w, short_w = slo.window_label(state.row.long_window_s), slo.window_label(state.row.short_window_s)
             rows.append(
                 {
                     "region": region,
-                    "windows": f"{_window(state.row.long_window_s)} / {_window(state.row.short_window_s)}",
+                    "windows": f"{long_w} / {short_w}",
                     "threshold": look.burn(state.row.burn_rate),
                     "long burn": look.burn(state.long_burn),
                     "long probes": look.count(state.long_samples),
@@ -133,15 +134,6 @@ def _firing(state: slo.AlertState) -> str:
     if state.held_back:
         return f"{HELD_BACK} ({state.short_bad} of {state.min_bad_events} bad)"
     return "FIRING" if state.firing else "ok"
-
-
-def _window(seconds: int) -> str:
-    """An alert window's length: `5m`, `1h`, `3d`."""
-    if seconds % 86400 == 0 and seconds >= 2 * 86400:
-        return f"{seconds // 86400}d"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 60}m"
 
 
 def styled(table: pd.DataFrame, targets: SloTargets | None = None) -> Styler:

@@ -1,5 +1,5 @@
 """The outcome vocabulary: the eleven words an attempt can end in (docs/design.md, "Core nouns"),
-the sets the SLOs and the retry rules are made of, and their one rendering as SQL.
+the sets the SLOs and the retry rules are made of, and their renderings as SQL and as a PromQL regex.
 
 Every layer speaks these words: the failover client's events and failures, the probes' rows, the
 store's and the dashboard's SQL. Nothing else spells an outcome list out.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["GOOD", "OUTCOMES", "RETRYABLE", "SUCCESSFUL", "Outcome", "sql_list"]
+__all__ = ["GOOD", "OUTCOMES", "RETRYABLE", "SUCCESSFUL", "Outcome", "promql_regex", "sql_list"]
 
 
 class Outcome(StrEnum):
@@ -47,3 +47,10 @@ def sql_list(outcomes: Iterable[Outcome]) -> str:
     `sql_list(SUCCESSFUL)` is `('ok', 'slow')`. Safe to format into SQL: the words are fixed."""
     chosen = set(outcomes)
     return "(" + ", ".join(f"'{o.value}'" for o in OUTCOMES if o in chosen) + ")"
+
+
+def promql_regex(outcomes: Iterable[Outcome]) -> str:
+    """A set of outcomes as a PromQL label regex in vocabulary order, for `outcome=~"..."`:
+    `promql_regex(SUCCESSFUL)` is `ok|slow` (the Prometheus rules of alerts/prometheus.py)."""
+    chosen = set(outcomes)
+    return "|".join(o.value for o in OUTCOMES if o in chosen)

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..failover.config import ConfigError, Problems, check_number, is_loopback_host, nearest, unknown_key
+from .slo import MIN_BAD_EVENTS
 
 __all__ = [
     "CHANNEL_KINDS",
@@ -76,7 +77,7 @@ class ChannelSettings:
 
 @dataclass(frozen=True)
 class AlertSettings:
-    min_bad_events: int = 3
+    min_bad_events: int = MIN_BAD_EVENTS
     silence_after_s: float = 300.0
     repeat_after_s: float = 4 * 3600.0
     retiring_within_s: float = 30 * 86400.0

@@ -20,6 +20,7 @@ __all__ = [
     "alert_states",
     "budget_remaining",
     "burn_rate",
+    "window_label",
     "windows",
 ]
 
@@ -138,3 +139,13 @@ def alert_states(
 def windows(rows: tuple[AlertRow, ...] = ALERT_ROWS) -> list[int]:
     """Every window length (seconds) the rows use, shortest first: what a count query must cover."""
     return sorted({w for r in rows for w in (r.long_window_s, r.short_window_s)})
+
+
+def window_label(seconds: int) -> str:
+    """A window's length as the Overview, the alert summaries and the Prometheus rules write it
+    (`5m`, `1h`, `24h`, `3d`): a valid Prometheus duration."""
+    if seconds % 86400 == 0 and seconds >= 2 * 86400:
+        return f"{seconds // 86400}d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m"

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -136,8 +136,19 @@ MIGRATIONS: tuple[str, ...] = (
         answer VARCHAR, created_at TIMESTAMP NOT NULL, last_attempt_at TIMESTAMP, delivered_at TIMESTAMP
     );
     """,
+    # 6: what `prune` deleted, as the metrics' counter series (probes/metric_rows.py: series is
+    # "requests", "duration_bucket", "tokens_prompt", ...; le a bucket's edge, else ''), which the
+    # exporter adds back so its counters never go down
+    """
+    CREATE TABLE pruned_counts (
+        region VARCHAR NOT NULL, deployment VARCHAR NOT NULL, kind VARCHAR NOT NULL, outcome VARCHAR NOT NULL,
+        prober VARCHAR NOT NULL, series VARCHAR NOT NULL, le VARCHAR NOT NULL, value DOUBLE NOT NULL,
+        PRIMARY KEY (region, deployment, kind, outcome, prober, series, le)
+    );
+    """,
 )
 _COLUMNS = ProbeResult.columns()
+T = TypeVar("T")
 # what a row spooled by an older version lacks reads as it did then (a spool outlives an upgrade)
 _BEFORE_COLUMNS: dict[str, Any] = {"tier": STANDARD}
 
@@ -363,6 +374,14 @@ class Store:
             names = [d[0] for d in cursor.description or []]
             return names, cursor.fetchall()
 
+    def read(self, reader: Callable[[duckdb.DuckDBPyConnection], T], empty: T, bound_s: float | None = None) -> T:
+        """Run `reader` on one read-only connection (several queries, one short visit); `empty`
+        when the database is absent or has no schema yet."""
+        if not self.path.exists():
+            return empty
+        with self._connect(read_only=True, bound_s=bound_s) as con:
+            return reader(con) if _has_schema(con) else empty
+
     def count(self) -> int:
         _, rows = self.query("SELECT count(*) FROM probe_results")
         return rows[0][0] if rows else 0
@@ -389,17 +408,39 @@ class Store:
         )
 
     def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
-        """Delete probe rows older than `older_than`; returns how many went."""
+        """Delete probe rows older than `older_than`; returns how many went. What they counted is
+        added to `pruned_counts` in the same transaction, so the exporter's counters keep it."""
         if not self.path.exists():
             return 0
         cutoff = (now or datetime.now(UTC).replace(tzinfo=None)) - older_than
         with self._connect(read_only=False) as con:
             migrate(con)
+            con.execute("BEGIN TRANSACTION")
             deleted = _scalar(con, "SELECT count(*) FROM probe_results WHERE ts < ?", [cutoff])
+            if deleted:
+                _keep_pruned_counts(con, cutoff)
             con.execute("DELETE FROM probe_results WHERE ts < ?", [cutoff])
             con.execute("DELETE FROM model_changes WHERE ts < ?", [cutoff])
+            con.execute("COMMIT")
             con.execute("CHECKPOINT")
         return int(deleted)
+
+
+def _keep_pruned_counts(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
+    """Add the counter series of the rows before `cutoff` to `pruned_counts` (summed per key)."""
+    from .metric_rows import PRUNED_TABLE, aggregate_sql, long_rows
+
+    cursor = con.execute(aggregate_sql("WHERE ts < ?"), [cutoff])
+    names = [d[0] for d in cursor.description or []]
+    rows = [(*key, series, le, value) for key, series, le, value in long_rows(names, cursor.fetchall())]
+    for start in range(0, len(rows), 250):
+        chunk = rows[start : start + 250]
+        con.execute(
+            f"INSERT INTO {PRUNED_TABLE} VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            + " ON CONFLICT DO UPDATE SET value = value + excluded.value",
+            [v for row in chunk for v in row],
+        )
 
 
 def _json_default(value: Any) -> Any:
