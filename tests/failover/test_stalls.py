@@ -6,12 +6,13 @@ timeout on the region's breaker; after it, StreamStalled is raised within the sa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from aoai_watch.chaos.simulator import SimulatorThread
+from aoai_watch.chaos.simulator import SimulatorThread, default_region
 from aoai_watch.failover import (
     AsyncFailoverClient,
     AttemptEvent,
@@ -152,8 +153,10 @@ THRESHOLD = 2  # breaker_failures: the stalls after the first output that open e
 def _stream_calls(
     mode: str, sim: SimulatorThread, on_event: Callable[[Any], None], calls: int, **options: Any
 ) -> tuple[list[str], dict[str, BreakerState]]:
-    """`calls` streamed chat calls through one client (sync or async), each read to its end: per
-    call "ok:<region>" or "stalled:<region>" (StreamStalled), and the breakers after the last."""
+    """`calls` streamed chat calls through one client (sync or async; `regions=` overrides the
+    simulator's two), each read to its end: per call "ok:<region>" or "stalled:<region>"
+    (StreamStalled), and the breakers after the last."""
+    configs = options.pop("regions", None) or regions(sim)
     built = {
         "environ": {"SIM_KEY": KEY},
         "on_event": on_event,
@@ -166,7 +169,7 @@ def _stream_calls(
     ended: list[str] = []
     breakers: dict[str, BreakerState] = {}
     if mode == "sync":
-        with FailoverClient(regions(sim), **built) as client:
+        with FailoverClient(configs, **built) as client:
             for _ in range(calls):
                 stream = client.chat.completions.create(**kwargs)
                 try:
@@ -178,7 +181,7 @@ def _stream_calls(
         return ended, breakers
 
     async def run() -> None:
-        async with AsyncFailoverClient(regions(sim), **built) as client:
+        async with AsyncFailoverClient(configs, **built) as client:
             for _ in range(calls):
                 stream = await client.chat.completions.create(**kwargs)
                 try:
@@ -265,3 +268,37 @@ def test_a_half_open_trial_stream_the_caller_never_reads_does_not_hold_the_break
         ("open", "half_open"),
         ("half_open", "closed"),
     ]
+
+
+@pytest.fixture(scope="module")
+def ptu_sim() -> Iterator[SimulatorThread]:
+    """eastus2 serves a provisioned gpt-4o-ptu (room to spare) beside its standard gpt-4o."""
+    east = default_region("eastus2", KEY, latency_scale=0, provisioned=("gpt-4o",))
+    with SimulatorThread([east, default_region("swedencentral", KEY, latency_scale=0)], seed=5) as sim:
+        yield sim
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_ptu_stream_that_stalls_after_its_first_output_counts_on_the_ptu_breaker_alone(
+    ptu_sim: SimulatorThread, mode: str
+) -> None:
+    ptu_sim.reset()
+    ptu_sim.add_fault("stream_stall", "eastus2", {"after_events": 3, "stall_s": STALL_S}, deployment="gpt-4o-ptu")
+    rec = Recorder()
+    with_ptu = [
+        dataclasses.replace(r, provisioned={"gpt-4o": "gpt-4o-ptu"}) if r.name == "eastus2" else r
+        for r in regions(ptu_sim)
+    ]
+    ended, breakers = _stream_calls(
+        mode, ptu_sim, rec, 2, regions=with_ptu, stream_idle_timeout_s=IDLE_S, breaker_failures=1
+    )
+    ptu_sim.reset()
+    assert ended == ["stalled:eastus2", "ok:eastus2"]
+    assert [(a.deployment, a.tier, a.outcome, a.decision) for a in rec.attempts] == [
+        ("gpt-4o-ptu", "provisioned", "ok", "return"),
+        ("gpt-4o-ptu", "provisioned", "timeout", "raise"),
+        ("gpt-4o", "standard", "ok", "return"),  # the PTU's breaker is open: its standard deployment
+    ]
+    assert breakers["eastus2/gpt-4o-ptu"].state == "open" and breakers["eastus2"].state == "closed"
+    opened = [e for e in rec.events if isinstance(e, BreakerEvent)]
+    assert [(e.tier, e.deployment, e.new_state) for e in opened] == [("provisioned", "gpt-4o-ptu", "open")]
