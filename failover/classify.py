@@ -14,7 +14,7 @@ only change the summary, never the outcome).
      │     409, 5xx .......... server_error  -> fail over, counts toward the breaker
      ├── APITimeoutError ..... timeout
      └── APIConnectionError .. connect_error (refused, reset, DNS, TLS)
-    errors.StreamStalled .... timeout (a stream that stopped sending before its first output)
+    errors.StreamStalled .... timeout (a stream that stopped sending, before or after its first output)
     guard.ResponseRejected .. bad_response (not Azure's answer: content type, size, shape)
     httpx2.TimeoutException . timeout (a stream's body, read after the SDK returned)
     anything else from parsing a reply: bad_response -> fail over

@@ -237,8 +237,31 @@ class _Base(abc.ABC):
         self._report(call, target, started, failure.outcome, failure.status, decision, failure.summary, hedged)
         return decision == ev.RAISE
 
+    def _settle(self, call: _Call, target: Target, started: float, hedged: bool) -> Callable[[Exception | None], None]:
+        """What a stream this attempt returns calls once it has ended: None (finished, or closed by
+        the caller) is the target's success; a stall or a break after the first output is its
+        failure, counted on its breaker (the record a stall before the first output makes) and
+        reported as the same attempt again, decided `raise` (the caller gets the exception)."""
+        attempt = call.plan.attempts
+
+        def settle(exc: Exception | None) -> None:
+            if exc is None:
+                target.record_success()
+                return
+            failure = _masked(classify(exc), self._router.redact)
+            target.record_failure(failure)
+            detail = f"after the first output: {failure.summary}"
+            self._report(call, target, started, failure.outcome, failure.status, ev.RAISE, detail, hedged, attempt)
+
+        return settle
+
     def _after_success(self, call: _Call, target: Target, started: float, result: Any, hedged: bool) -> None:
-        call.plan.record_success(target)
+        if isinstance(result, FailoverStream | AsyncFailoverStream):
+            # the breaker hears how the stream ended (`_settle`); a half-open trial's slot is free
+            # now, so a stream the caller abandons unread cannot hold the breaker shut
+            target.breaker.release()
+        else:
+            call.plan.record_success(target)
         self._report(call, target, started, Outcome.OK, 200, ev.RETURN, "", hedged)
         call.request.remember(result, target.region)
 
@@ -252,11 +275,12 @@ class _Base(abc.ABC):
         decision: str,
         detail: str,
         hedged: bool,
+        attempt: int | None = None,
     ) -> None:
         self._router.emit(
             AttemptEvent(
                 call_id=call.call_id,
-                attempt=call.plan.attempts,
+                attempt=call.plan.attempts if attempt is None else attempt,
                 operation=call.request.operation,
                 region=target.region.name,
                 deployment=target.deployment,
@@ -300,7 +324,7 @@ class FailoverClient(_Base):
         call.plan.attempts += 1
         started = self._router.clock()
         try:
-            result = self._attempt(call.request, target, call.plan)
+            result = self._attempt(call.request, target, call.plan, self._settle(call, target, started, hedged))
         except Exception as exc:
             if self._after_failure(call, target, started, exc, hedged):
                 raise
@@ -335,7 +359,9 @@ class FailoverClient(_Base):
                     return True, result
         return False, None
 
-    def _attempt(self, request: _Request, target: Target, plan: CallPlan) -> Any:
+    def _attempt(
+        self, request: _Request, target: Target, plan: CallPlan, settle: Callable[[Exception | None], None]
+    ) -> Any:
         region = target.region
         resource = _resource(region.sync_client(), request.operation, request.raw)
         with attempt_deadline(plan.deadline, plan.clock):  # the body too, up to the first output
@@ -355,7 +381,7 @@ class FailoverClient(_Base):
                 except BaseException:
                     result.close()
                     raise
-                return FailoverStream(result, buffered, source, request.stream_observer(region))
+                return FailoverStream(result, buffered, source, request.stream_observer(region), settle)
         return result
 
     def close(self) -> None:
@@ -402,7 +428,7 @@ class AsyncFailoverClient(_Base):
         call.plan.attempts += 1
         started = self._router.clock()
         try:
-            result = await self._attempt(call.request, target, call.plan)
+            result = await self._attempt(call.request, target, call.plan, self._settle(call, target, started, hedged))
         except Exception as exc:
             if self._after_failure(call, target, started, exc, hedged):
                 raise
@@ -436,7 +462,9 @@ class AsyncFailoverClient(_Base):
             for task in pending:
                 task.cancel()
 
-    async def _attempt(self, request: _Request, target: Target, plan: CallPlan) -> Any:
+    async def _attempt(
+        self, request: _Request, target: Target, plan: CallPlan, settle: Callable[[Exception | None], None]
+    ) -> Any:
         region = target.region
         resource = _resource(region.async_client(), request.operation, request.raw)
         with attempt_deadline(plan.deadline, plan.clock):
@@ -456,7 +484,7 @@ class AsyncFailoverClient(_Base):
                 except BaseException:
                     await result.close()
                     raise
-                return AsyncFailoverStream(result, buffered, source, request.stream_observer(region))
+                return AsyncFailoverStream(result, buffered, source, request.stream_observer(region), settle)
         return result
 
     async def close(self) -> None:

@@ -40,7 +40,8 @@ class AllRegionsFailed(Exception):
 class StreamStalled(TimeoutError):
     """A stream sent no event for longer than `stream_idle_timeout_s` (or its read timeout) after
     it had handed the caller its first output, or a realtime session's server went quiet. Before
-    the first output a stall is a failed attempt that fails over instead (outcome `timeout`).
+    the first output a stall is a failed attempt that fails over instead (outcome `timeout`);
+    after it, it is raised and counted the same way on the breaker of the target that served it.
     `gap_s` is how long the stream had been silent; the message names the region and the
     deployment, never a key."""
 

@@ -15,6 +15,12 @@ attempts, and the guard's check for a trickle of comments) raises `StreamStalled
 region, the deployment and the gap: before the first output it is a failed attempt (outcome
 `timeout`) that fails over, after it the caller's error.
 
+The attempt returned at the first output, but whether the target served the call is known only at
+the stream's end: the wrappers tell the client once how it ended (`settle`): None when it finished
+or the caller closed it, else the exception the caller gets for a stall or a break. The client
+counts that on the breaker of the target that served the stream, as it counts a timeout before
+the first output.
+
 A stream that ends before any output (no chunk at all, a truncated event, or no content and no
 finish) is not an answer: `ResponseRejected`, a `bad_response` that fails over like a 5xx.
 `check_answer` does the same for a non-streamed answer whose shape is not the operation's.
@@ -145,7 +151,10 @@ def _ignore(_: Any) -> None:
 
 class _Wrapped:
     """What both stream wrappers hold: the SDK stream, the chunks read up to the first output,
-    where it comes from, and an observer that sees every chunk handed out."""
+    where it comes from, an observer that sees every chunk handed out, and `settle`, told once how
+    the stream ended: None (finished, or closed by the caller), or the exception a stall
+    (`StreamStalled`) or a break (anything else the SDK stream raises) ends it with, before the
+    caller gets it."""
 
     def __init__(
         self,
@@ -153,6 +162,7 @@ class _Wrapped:
         buffered: list[Any],
         source: StreamSource,
         observe: Callable[[Any], None] | None = None,
+        settle: Callable[[Exception | None], None] | None = None,
     ) -> None:
         self._stream = stream
         self._buffered = buffered
@@ -161,12 +171,24 @@ class _Wrapped:
         self.deployment = source.deployment
         self.response = stream.response
         self._observe = observe or _ignore
+        self._settle = settle
+
+    def _settled(self, error: Exception | None = None) -> None:
+        report, self._settle = self._settle, None  # once: a caller may iterate or close again after it
+        if report is not None:
+            report(error)
+
+    def _broke(self, exc: Exception) -> Exception:
+        """What the caller gets for `exc` (a read timeout is `StreamStalled`), settled first."""
+        error: Exception = self._source.stalled() if isinstance(exc, _TIMEOUTS) else exc
+        self._settled(error)
+        return error
 
 
 class FailoverStream(_Wrapped):
     """Iterates like openai's `Stream`: the chunks read up to the first output, then the rest; a
-    stall raises `StreamStalled`. `region` and `deployment` say who answered; `response` is the
-    HTTP response (headers)."""
+    stall raises `StreamStalled`, a break what the SDK raised (either settles the stream first).
+    `region` and `deployment` say who answered; `response` is the HTTP response (headers)."""
 
     def __iter__(self) -> Iterator[Any]:
         while True:
@@ -181,13 +203,20 @@ class FailoverStream(_Wrapped):
         else:
             try:
                 chunk = next(self._stream)
-            except _TIMEOUTS as exc:
-                raise self._source.stalled() from exc
+            except StopIteration:
+                self._settled()
+                raise
+            except Exception as exc:
+                error = self._broke(exc)
+                if error is exc:
+                    raise
+                raise error from exc
             self._source.seen()
         self._observe(chunk)
         return chunk
 
     def close(self) -> None:
+        self._settled()  # the caller stopped reading: nothing went wrong while it read
         self._stream.close()
 
     def __enter__(self) -> FailoverStream:
@@ -210,14 +239,19 @@ class AsyncFailoverStream(_Wrapped):
             try:
                 chunk = await chunks.__anext__()
             except StopAsyncIteration:
+                self._settled()
                 return
-            except _TIMEOUTS as exc:
-                raise self._source.stalled() from exc
+            except Exception as exc:
+                error = self._broke(exc)
+                if error is exc:
+                    raise
+                raise error from exc
             self._source.seen()
             self._observe(chunk)
             yield chunk
 
     async def close(self) -> None:
+        self._settled()
         await self._stream.close()
 
     async def __aenter__(self) -> AsyncFailoverStream:

@@ -6,7 +6,7 @@ through a control API. Regions may also share one port on distinct loopback addr
 """
 
 from .auth import mint_token
-from .loopback import on_loopback_addresses
+from .loopback import free_port_on_all, on_loopback_addresses
 from .model import DeploymentSpec, LatencyModel, RegionSpec, default_region
 from .simulator import Simulator, SimulatorThread
 
@@ -17,6 +17,7 @@ __all__ = [
     "Simulator",
     "SimulatorThread",
     "default_region",
+    "free_port_on_all",
     "mint_token",
     "on_loopback_addresses",
 ]

@@ -4,7 +4,7 @@ Linux routes all of 127.0.0.0/8 to the loopback interface, so 127.0.0.2, 127.0.0
 no setup. A client that tells regions apart by host alone (openai-priority-loadbalancer rewrites
 only the host of each request) can then reach several simulated regions. `on_loopback_addresses`
 places regions so; a config file does it by giving endpoints such as http://127.0.0.2:8100 and
-http://127.0.0.3:8100 (cli.py).
+http://127.0.0.3:8100 (cli.py), with a port `free_port_on_all` finds.
 """
 
 from __future__ import annotations
@@ -54,12 +54,13 @@ def on_loopback_addresses(
     if not (first_host >= 1 and first_host + len(regions) - 1 <= 254):
         raise ValueError(f"no room for {len(regions)} regions from 127.0.0.{first_host}")
     hosts = [f"127.0.0.{first_host + i}" for i in range(len(regions))]
-    chosen = port or _free_port_on_all(hosts, attempts)
+    chosen = port or free_port_on_all(hosts, attempts)
     return [dataclasses.replace(r, host=h, port=chosen) for r, h in zip(regions, hosts, strict=True)]
 
 
-def _free_port_on_all(hosts: Sequence[str], attempts: int) -> int:
-    """A port free on every host now (the kernel picks it on the first; the others must agree)."""
+def free_port_on_all(hosts: Sequence[str], attempts: int = 20) -> int:
+    """A port free on every host now (the kernel picks it on the first; the others must agree):
+    for a config file whose regions share one port on distinct loopback addresses."""
     for _ in range(attempts):
         with contextlib.ExitStack() as stack:
             probe = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))

@@ -11,7 +11,7 @@ import openai
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread, default_region, on_loopback_addresses
 from aoai_watch.chaos.simulator.cli import regions_from_config
-from aoai_watch.chaos.simulator.loopback import bind_host
+from aoai_watch.chaos.simulator.loopback import bind_host, free_port_on_all
 from aoai_watch.failover.config import ConfigError
 
 from tests.conftest import KEY
@@ -90,3 +90,30 @@ def test_two_regions_on_one_address_are_a_config_error(tmp_path: Path) -> None:
 def test_bind_host_keeps_ipv4_loopback_addresses_only() -> None:
     assert bind_host("127.0.0.9") == "127.0.0.9"
     assert bind_host("localhost") is None and bind_host("::1") is None and bind_host("10.0.0.1") is None
+
+
+def test_free_port_on_all_gives_a_port_both_addresses_can_bind() -> None:
+    port = free_port_on_all(["127.0.0.2", "127.0.0.3"])
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.2", port))
+        second.bind(("127.0.0.3", port))
+
+
+@pytest.mark.parametrize("ptu", [False, True])
+def test_the_failover_bench_config_serves_both_regions_on_one_port_with_the_ptu_first(
+    tmp_path: Path, ptu: bool
+) -> None:
+    from bench.failover import PAYGO, PTU, simulator_config
+
+    path = tmp_path / "sim.toml"
+    simulator_config(path, free_port_on_all(["127.0.0.2", "127.0.0.3"]), ptu)
+    specs = {s.name: s for s in regions_from_config(path, 0, {}, environ={"AOAI_SIM_KEY": KEY})}
+    assert [(s.host, s.port) for s in specs.values()] == [
+        ("127.0.0.2", specs["eastus2"].port),
+        ("127.0.0.3", specs["eastus2"].port),
+    ]
+    east = {d.name: d for d in specs["eastus2"].deployments}
+    if ptu:
+        assert set(east) == {PTU, PAYGO} and east[PTU].is_provisioned and not east[PAYGO].is_provisioned
+    else:
+        assert set(east) == {"gpt-4o"} and not east["gpt-4o"].is_provisioned

@@ -4,6 +4,7 @@ naive one for the expected reasons; outputs; cleanup when things go wrong; your 
 from __future__ import annotations
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -423,13 +424,19 @@ def test_the_streamed_tool_shape_passes_through_an_outage_with_the_bundled_clien
 
 def test_a_stream_that_stalls_after_its_first_output_raises_stream_stalled_not_a_hang() -> None:
     """Drill 13: the calls East US 2 stalls fail with StreamStalled (no splice, no failover after
-    output) well before the drill's long read timeout; every other call succeeds."""
+    output) well before the drill's long read timeout; every other call succeeds. The stalls count
+    on East US 2's breaker: once it opens, the calls go to Sweden Central while the stall lasts."""
     drill = load_drill(SUITE / "13-stream-stalls-mid-way.toml")
     result = run_drill(drill, progress=None)
     assert result.passed, [r.describe() for r in result.results]
     failed = [c for c in result.calls if not c.ok]
     assert failed and all((c.error or "").startswith("StreamStalled") for c in failed), {c.error for c in failed}
     assert all(c.latency_s < drill.client["read_timeout_s"] for c in failed)
+    # the breaker's threshold, plus the calls in flight when it opened, plus a trial per open time
+    (stall,) = drill.timeline
+    trials = math.ceil((stall.end_s - stall.at_s) / drill.client["breaker_open_s"])
+    assert len(failed) <= drill.client["breaker_failures"] + drill.load.concurrency + trials, len(failed)
+    assert any(c.ok and c.region == "swedencentral" and stall.at_s < c.started_s < stall.end_s for c in result.calls)
 
 
 def test_a_saturated_ptu_spills_over_to_the_standard_deployment_and_is_used_again() -> None:

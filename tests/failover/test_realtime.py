@@ -146,3 +146,26 @@ def test_a_server_that_goes_quiet_mid_session_raises_stream_stalled(sim: Simulat
     assert (stalled.region, stalled.deployment) == ("eastus2", "gpt-4o") and stalled.gap_s >= 0.45
     assert KEY not in str(stalled)
     assert rec.attempts[-1].outcome == "timeout" and rec.attempts[-1].detail == "stream stalled"
+
+
+def test_a_mid_session_stall_counts_on_the_breaker_and_the_next_ask_goes_to_the_next_region(
+    sim: SimulatorThread,
+) -> None:
+    sim.add_fault("stream_stall", "eastus2", {"after_events": 1, "stall_s": 8})
+    rec = Recorder()
+
+    async def run() -> tuple[str, str, str]:
+        async with session(sim, rec, stream_idle_timeout_s=0.5, read_timeout_s=5, breaker_failures=1) as rt:
+            with pytest.raises(StreamStalled):
+                await rt.ask("hi")
+            after_stall = rt.breaker_states()["eastus2"].state
+            answer = await rt.ask("hi")  # reconnects: eastus2's breaker is open, so not there
+            return after_stall, answer, rt.region or ""
+
+    after_stall, answer, region = asyncio.run(run())
+    assert after_stall == "open" and answer and region == "swedencentral"
+    assert [(a.region, a.outcome, a.decision) for a in rec.attempts] == [
+        ("eastus2", "ok", "return"),
+        ("eastus2", "timeout", "raise"),
+        ("swedencentral", "ok", "return"),
+    ]

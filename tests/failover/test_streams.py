@@ -57,4 +57,8 @@ def test_after_the_first_token_a_failure_is_raised_never_spliced(slow_sim: Simul
     assert stream.region == "eastus2"
     assert 1 <= len(received) < 12
     assert not isinstance(err.value, AllRegionsFailed)
-    assert [a.region for a in rec.attempts] == ["eastus2"]  # nothing was sent to swedencentral
+    assert [a.region for a in rec.attempts] == ["eastus2", "eastus2"]  # nothing was sent to swedencentral
+    # the attempt returned at the first token; the break is reported as that attempt's failure
+    assert rec.path() == [("eastus2", "ok", "return"), ("eastus2", "connect_error", "raise")]
+    assert rec.attempts[0].attempt == rec.attempts[1].attempt == 1
+    assert rec.attempts[1].detail.startswith("after the first output: ")
