@@ -247,13 +247,18 @@ class Instrumentation:
             return
         with self._lock:
             record = self._calls.get(event.call_id)
-        if record is not None:
-            record.attempts.append(event)
+        if record is None:
+            # the call has finished: a stream handed over at its first output and settled later
+            # (a stall or a break after it: the client reports that attempt a second time), or a
+            # hedge's loser. Its attempt was recorded once already; counting it again would make
+            # one attempt two points
+            return
+        record.attempts.append(event)
         failed = event.outcome not in SUCCESSFUL
         attributes = {
             OPERATION_NAME: operation_name(event.operation),
             PROVIDER_NAME: PROVIDER,
-            REQUEST_MODEL: record.model if record else None,
+            REQUEST_MODEL: record.model,
             **self._servers.get(event.region, {}),
             **outcome_attributes(event.outcome),
             REGION: event.region,
@@ -263,8 +268,6 @@ class Instrumentation:
             STATUS_CODE: event.status,
         }
         self.metrics.record(event.latency_ms / 1000.0, attributes)
-        if record is None:
-            return
         end_ns = time.time_ns()
         span = self.tracer.start_span(
             f"attempt {event.region}/{event.deployment}",

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from aoai_watch.chaos.simulator import SimulatorThread
-from aoai_watch.failover import AllRegionsFailed, AsyncFailoverClient
+from aoai_watch.failover import AllRegionsFailed, AsyncFailoverClient, StreamStalled
 from aoai_watch.failover.otel import (
     DURATION,
     TIME_TO_FIRST_CHUNK,
@@ -181,6 +181,23 @@ def test_a_stream_records_its_time_to_first_chunk_per_call(sim: SimulatorThread,
     )
     calls, children = by_parent(telemetry.spans())
     assert [attrs(s)["aoai_watch.region"] for s in children[calls[0].span_id]] == ["eastus2", "swedencentral"]
+
+
+def test_a_stream_that_stalls_after_its_first_output_is_one_attempt_point_not_two(
+    sim: SimulatorThread, telemetry: Telemetry
+) -> None:
+    # chat sends two events before the first output: stall right after it
+    sim.add_fault("stream_stall", "eastus2", {"after_events": 3, "stall_s": 8})
+    client = make(sim, stream_idle_timeout_s=0.5)
+    instrument(client, meter_provider=telemetry.meters, tracer_provider=telemetry.tracers)
+    stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=32, stream=True)
+    with pytest.raises(StreamStalled):
+        for _ in stream:
+            pass
+    attempts = [p for p in telemetry.points(DURATION) if p.attributes["aoai_watch.region"] == "eastus2"]
+    assert sum(p.count for p in attempts) == 1  # the client's late report of the stall is not a second attempt
+    calls, children = by_parent(telemetry.spans())
+    assert len(calls) == 1 and [attrs(s)["aoai_watch.region"] for s in children[calls[0].span_id]] == ["eastus2"]
 
 
 def test_the_async_client_gets_the_same_spans(sim: SimulatorThread, telemetry: Telemetry) -> None:
