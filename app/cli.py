@@ -317,14 +317,23 @@ def _chaos_proxy(args: argparse.Namespace) -> int:
 
 def _dashboard(args: argparse.Namespace) -> int:
     from ..failover.config import is_loopback_host
-    from . import serve
+    from ..probes.sources import SourceProblem, expand, problems
 
-    database = args.db
-    if database is None and args.config:
+    given = args.db
+    if not given and args.config:
         from ..probes.config import load_config
 
-        database = load_config(args.config).database
-    database = database or "data/aoai-watch.duckdb"
+        given = [str(load_config(args.config).database)]
+    try:  # several --db (or a glob) read as one: each must be a store, said before Streamlit starts
+        databases = expand(given or ["data/aoai-watch.duckdb"])
+    except SourceProblem as exc:
+        raise _UsageError(str(exc)) from None
+    found = problems(databases)
+    if found:
+        raise _UsageError("\n".join(found))
+    database = ", ".join(str(p) for p in databases)
+    from . import serve  # Streamlit's import: only once the sources are known to be good
+
     if not is_loopback_host(args.host):
         print(
             f"warning: the dashboard listens on {args.host} and has no login; anyone who can reach it sees your "
@@ -334,7 +343,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from .children import Children
 
     with Children() as children:  # SIGTERM, SIGINT, SIGHUP stop Streamlit too; it never outlives this
-        process = children.adopt(serve.start(database, args.host, args.port, args.config))
+        process = children.adopt(serve.start(databases, args.host, args.port, args.config))
         print(f"dashboard on http://{args.host}:{args.port}  (database {database}); Ctrl-C stops it", flush=True)
         children.wait()
     if children.failed is not None:
@@ -513,7 +522,12 @@ def build_parser() -> argparse.ArgumentParser:
     imports.set_defaults(run=_import_metrics)
 
     dashboard = sub.add_parser("dashboard", help="serve the SLO dashboard (Streamlit) in the browser")
-    dashboard.add_argument("--db", help="the DuckDB file (default: the config's database, or data/aoai-watch.duckdb)")
+    dashboard.add_argument(
+        "--db",
+        action="append",
+        help="the DuckDB file (default: the config's database, or data/aoai-watch.duckdb); repeat it, or give a "
+        "quoted glob ('probers/*.duckdb') or an `export --parquet` folder, to read several probers as one",
+    )
     dashboard.add_argument("--config", help="the config file, for the database and the SLO targets")
     dashboard.add_argument("--port", type=_number(1, 65535, whole=True), default=8501)
     dashboard.add_argument("--host", default="127.0.0.1", help="listen address (default loopback; it has no login)")
@@ -543,8 +557,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"aoai-watch {args.command}: {line}", file=sys.stderr)
         return EXIT_USAGE
-    except _UsageError as exc:
-        print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
+    except _UsageError as exc:  # one line per problem
+        for line in str(exc).splitlines():
+            print(f"aoai-watch {args.command}: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

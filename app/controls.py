@@ -27,6 +27,7 @@ import streamlit as st
 
 from ..failover.config import PROVISIONED
 from ..probes.config import AppConfig, SloTargets
+from ..probes.sources import label, reader, sources_of
 from ..probes.store import Store, StoreUnusable
 from . import cached, look, queries
 
@@ -136,8 +137,10 @@ class Context:
         return dataclasses.replace(self, now=now, filters=filters)
 
 
-def database() -> Path:
-    return Path(os.environ.get(DB_ENV, "data/aoai-watch.duckdb"))
+def database() -> list[Path]:
+    """The stores the dashboard reads: AOAI_WATCH_DB, one path or several os.pathsep-separated
+    (read as one, read-only: probes/sources.py)."""
+    return sources_of(os.environ.get(DB_ENV, "")) or [Path("data/aoai-watch.duckdb")]
 
 
 def config() -> AppConfig | None:
@@ -222,10 +225,10 @@ def _now() -> datetime:
 
 def context() -> Context | None:
     """Sidebar filters; None (after explaining how to start) when the database has no probes."""
-    store = Store(database(), lock_bound_s=cached.LOCK_BOUND_S)
+    store = reader(database(), lock_bound_s=cached.LOCK_BOUND_S)
     if not cached.has_data(store):
         st.info(
-            f"No probe results in `{store.path}` yet. Start probing, then come back:\n\n"
+            f"No probe results in `{label(store)}` yet. Start probing, then come back:\n\n"
             "```sh\naoai-watch probe --config aoai-watch.toml            # one cycle (cron)\n"
             "aoai-watch probe --config aoai-watch.toml --every 60 # or a loop\n```\n\n"
             "No Azure account? `make demo` runs a simulator, probes and this dashboard together."
@@ -270,7 +273,7 @@ def context() -> Context | None:
             else []
         )
         refresh = st.toggle("Auto-refresh (30 s)", value=wanted["refresh"], key="refresh")
-        st.caption(f"Database: `{store.path}`")
+        st.caption(f"Database: `{label(store)}`")
     shown = {
         "range": range_key,
         "regions": ",".join(chosen_regions),
