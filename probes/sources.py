@@ -4,7 +4,8 @@ Parquet exports (`aoai-watch dashboard --db a.duckdb --db b.duckdb`, a glob, or 
 
 `CombinedStore` is a `Store` whose `query` runs in an in-memory DuckDB that ATTACHes every file
 READ_ONLY and defines one view per table, the UNION ALL BY NAME of that table in every source
-that has it (a store from before a migration lacks a table or a column: it adds no rows, or nulls);
+that has it (a store from before a migration lacks a table or a column: it adds no rows, or nulls;
+Azure Monitor rows imported into several stores count once);
 a Parquet folder adds its rows to `probe_results` through `read_parquet` with hive partitioning
 (`prober=X/date=YYYY-MM-DD/part-0.parquet`). The dashboard's queries run unchanged over it.
 
@@ -36,6 +37,12 @@ from .store import Store, StoreBusy, StoreUnusable, WriteReport, _is_lock_confli
 __all__ = ["CombinedStore", "ReadOnlyStore", "SourceProblem", "expand", "label", "problems", "reader", "sources_of"]
 
 PROBES = "probe_results"
+# Azure Monitor's view of a resource is the same whichever prober imported it: a point imported into
+# two stores counts once (the newest import), by the table's own primary key
+_ONCE = {
+    "monitor_metrics": "region, metric, ts, deployment, status_code",
+    "monitor_requests": "region, request_id",
+}
 PARQUET_LAYOUT = "prober=<name>/date=<YYYY-MM-DD>/part-0.parquet"
 
 
@@ -220,6 +227,11 @@ class CombinedStore(Store):
                 return
             for table, relations in parts.items():
                 union = " UNION ALL BY NAME ".join(f"SELECT * FROM {r}" for r in relations)
+                if table in _ONCE and len(relations) > 1:
+                    union = (
+                        f"SELECT * FROM ({union}) QUALIFY row_number() OVER "
+                        f"(PARTITION BY {_ONCE[table]} ORDER BY imported_at DESC) = 1"
+                    )
                 con.execute(f"CREATE VIEW {table} AS {union}")
             yield con
         finally:
