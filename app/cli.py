@@ -237,6 +237,49 @@ def _prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    """Probe rows as Parquet by prober and day (probes/export.py); progress on stderr, one line a file."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from ..probes.config import load_config
+    from ..probes.export import export_parquet, parse_since
+    from ..probes.sources import problems
+    from ..probes.store import StoreBusy
+
+    database = Path(args.db or (load_config(args.config).database if args.config else ""))
+    if not args.db and not args.config:
+        raise _UsageError("give --db PATH (the prober's DuckDB file) or --config FILE")
+    if not database.is_file():
+        raise _UsageError(f"{database}: no such file. Fix: pass the database `aoai-watch probe` writes (--db PATH)")
+    found = problems([database])
+    if found:
+        raise _UsageError("\n".join(found))
+    out = Path(args.parquet)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"--parquet {out}: a file, not a folder. Fix: name a folder (it is created when missing)")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        since = parse_since(args.since, now) if args.since else None
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    progress = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        done = export_parquet(database, out, since, progress)
+    except StoreBusy as exc:
+        print(f"aoai-watch export: {exc}; try again later", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"aoai-watch export: cannot write under {out} ({exc.strerror or exc}). Fix: make it writable",
+            file=sys.stderr,
+        )
+        return 1
+    first = f" from {done.since:%Y-%m-%d} (whole days, UTC)" if done.since else ""
+    print(f"exported {done.rows:,} probe rows{first} into {done.partitions} file(s) (prober x day) under {out}")
+    return 0
+
+
 def _drill_run(args: argparse.Namespace) -> int:
     from ..chaos.drills.model import DrillError, load_drills
 
@@ -481,6 +524,19 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--db", help="the DuckDB file")
     prune.add_argument("--config", help="take the database from this config")
     prune.set_defaults(run=_prune)
+
+    export = sub.add_parser(
+        "export",
+        help="write probe rows as Parquet, partitioned by prober and date (hive style)",
+        description="Files DIR/prober=<name>/date=<YYYY-MM-DD>/part-0.parquet, for object storage, Fabric, Synapse, "
+        "Spark, or `dashboard --db DIR`. Re-exporting a day replaces its file; days are exported whole (UTC).",
+    )
+    export.add_argument("--db", help="the prober's DuckDB file")
+    export.add_argument("--config", help="take the database from this config")
+    export.add_argument("--parquet", required=True, metavar="DIR", help="the folder to write (created when missing)")
+    export.add_argument("--since", help="from this many days or hours back (7d, 36h) or an ISO date; default: all")
+    export.add_argument("--quiet", action="store_true", help="no progress lines")
+    export.set_defaults(run=_export)
 
     drill = sub.add_parser("drill", help="chaos drills: prove a client survives outages and throttling")
     drill_sub = drill.add_subparsers(dest="drill_command", metavar="COMMAND")

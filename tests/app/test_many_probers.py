@@ -125,3 +125,19 @@ def test_the_pages_that_would_write_say_why_not(monkeypatch: pytest.MonkeyPatch,
     assert any("never into a combined view" in i.value and "--db ONE.duckdb" in i.value for i in alerts.info)
     monitor = open_page(monkeypatch, stores, "views/monitor.py")
     assert any("Imports go to one store" in c.value for c in monitor.caption)
+
+
+def test_the_dashboard_over_a_parquet_export_shows_what_the_stores_show(
+    monkeypatch: pytest.MonkeyPatch, stores: list[Path], tmp_path: Path
+) -> None:
+    from aoai_watch.probes.export import export_parquet
+
+    lake = tmp_path / "lake"
+    for path in stores:  # each prober exports into the one folder, as into a shared bucket
+        export_parquet(path, lake)
+    over_stores = open_page(monkeypatch, stores)
+    over_lake = open_page(monkeypatch, [lake])
+    assert over_lake.dataframe[0].value.equals(over_stores.dataframe[0].value)  # the regions table
+    assert over_lake.dataframe[2].value.equals(over_stores.dataframe[2].value)  # the split by prober
+    assert over_lake.sidebar.multiselect(key="probers").options == ["dublin", "frankfurt"]
+    assert not over_lake.error
