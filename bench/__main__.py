@@ -6,7 +6,7 @@ import importlib
 import subprocess
 import sys
 
-BENCHES = ["simulator", "failover", "probes", "dashboard"]
+BENCHES = ["simulator", "failover", "probes", "dashboard", "stores"]
 
 
 def main(argv: list[str]) -> int:
