@@ -141,3 +141,11 @@ def test_the_dashboard_over_a_parquet_export_shows_what_the_stores_show(
     assert over_lake.dataframe[2].value.equals(over_stores.dataframe[2].value)  # the split by prober
     assert over_lake.sidebar.multiselect(key="probers").options == ["dublin", "frankfurt"]
     assert not over_lake.error
+
+
+def test_links_carry_the_prober_filter(monkeypatch: pytest.MonkeyPatch, stores: list[Path]) -> None:
+    from urllib.parse import parse_qs
+
+    at = open_page(monkeypatch, stores, probers="frankfurt")
+    queries = [parse_qs(link.proto.query_string) for link in at.page_link]
+    assert queries and all(q.get("probers") == ["frankfurt"] for q in queries)  # a card's link to its errors
