@@ -149,3 +149,15 @@ def test_links_carry_the_prober_filter(monkeypatch: pytest.MonkeyPatch, stores: 
     at = open_page(monkeypatch, stores, probers="frankfurt")
     queries = [parse_qs(link.proto.query_string) for link in at.page_link]
     assert queries and all(q.get("probers") == ["frankfurt"] for q in queries)  # a card's link to its errors
+
+
+@pytest.mark.parametrize("page", [*PAGES, "views/alerts.py"])
+def test_every_page_renders_over_a_parquet_export(
+    monkeypatch: pytest.MonkeyPatch, stores: list[Path], tmp_path: Path, page: str
+) -> None:
+    from aoai_watch.probes.export import export_parquet
+
+    lake = tmp_path / "lake"
+    export_parquet(stores[0], lake)  # probes only: the pages over other tables explain they have none
+    at = open_page(monkeypatch, [lake], page)
+    assert at.title and not at.error, [e.value for e in at.error]
