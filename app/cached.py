@@ -5,7 +5,8 @@ jump-to-definition and type checks.
 A page refresh, a second viewer or a filter toggled back costs nothing, and the database is opened
 only when the answer may have changed. Streamlit keys its cache by the cached function's code, so
 every wrapper goes through the one cached `_read`, keyed by the query's name as well as its
-arguments (the database by path: a `Store` is rebuilt for each read and never kept open).
+arguments (the database by path, or by the os.pathsep-joined paths of several stores read as one,
+probes/sources.py: a `Store` is rebuilt for each read and never kept open).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import streamlit as st
 
+from ..probes.sources import CombinedStore, reader, sources_of
 from ..probes.store import Store
 from . import queries
 
@@ -27,7 +29,11 @@ LOCK_BOUND_S = 5.0  # a page waits at most this long for the probe writer's lock
 
 @st.cache_data(ttl=15, show_spinner=False, max_entries=256)
 def _read(db: str, name: str, args: tuple[Any, ...]) -> Any:
-    return _QUERIES[name](Store(db, lock_bound_s=LOCK_BOUND_S), *args)
+    return _QUERIES[name](reader(sources_of(db), lock_bound_s=LOCK_BOUND_S), *args)
+
+
+def _key(store: Store) -> str:
+    return store.key if isinstance(store, CombinedStore) else str(store.path)
 
 
 def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
@@ -37,7 +43,7 @@ def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[S
     def read(store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
         if kwargs:  # positional only, so one call has one cache key
             raise TypeError(f"cached.{query.__name__} takes its arguments by position")
-        result: R = _read(str(store.path), query.__name__, args)
+        result: R = _read(_key(store), query.__name__, args)
         return result
 
     return read
@@ -46,7 +52,9 @@ def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[S
 has_data = _cached(queries.has_data)
 choices = _cached(queries.choices)
 tiers = _cached(queries.tiers)
+probers = _cached(queries.probers)
 overview = _cached(queries.overview)
+overview_by_prober = _cached(queries.overview_by_prober)
 first_probe = _cached(queries.first_probe)
 recent_probes = _cached(queries.recent_probes)
 window_counts = _cached(queries.window_counts)

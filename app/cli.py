@@ -324,6 +324,49 @@ def _prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    """Probe rows as Parquet by prober and day (probes/export.py); progress on stderr, one line a file."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from ..probes.config import load_config
+    from ..probes.export import export_parquet, parse_since
+    from ..probes.sources import problems
+    from ..probes.store import StoreBusy
+
+    database = Path(args.db or (load_config(args.config).database if args.config else ""))
+    if not args.db and not args.config:
+        raise _UsageError("give --db PATH (the prober's DuckDB file) or --config FILE")
+    if not database.is_file():
+        raise _UsageError(f"{database}: no such file. Fix: pass the database `aoai-watch probe` writes (--db PATH)")
+    found = problems([database])
+    if found:
+        raise _UsageError("\n".join(found))
+    out = Path(args.parquet)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"--parquet {out}: a file, not a folder. Fix: name a folder (it is created when missing)")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        since = parse_since(args.since, now) if args.since else None
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    progress = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        done = export_parquet(database, out, since, progress)
+    except StoreBusy as exc:
+        print(f"aoai-watch export: {exc}; try again later", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"aoai-watch export: cannot write under {out} ({exc.strerror or exc}). Fix: make it writable",
+            file=sys.stderr,
+        )
+        return 1
+    first = f" from {done.since:%Y-%m-%d} (whole days, UTC)" if done.since else ""
+    print(f"exported {done.rows:,} probe rows{first} into {done.partitions} file(s) (prober x day) under {out}")
+    return 0
+
+
 def _drill_run(args: argparse.Namespace) -> int:
     from ..chaos.drills.model import DrillError, load_drills
 
@@ -404,14 +447,23 @@ def _chaos_proxy(args: argparse.Namespace) -> int:
 
 def _dashboard(args: argparse.Namespace) -> int:
     from ..failover.config import is_loopback_host
-    from . import serve
+    from ..probes.sources import SourceProblem, expand, problems
 
-    database = args.db
-    if database is None and args.config:
+    given = args.db
+    if not given and args.config:
         from ..probes.config import load_config
 
-        database = load_config(args.config).database
-    database = database or "data/aoai-watch.duckdb"
+        given = [str(load_config(args.config).database)]
+    try:  # several --db (or a glob) read as one: each must be a store, said before Streamlit starts
+        databases = expand(given or ["data/aoai-watch.duckdb"])
+    except SourceProblem as exc:
+        raise _UsageError(str(exc)) from None
+    found = problems(databases)
+    if found:
+        raise _UsageError("\n".join(found))
+    database = ", ".join(str(p) for p in databases)
+    from . import serve  # Streamlit's import: only once the sources are known to be good
+
     if not is_loopback_host(args.host):
         print(
             f"warning: the dashboard listens on {args.host} and has no login; anyone who can reach it sees your "
@@ -421,7 +473,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from .children import Children
 
     with Children() as children:  # SIGTERM, SIGINT, SIGHUP stop Streamlit too; it never outlives this
-        process = children.adopt(serve.start(database, args.host, args.port, args.config))
+        process = children.adopt(serve.start(databases, args.host, args.port, args.config))
         print(f"dashboard on http://{args.host}:{args.port}  (database {database}); Ctrl-C stops it", flush=True)
         children.wait()
     if children.failed is not None:
@@ -599,6 +651,19 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--config", help="take the database from this config")
     prune.set_defaults(run=_prune)
 
+    export = sub.add_parser(
+        "export",
+        help="write probe rows as Parquet, partitioned by prober and date (hive style)",
+        description="Files DIR/prober=<name>/date=<YYYY-MM-DD>/part-0.parquet, for object storage, Fabric, Synapse, "
+        "Spark, or `dashboard --db DIR`. Re-exporting a day replaces its file; days are exported whole (UTC).",
+    )
+    export.add_argument("--db", help="the prober's DuckDB file")
+    export.add_argument("--config", help="take the database from this config")
+    export.add_argument("--parquet", required=True, metavar="DIR", help="the folder to write (created when missing)")
+    export.add_argument("--since", help="from this many days or hours back (7d, 36h) or an ISO date; default: all")
+    export.add_argument("--quiet", action="store_true", help="no progress lines")
+    export.set_defaults(run=_export)
+
     drill = sub.add_parser("drill", help="chaos drills: prove a client survives outages and throttling")
     drill_sub = drill.add_subparsers(dest="drill_command", metavar="COMMAND")
     drill_run = drill_sub.add_parser("run", help="run drill files (or folders of them); exit 0 only if all pass")
@@ -639,7 +704,12 @@ def build_parser() -> argparse.ArgumentParser:
     imports.set_defaults(run=_import_metrics)
 
     dashboard = sub.add_parser("dashboard", help="serve the SLO dashboard (Streamlit) in the browser")
-    dashboard.add_argument("--db", help="the DuckDB file (default: the config's database, or data/aoai-watch.duckdb)")
+    dashboard.add_argument(
+        "--db",
+        action="append",
+        help="the DuckDB file (default: the config's database, or data/aoai-watch.duckdb); repeat it, or give a "
+        "quoted glob ('probers/*.duckdb') or an `export --parquet` folder, to read several probers as one",
+    )
     dashboard.add_argument("--config", help="the config file, for the database and the SLO targets")
     dashboard.add_argument("--port", type=_number(1, 65535, whole=True), default=8501)
     dashboard.add_argument("--host", default="127.0.0.1", help="listen address (default loopback; it has no login)")
@@ -669,8 +739,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"aoai-watch {args.command}: {line}", file=sys.stderr)
         return EXIT_USAGE
-    except _UsageError as exc:
-        print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)
+    except _UsageError as exc:  # one line per problem
+        for line in str(exc).splitlines():
+            print(f"aoai-watch {args.command}: {line}", file=sys.stderr)
         return EXIT_USAGE
     except _ListenError as exc:
         print(f"aoai-watch {args.command}: {exc}", file=sys.stderr)

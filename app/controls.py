@@ -1,12 +1,13 @@
 """What every page shares: the database, the config's SLO targets and region priorities, the
 sidebar filters, auto-refresh, and the empty-database message.
 
-The filters (range, regions, kinds, refresh, and tiers where the database holds probes of a
-provisioned deployment) live in the URL, so a view can be shared, and in the
-session, so they survive navigation: Streamlit's sidebar navigation (st.navigation) opens a page
-with the query string cleared, so each page takes every filter the URL does not name from the
-session's last choice and writes all of them back into the URL, defaults included. A bad value in
-the URL (`range=bogus`, a region with no probes) is named in a notice with what is shown instead.
+The filters (range, regions, kinds, refresh, tiers where the database holds probes of a provisioned
+deployment, and probers where it holds more than one prober's probes) live in the URL, so a view
+can be shared, and in the session, so they survive navigation: Streamlit's sidebar navigation
+(st.navigation) opens a page with the query string cleared, so each page takes every filter the URL
+does not name from the session's last choice and writes all of them back into the URL, defaults
+included. A bad value in the URL (`range=bogus`, a region with no probes) is named in a notice with
+what is shown instead.
 
 Until the database holds more than the default range (24h), a page opens at the smallest range
 that covers all its probes, and says so.
@@ -27,6 +28,7 @@ import streamlit as st
 
 from ..failover.config import PROVISIONED
 from ..probes.config import AppConfig, SloTargets
+from ..probes.sources import label, reader, sources_of
 from ..probes.store import Store, StoreUnusable
 from . import cached, look, queries
 
@@ -58,7 +60,7 @@ CELL_BUCKETS = (
     "6 hours",
 )
 MIN_CELLS = 30
-FILTERS = ("range", "regions", "kinds", "tiers", "refresh")
+FILTERS = ("range", "regions", "kinds", "tiers", "probers", "refresh")
 SAVED = "aoai_watch_filters"  # session state: the filters last shown, for the next page
 DB_ENV, CONFIG_ENV = "AOAI_WATCH_DB", "AOAI_WATCH_CONFIG"
 
@@ -96,6 +98,7 @@ class Context:
     first_ts: datetime | None = None  # the database's first probe
     priorities: Mapping[str, int] = field(default_factory=dict)  # region -> priority, from the config
     tiers: tuple[str, ...] = ()  # the tiers the sidebar offers: none unless a provisioned one was probed
+    probers: tuple[str, ...] = ()  # the probers the sidebar offers: none unless the data holds several
 
     @property
     def bucket(self) -> str:
@@ -127,6 +130,8 @@ class Context:
         }
         if self.tiers:
             params["tiers"] = ",".join(self.filters.tiers)
+        if self.probers:
+            params["probers"] = ",".join(self.filters.probers)
         return {**params, **changes}
 
     def at(self, now: datetime) -> Context:
@@ -136,8 +141,10 @@ class Context:
         return dataclasses.replace(self, now=now, filters=filters)
 
 
-def database() -> Path:
-    return Path(os.environ.get(DB_ENV, "data/aoai-watch.duckdb"))
+def database() -> list[Path]:
+    """The stores the dashboard reads: AOAI_WATCH_DB, one path or several os.pathsep-separated
+    (read as one, read-only: probes/sources.py)."""
+    return sources_of(os.environ.get(DB_ENV, "")) or [Path("data/aoai-watch.duckdb")]
 
 
 def config() -> AppConfig | None:
@@ -167,12 +174,15 @@ def read_filters(
     kinds: Sequence[str],
     default_range: str,
     tiers: Sequence[str] = (),
+    probers: Sequence[str] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """The filters to show: each from the URL when it names it, else from the session's last
     choice (`saved`), else the default; with a notice for each bad value the URL holds. `tiers` are
-    the tiers offered (none: a URL's `tiers` is named as absent and all are shown).
+    the tiers offered (none: a URL's `tiers` is named as absent and all are shown), `probers` the
+    probers offered (the same).
 
-    Returns ({"range": key, "regions": [...], "kinds": [...], "tiers": [...], "refresh": bool}, notices)."""
+    Returns ({"range": key, "regions": [...], "kinds": [...], "tiers": [...], "probers": [...],
+    "refresh": bool}, notices)."""
     notices: list[str] = []
 
     def raw(name: str) -> str | None:
@@ -203,6 +213,7 @@ def read_filters(
     chosen_regions = names("regions", regions, "regions")
     chosen_kinds = names("kinds", kinds, "kinds")
     chosen_tiers = names("tiers", tiers, "tiers")
+    chosen_probers = names("probers", probers, "probers")
     refresh = raw("refresh")
     if refresh not in (None, "0", "1"):
         notices.append(f"URL parameter `refresh={_clean(refresh)}` is not 0 or 1: auto-refresh is on.")
@@ -211,6 +222,7 @@ def read_filters(
         "regions": chosen_regions,
         "kinds": chosen_kinds,
         "tiers": chosen_tiers,
+        "probers": chosen_probers,
         "refresh": refresh != "0",
     }, notices
 
@@ -222,10 +234,10 @@ def _now() -> datetime:
 
 def context() -> Context | None:
     """Sidebar filters; None (after explaining how to start) when the database has no probes."""
-    store = Store(database(), lock_bound_s=cached.LOCK_BOUND_S)
+    store = reader(database(), lock_bound_s=cached.LOCK_BOUND_S)
     if not cached.has_data(store):
         st.info(
-            f"No probe results in `{store.path}` yet. Start probing, then come back:\n\n"
+            f"No probe results in `{label(store)}` yet. Start probing, then come back:\n\n"
             "```sh\naoai-watch probe --config aoai-watch.toml            # one cycle (cron)\n"
             "aoai-watch probe --config aoai-watch.toml --every 60 # or a loop\n```\n\n"
             "No Azure account? `make demo` runs a simulator, probes and this dashboard together."
@@ -238,13 +250,16 @@ def context() -> Context | None:
     # a tier filter only where there is a provisioned deployment to tell apart: at the default a
     # database without one reads, and links, as it did before tiers
     tiers = tuple(present) if PROVISIONED in present else ()
+    # a prober filter only where there are probers to tell apart (several stores read as one)
+    found_probers = cached.probers(store)
+    probers = tuple(found_probers) if len(found_probers) > 1 else ()
     regions = look.region_order(all_regions, priorities)
     now = _now()
     first = cached.first_probe(store)
     default_range = fitted_range(now - first if first else None)
     saved: dict[str, str] = st.session_state.setdefault(SAVED, {})
     url = {name: ",".join(st.query_params.get_all(name)) for name in FILTERS if name in st.query_params}
-    wanted, notices = read_filters(url, saved, regions, kinds, default_range, tiers)
+    wanted, notices = read_filters(url, saved, regions, kinds, default_range, tiers, probers)
     for notice in notices:
         st.warning(notice)
     with st.sidebar:
@@ -269,8 +284,21 @@ def context() -> Context | None:
             if tiers
             else []
         )
+        chosen_probers = (
+            st.multiselect(
+                "Probers",
+                probers,
+                default=wanted["probers"],
+                key="probers",
+                placeholder="all probers",
+                help="Where the probes ran from: a region failing from one prober only is a network path "
+                "from there, not Azure.",
+            )
+            if probers
+            else []
+        )
         refresh = st.toggle("Auto-refresh (30 s)", value=wanted["refresh"], key="refresh")
-        st.caption(f"Database: `{store.path}`")
+        st.caption(f"Database: `{label(store)}`")
     shown = {
         "range": range_key,
         "regions": ",".join(chosen_regions),
@@ -281,6 +309,10 @@ def context() -> Context | None:
         shown["tiers"] = ",".join(chosen_tiers)
     elif "tiers" in st.query_params:
         del st.query_params["tiers"]  # named in a notice above: no tier to choose in this database
+    if probers:
+        shown["probers"] = ",".join(chosen_probers)
+    elif "probers" in st.query_params:
+        del st.query_params["probers"]  # the same: one prober's probes only, nothing to choose
     if range_key == default_range and "range" not in url and "range" not in saved:
         saved["fitted"] = default_range  # opened at the fitted range: say so while it is shown
     saved.update(shown)
@@ -291,8 +323,11 @@ def context() -> Context | None:
         tuple(chosen_regions),
         tuple(chosen_kinds),
         tuple(chosen_tiers),
+        tuple(chosen_probers),
     )
-    ctx = Context(store, filters, loaded.slo if loaded else SloTargets(), now, range_key, first, priorities, tiers)
+    ctx = Context(
+        store, filters, loaded.slo if loaded else SloTargets(), now, range_key, first, priorities, tiers, probers
+    )
     if first is not None and now - first < RANGES[range_key]:
         held = look.span((now - first).total_seconds())
         note = f"The database holds {held} of probes (since {look.utc_time(first, True)})"

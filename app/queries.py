@@ -26,13 +26,15 @@ _GOOD, _SUCCESSFUL = sql_list(GOOD), sql_list(SUCCESSFUL)  # SQL list literals, 
 class Filters:
     """The sidebar's choices; an empty tuple is all of them. `tiers` keeps the probes of those
     deployment tiers ("provisioned", "standard") and the failover composite's, which answers from
-    either tier: the number the promise is about stays on every split."""
+    either tier: the number the promise is about stays on every split. `probers` keeps the probes
+    those probers measured (several stores read as one, probes/sources.py)."""
 
     since: datetime
     until: datetime
     regions: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
+    probers: tuple[str, ...] = ()
 
     def where(self, prefix: str = "") -> tuple[str, list[Any]]:
         clauses, params = [f"{prefix}ts >= ?", f"{prefix}ts < ?"], [self.since, self.until]
@@ -47,6 +49,9 @@ class Filters:
             marks = ", ".join("?" for _ in self.tiers)
             clauses.append(f"({prefix}region = ? OR coalesce({prefix}tier, '{STANDARD}') IN ({marks}))")
             params += [COMPOSITE, *self.tiers]
+        if self.probers:
+            clauses.append(f"{prefix}prober IN ({', '.join('?' for _ in self.probers)})")
+            params += list(self.probers)
         return " AND ".join(clauses), params
 
     def between(self, since: datetime, until: datetime | None = None) -> Filters:
@@ -68,6 +73,12 @@ def choices(store: Store) -> tuple[list[str], list[str]]:
     regions = _frame(store, "SELECT DISTINCT region FROM probe_results ORDER BY region")
     kinds = _frame(store, "SELECT DISTINCT kind FROM probe_results ORDER BY kind")
     return (list(regions["region"]) if not regions.empty else [], list(kinds["kind"]) if not kinds.empty else [])
+
+
+def probers(store: Store) -> list[str]:
+    """The probers whose probes the database holds (several when stores are read as one)."""
+    rows = _frame(store, "SELECT DISTINCT prober FROM probe_results ORDER BY prober")
+    return list(rows["prober"]) if not rows.empty else []
 
 
 def tiers(store: Store) -> list[str]:
@@ -113,6 +124,28 @@ def overview(store: Store, f: Filters, threshold_ms: float) -> pd.DataFrame:
         GROUP BY region ORDER BY region = ? DESC, region
     """,
         [threshold_ms, *params, COMPOSITE],
+    )
+
+
+def overview_by_prober(store: Store, f: Filters, threshold_ms: float) -> pd.DataFrame:
+    """`overview`'s counts per region and prober (the same probes, so each region's rows sum to
+    its row there): valid, good, successful, fast, and the range's last failure (when, outcome)."""
+    where, params = f.where()
+    bad = f"outcome NOT IN {_GOOD}"
+    return _frame(
+        store,
+        f"""
+        SELECT region, prober,
+               count(*) AS valid,
+               count(*) FILTER (WHERE outcome IN {_GOOD}) AS good,
+               count(*) FILTER (WHERE outcome IN {_SUCCESSFUL}) AS successful,
+               count(*) FILTER (WHERE outcome IN {_SUCCESSFUL} AND latency_ms <= ?) AS fast,
+               max(ts) FILTER (WHERE {bad}) AS last_bad_ts,
+               arg_max(outcome, ts) FILTER (WHERE {bad}) AS last_bad_outcome
+        FROM probe_results WHERE {where}
+        GROUP BY region, prober ORDER BY region, prober
+    """,
+        [threshold_ms, *params],
     )
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from .controls import CONFIG_ENV, DB_ENV
@@ -29,13 +30,16 @@ CHROMIUM_ARGS = [
 
 
 def start(
-    database: str | Path,
+    database: str | Path | Sequence[str | Path],
     host: str = "127.0.0.1",
     port: int = 8501,
     config: str | Path | None = None,
     quiet: bool = False,
 ) -> subprocess.Popen[bytes]:
-    env = {**os.environ, DB_ENV: str(Path(database).resolve())}
+    """Streamlit over `database`: one path, or several read as one (AOAI_WATCH_DB carries them
+    os.pathsep-separated, app/controls.py `database()`)."""
+    paths = [database] if isinstance(database, str | Path) else list(database)
+    env = {**os.environ, DB_ENV: os.pathsep.join(str(Path(p).resolve()) for p in paths)}
     if config:
         env[CONFIG_ENV] = str(Path(config).resolve())
     command = [

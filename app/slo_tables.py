@@ -5,6 +5,8 @@ them out (and colours them with `styled`).
 - `region_table`: per region in the one region order, its state (app/states.py), availability and
   latency against their targets with which SLOs are missed, budget left, probes, how much of the
   range has data, and cost.
+- `prober_table` (with `prober_notes`): each region split by prober, when several probers' stores
+  are read as one, and which region misses an objective from some probers only.
 - `alert_table`: the multiwindow burn-rate table, one row per region and alert row, each burn
   rate with the probes it was computed over, and the rows the low-traffic guard holds back.
 """
@@ -27,6 +29,8 @@ __all__ = [
     "availability_column",
     "fast_column",
     "latency_column",
+    "prober_notes",
+    "prober_table",
     "region_table",
     "slo_misses",
     "styled",
@@ -93,6 +97,61 @@ def region_table(
     return pd.DataFrame(out, columns=columns).fillna("")
 
 
+def prober_table(by_prober: pd.DataFrame, order: Sequence[str], targets: SloTargets) -> pd.DataFrame:
+    """One row per region (in `order`, the one region order) and prober of
+    `queries.overview_by_prober`: availability and latency against their targets, which SLOs are
+    missed, probes, failed probes and the last failure. A region's probes sum to its row of the
+    regions table: the same probes, split."""
+    out = []
+    records = by_prober.to_dict("records")
+    regions = [r for r in order if any(x["region"] == r for x in records)]
+    regions += sorted({x["region"] for x in records} - set(regions))
+    for region in regions:
+        for r in (x for x in records if x["region"] == region):
+            availability = slo.Sli(int(r["good"]), int(r["valid"]))
+            fast = slo.Sli(int(r["fast"]), int(r["successful"]))
+            misses = slo_misses(availability, fast, targets)
+            last = "" if pd.isna(r["last_bad_ts"]) else f"{r['last_bad_outcome']} at {look.utc(r['last_bad_ts'])}"
+            out.append(
+                {
+                    "region": region,
+                    "prober": r["prober"],
+                    availability_column(targets): look.percent(availability.ratio),
+                    latency_column(targets): look.percent(fast.ratio),
+                    "SLOs": "missed: " + ", ".join(misses) if misses else "met",
+                    "probes": look.count(r["valid"]),
+                    "failed": look.count(int(r["valid"]) - int(r["good"])),
+                    "last failure": last,
+                }
+            )
+    columns = ["region", "prober", availability_column(targets), latency_column(targets), "SLOs", "probes"]
+    return pd.DataFrame(out, columns=[*columns, "failed", "last failure"])
+
+
+def prober_notes(by_prober: pd.DataFrame, order: Sequence[str], targets: SloTargets) -> list[str]:
+    """For each region (in `order`) that misses an objective from some of its probers but not
+    from the others, one sentence saying from which: "eastus2 misses availability only from
+    frankfurt (met from dublin): a network path from there, not Azure"."""
+    notes = []
+    records = by_prober.to_dict("records")
+    for region in [r for r in order if any(x["region"] == r for x in records)]:
+        rows = [x for x in records if x["region"] == region]
+        for objective in ("availability", "latency"):
+            missing, meeting = [], []
+            for r in rows:
+                availability = slo.Sli(int(r["good"]), int(r["valid"]))
+                fast = slo.Sli(int(r["fast"]), int(r["successful"]))
+                if availability.ratio is None or (objective == "latency" and fast.ratio is None):
+                    continue
+                (missing if objective in slo_misses(availability, fast, targets) else meeting).append(r["prober"])
+            if missing and meeting:
+                notes.append(
+                    f"{region} misses {objective} only from {', '.join(missing)} (met from {', '.join(meeting)}): "
+                    "a network path from there, not Azure"
+                )
+    return notes
+
+
 HELD_BACK = "held back"  # the `firing` cell of a row that burns but the guard keeps from firing
 
 
@@ -148,7 +207,8 @@ def styled(table: pd.DataFrame, targets: SloTargets | None = None) -> Styler:
         )
     if "SLOs" in table:
         styler = styler.map(lambda v: down if str(v).startswith("missed") else "", subset=["SLOs"])
-        styler = styler.map(lambda v: down if str(v).startswith("overspent") else "", subset=["budget left"])
+        if "budget left" in table:
+            styler = styler.map(lambda v: down if str(v).startswith("overspent") else "", subset=["budget left"])
         if targets is not None:
             for objective, column in (
                 ("availability", availability_column(targets)),

@@ -6,7 +6,7 @@ import importlib
 import subprocess
 import sys
 
-BENCHES = ["simulator", "failover", "probes", "dashboard", "exporter"]
+BENCHES = ["simulator", "failover", "probes", "dashboard", "exporter", "stores"]
 
 
 def main(argv: list[str]) -> int:

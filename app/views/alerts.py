@@ -5,6 +5,7 @@ can show a secret: the store holds none (aoai_watch.alerts.state)."""
 import pandas as pd
 import streamlit as st
 from aoai_watch.app import cached, controls, look
+from aoai_watch.probes.sources import CombinedStore
 
 STATE_COLOURS = {"delivered": "green", "pending": "orange", "rejected": "red"}
 
@@ -94,6 +95,12 @@ def deliveries(ctx: controls.Context) -> None:
 
 
 def body(ctx: controls.Context) -> None:
+    if isinstance(ctx.store, CombinedStore):  # alerts are evaluated and stored per prober's own file
+        st.info(
+            f"Reading {len(ctx.store.sources)} stores as one, read-only: this page shows the alerts each prober's "
+            "store recorded. Alerts are evaluated and stored per store, never into a combined view: "
+            "`aoai-watch alert --config FILE --db ONE.duckdb` (cron, after probe)."
+        )
     firing_now(ctx)
     history(ctx)
     deliveries(ctx)

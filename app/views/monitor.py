@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 from aoai_watch.app import agreement, cached, controls, figures, tables
+from aoai_watch.probes.sources import CombinedStore
 
 SETUP = """No Azure Monitor data in this database yet. Add each region's resource to the config and import:
 
@@ -18,6 +19,11 @@ aoai-watch import-metrics --config aoai-watch.toml --since 24h   # the identity 
 
 
 def body(ctx: controls.Context) -> None:
+    if isinstance(ctx.store, CombinedStore):  # an import writes: into one store, never a combined view
+        st.caption(
+            f"Reading {len(ctx.store.sources)} stores as one, read-only: Azure's counts imported into any of them "
+            "(each point once). Imports go to one store: `aoai-watch import-metrics --config FILE --db ONE.duckdb`."
+        )
     if not cached.has_monitor_data(ctx.store):
         st.info(SETUP)
         return

@@ -1,6 +1,8 @@
 """Overview: which region is up, degraded or down, since when and why; are we inside 99.9% and
 2 s per region and through failover; budget; burn alerts. Every table and chart in the one region
-order, each figure from one query per filter set, so a number shown twice reads the same."""
+order, each figure from one query per filter set, so a number shown twice reads the same. With
+several probers' stores read as one, a table at the end splits each region by prober (the same
+probes), and a region missing an objective from some probers only is named under the regions table."""
 
 from datetime import timedelta
 
@@ -35,6 +37,28 @@ def state_row(ctx: controls.Context, table: pd.DataFrame, found: list[states.Reg
                 )
 
 
+def by_prober(ctx: controls.Context) -> pd.DataFrame:
+    """The Overview's counts per region and prober, when the probes shown come from several
+    probers (empty otherwise): a region failing from one place only is a network path."""
+    if not ctx.probers:
+        return pd.DataFrame(columns=["region", "prober", "valid", "good", "successful", "fast"])
+    split = cached.overview_by_prober(ctx.store, ctx.filters, ctx.slo.latency_threshold_s * 1000)
+    return split if split["prober"].nunique() > 1 else split.iloc[0:0]
+
+
+def prober_split(ctx: controls.Context, split: pd.DataFrame, regions: list[str]) -> None:
+    """Each region split by the prober that measured it (the same probes as the regions table)."""
+    if split.empty:
+        return
+    st.subheader("By prober")
+    st.dataframe(
+        slo_tables.styled(slo_tables.prober_table(split, regions, ctx.slo), ctx.slo),
+        hide_index=True,
+        width="stretch",
+        height="content",
+    )
+
+
 def body(ctx: controls.Context) -> None:
     target = ctx.slo.availability_target
     table = cached.overview(ctx.store, ctx.filters, ctx.slo.latency_threshold_s * 1000)
@@ -49,6 +73,9 @@ def body(ctx: controls.Context) -> None:
         width="stretch",
         height="content",
     )
+    split = by_prober(ctx)
+    for note in slo_tables.prober_notes(split, regions, ctx.slo):  # the headline of the split, by the table
+        st.warning(note)
     bars = figures.slo_bars(table, ctx.slo, regions)
     st.vega_lite_chart(bars.data, bars.spec, width="content")
     bucket = ctx.history_bucket
@@ -75,6 +102,7 @@ def body(ctx: controls.Context) -> None:
         f"(16.7x), so a row fires only when its short window holds at least {guard} bad probes; "
         '"held back" marks a row that burns but has fewer (the `alert` command applies the same guard).'
     )
+    prober_split(ctx, split, regions)
 
 
 controls.page("Overview", body)

@@ -59,13 +59,14 @@ def read(url: dict[str, str], saved: dict[str, str] | None = None) -> tuple[dict
 
 
 def test_filters_come_from_the_url_then_the_session_then_the_defaults() -> None:
-    assert read({}) == ({"range": "1h", "regions": [], "kinds": [], "tiers": [], "refresh": True}, [])
+    assert read({}) == ({"range": "1h", "regions": [], "kinds": [], "tiers": [], "probers": [], "refresh": True}, [])
     saved = {"range": "7d", "regions": "eastus2", "kinds": "chat", "refresh": "0"}
     assert read({}, saved)[0] == {
         "range": "7d",
         "regions": ["eastus2"],
         "kinds": ["chat"],
         "tiers": [],
+        "probers": [],
         "refresh": False,
     }
     url = {"range": "6h", "regions": "swedencentral,eastus2", "kinds": ""}
@@ -74,6 +75,7 @@ def test_filters_come_from_the_url_then_the_session_then_the_defaults() -> None:
         "regions": ["swedencentral", "eastus2"],
         "kinds": [],  # the URL's empty choice (all kinds) wins over the session's
         "tiers": [],
+        "probers": [],
         "refresh": False,  # the URL does not name it: the session's
     }
 
