@@ -32,7 +32,7 @@ import duckdb
 
 from .records import DrillRecords
 from .result import ProbeResult
-from .store import Store, StoreBusy, StoreUnusable, WriteReport, _is_lock_conflict, _unusable
+from .store import Store, StoreBusy, StoreUnusable, WriteReport
 
 __all__ = ["CombinedStore", "ReadOnlyStore", "SourceProblem", "expand", "label", "problems", "reader", "sources_of"]
 
@@ -239,21 +239,6 @@ class CombinedStore(Store):
 
     def _attach(self, con: duckdb.DuckDBPyConnection, alias: str, store: Store, deadline: float, bound: float) -> None:
         """ATTACH one file READ_ONLY, retrying a lock conflict as Store does (a waiting writer first)."""
-        delay = 0.01
-        while True:
-            if store._writer_waiting() and time.monotonic() < deadline:
-                self._sleep(self._rng.uniform(0.005, 0.02))
-                continue
-            try:
-                con.execute(f"ATTACH {_quoted(str(store.path))} AS {alias} (READ_ONLY)")
-                return
-            except duckdb.Error as exc:
-                if not _is_lock_conflict(exc):
-                    raise _unusable(store.path, exc) from None
-                if time.monotonic() >= deadline:
-                    raise StoreBusy(
-                        f"{store.path} stayed locked by another process for {bound:g} s "
-                        "(a probe cycle writing, or a program keeping it open)"
-                    ) from None
-                self._sleep(self._rng.uniform(delay / 2, delay))
-                delay = min(delay * 1.5, 0.1)
+        store.retry_locked(
+            lambda: con.execute(f"ATTACH {_quoted(str(store.path))} AS {alias} (READ_ONLY)"), deadline, bound, True
+        )

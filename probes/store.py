@@ -221,11 +221,33 @@ class Store:
         self._sleep = sleep
         self._rng = rng or random.Random()
 
+    def retry_locked(self, attempt: Callable[[], T], deadline: float, bound: float, yield_to_writer: bool) -> T:
+        """`attempt()` (open or attach this file), retried with jittered backoff while another
+        process holds the file's lock, until `deadline` (monotonic; `bound` seconds from the start,
+        for the message): then StoreBusy. A reader (`yield_to_writer`) first lets a writer that
+        announced itself in. Any other DuckDB error is StoreUnusable naming the file."""
+        delay = 0.01
+        while True:
+            if yield_to_writer and self._writer_waiting() and time.monotonic() < deadline:
+                self._sleep(self._rng.uniform(0.005, 0.02))  # let the waiting writer in first
+                continue
+            try:
+                return attempt()
+            except duckdb.Error as exc:
+                if not _is_lock_conflict(exc):
+                    raise _unusable(self.path, exc) from None
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"{self.path} stayed locked by another process for {bound:g} s "
+                        "(a probe cycle writing, or a program keeping it open)"
+                    ) from None
+                self._sleep(self._rng.uniform(delay / 2, delay))
+                delay = min(delay * 1.5, 0.1)
+
     @contextlib.contextmanager
     def _connect(self, read_only: bool, bound_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         bound = self.lock_bound_s if bound_s is None else bound_s
         deadline = time.monotonic() + bound
-        delay = 0.01
         if not read_only:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,23 +255,9 @@ class Store:
             except OSError as exc:
                 raise _unusable(self.path, exc) from None
         try:
-            while True:
-                if read_only and self._writer_waiting() and time.monotonic() < deadline:
-                    self._sleep(self._rng.uniform(0.005, 0.02))  # let the waiting writer in first
-                    continue
-                try:
-                    con = duckdb.connect(str(self.path), read_only=read_only)
-                    break
-                except duckdb.Error as exc:
-                    if not _is_lock_conflict(exc):
-                        raise _unusable(self.path, exc) from None
-                    if time.monotonic() >= deadline:
-                        raise StoreBusy(
-                            f"{self.path} stayed locked by another process for {bound:g} s "
-                            "(a probe cycle writing, or a program keeping it open)"
-                        ) from None
-                    self._sleep(self._rng.uniform(delay / 2, delay))
-                    delay = min(delay * 1.5, 0.1)
+            con = self.retry_locked(
+                lambda: duckdb.connect(str(self.path), read_only=read_only), deadline, bound, read_only
+            )
         finally:
             if not read_only:
                 self.intent_path.unlink(missing_ok=True)
