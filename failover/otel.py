@@ -21,10 +21,11 @@ attribute names are shared with the probes' exporter (probes/otel.py), so both s
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -215,32 +216,31 @@ class Instrumentation:
         return call_id
 
     def _send(self, request: Any) -> Any:
-        record = self._start(request)
-        token = _CURRENT.set(record)
-        try:
-            with trace.use_span(record.span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
-                result = self._original_send(request)
-        except BaseException as exc:
-            self._finish(record, None, exc)
-            raise
-        finally:
-            _CURRENT.reset(token)
-        self._finish(record, result, None)
-        return result
+        with self._traced(request) as answer:
+            answer.append(self._original_send(request))
+        return answer[0]
 
     async def _async_send(self, request: Any) -> Any:
+        with self._traced(request) as answer:
+            answer.append(await self._original_send(request))
+        return answer[0]
+
+    @contextlib.contextmanager
+    def _traced(self, request: Any) -> Iterator[list[Any]]:
+        """One call's span around the send inside (sync or async): the caller appends the result to
+        the list yielded; the call is finished with it, or with the exception the send raised."""
         record = self._start(request)
         token = _CURRENT.set(record)
+        answer: list[Any] = []
         try:
             with trace.use_span(record.span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
-                result = await self._original_send(request)
+                yield answer
         except BaseException as exc:
             self._finish(record, None, exc)
             raise
         finally:
             _CURRENT.reset(token)
-        self._finish(record, result, None)
-        return result
+        self._finish(record, answer[0], None)
 
     def _on_event(self, event: Event) -> None:
         if not self.active or not isinstance(event, AttemptEvent):
