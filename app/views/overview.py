@@ -2,13 +2,15 @@
 2 s per region and through failover; budget; burn alerts. Every table and chart in the one region
 order, each figure from one query per filter set, so a number shown twice reads the same. With
 several probers' stores read as one, a table at the end splits each region by prober (the same
-probes), and a region missing an objective from some probers only is named under the regions table."""
+probes), and a region missing an objective from some probers only is named under the regions table.
+Its tables are plain HTML (app/static_table.py): a row per region needs no grid, and the page
+loads faster without one."""
 
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import badges, cached, controls, figures, look, slo_tables, states
+from aoai_watch.app import badges, cached, controls, figures, look, slo_tables, states, static_table
 from aoai_watch.probes import slo
 
 LOOKBACK = timedelta(hours=2)  # the region states look this far back for "since"
@@ -51,12 +53,7 @@ def prober_split(ctx: controls.Context, split: pd.DataFrame, regions: list[str])
     if split.empty:
         return
     st.subheader("By prober")
-    st.dataframe(
-        slo_tables.styled(slo_tables.prober_table(split, regions, ctx.slo), ctx.slo),
-        hide_index=True,
-        width="stretch",
-        height="content",
-    )
+    static_table.show(slo_tables.styled(slo_tables.prober_table(split, regions, ctx.slo), ctx.slo), "by-prober")
 
 
 def body(ctx: controls.Context) -> None:
@@ -67,12 +64,7 @@ def body(ctx: controls.Context) -> None:
     found = states.region_states(regions, recent, table, ctx.now, ctx.slo)
     state_row(ctx, table, found)
     regions_table = slo_tables.region_table(table, found, ctx.filters.until - ctx.filters.since, ctx.slo)
-    st.dataframe(
-        slo_tables.styled(regions_table, ctx.slo),
-        hide_index=True,
-        width="stretch",
-        height="content",
-    )
+    static_table.show(slo_tables.styled(regions_table, ctx.slo), "regions")
     split = by_prober(ctx)
     for note in slo_tables.prober_notes(split, regions, ctx.slo):  # the headline of the split, by the table
         st.warning(note)
@@ -90,12 +82,7 @@ def body(ctx: controls.Context) -> None:
     counts = cached.window_counts(ctx.store, ctx.filters, ctx.now, slo.windows(), ctx.slo.latency_threshold_s * 1000)
     loaded = controls.config()
     guard = loaded.alerts.min_bad_events if loaded and loaded.alerts else slo.MIN_BAD_EVENTS
-    st.dataframe(
-        slo_tables.styled(slo_tables.alert_table(counts, target, regions, guard)),
-        hide_index=True,
-        width="stretch",
-        height="content",
-    )
+    static_table.show(slo_tables.styled(slo_tables.alert_table(counts, target, regions, guard)), "burn-rate-alerts")
     st.caption(
         "A burn rate is how fast the error budget goes: 1x spends exactly the budget over the SLO window. "
         "Read each with the probes beside it: at one probe a minute one failure already burns the fast row "

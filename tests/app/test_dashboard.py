@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app import overview_data
 from tests.app.dashboard_data import prepare
+from tests.app.html_tables import tables
 
 APP = str(Path(__file__).parents[2] / "app" / "dashboard.py")
 PAGES = [
@@ -86,7 +87,7 @@ def test_every_page_explains_an_empty_database(monkeypatch: pytest.MonkeyPatch, 
 
 def test_overview_numbers_match_the_database(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
     at = run_page(monkeypatch, db, PAGES[0])
-    table = at.dataframe[0].value
+    table = tables(at)["regions"]
     east = table[table["region"] == "eastus2"].iloc[0]
     _, rows = Store(db).query(
         f"SELECT count(*) FILTER (WHERE outcome IN {sql_list(GOOD)}) "
@@ -118,7 +119,7 @@ def test_a_bad_url_value_is_named_with_what_is_shown_instead(monkeypatch: pytest
         "URL parameter `regions`: no probes of regions `atlantis` in this database: showing eastus2.",
     ]
     assert (shown(at, "range"), shown(at, "regions")) == ("6h", "eastus2")  # the URL says what is shown
-    assert list(at.dataframe[0].value["region"]) == ["eastus2"]
+    assert list(tables(at)["regions"]["region"]) == ["eastus2"]
 
 
 def test_filters_survive_sidebar_navigation(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
@@ -137,7 +138,7 @@ def test_filters_survive_sidebar_navigation(monkeypatch: pytest.MonkeyPatch, db:
             "refresh": "0",
         }, page
         assert at.sidebar.multiselect(key="regions").value == ["eastus2", "failover"]
-    assert list(at.dataframe[0].value["region"]) == ["failover", "eastus2"]  # the one order, not the chosen one
+    assert list(tables(at)["regions"]["region"]) == ["failover", "eastus2"]  # the one order, not the chosen one
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +180,7 @@ def test_overview_shows_each_regions_state_with_its_reason_and_a_link_to_its_err
     assert parse_qs(west[0].query_string)["regions"] == ["westus3"] and parse_qs(west[0].query_string)["range"] == [
         "1h"
     ]
-    table = at.dataframe[0].value.set_index("region")
+    table = tables(at)["regions"].set_index("region")
     assert table["state"].to_dict() == {r: s for r, (s, _) in found.items()}  # the table agrees with the cards
 
 
@@ -188,8 +189,8 @@ def test_every_count_on_the_overview_honours_the_kind_filter(monkeypatch: pytest
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params.update({"refresh": "0", "kinds": "chat"})
     at.run()
-    table = at.dataframe[0].value.set_index("region")
-    alerts = at.dataframe[1].value
+    table = tables(at)["regions"].set_index("region")
+    alerts = tables(at)["burn-rate-alerts"]
     _, rows = Store(minutes_db).query("SELECT region, count(*) FROM probe_results WHERE kind = 'chat' GROUP BY region")
     assert table["probes"].to_dict() == {region: look.count(n) for region, n in rows}  # no composite: it is no chat
     for region, n in rows:  # every window of an hour or more holds all four minutes: the same probes
@@ -211,8 +212,8 @@ def test_burn_rate_samples_agree_with_the_table_at_7d(monkeypatch: pytest.Monkey
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params.update({"refresh": "0", "range": "7d"})
     at.run()
-    probes = at.dataframe[0].value.set_index("region")["probes"]
-    alerts = at.dataframe[1].value
+    probes = tables(at)["regions"].set_index("region")["probes"]
+    alerts = tables(at)["burn-rate-alerts"]
     covering = alerts[alerts["windows"].isin(["6h / 30m", "24h / 2h", "3d / 6h"])]
     assert len(covering) == 3 * len(probes)
     for region, long_probes in zip(covering["region"], covering["long probes"], strict=True):

@@ -17,6 +17,7 @@ from aoai_watch.probes.config import SloTargets
 from streamlit.testing.v1 import AppTest
 
 from tests.app import probers_data
+from tests.app.html_tables import tables
 from tests.app.test_dashboard import APP, PAGES, shown
 
 AVAILABILITY = availability_column(SloTargets())
@@ -41,7 +42,7 @@ def open_page(monkeypatch: pytest.MonkeyPatch, stores: list[Path], page: str = P
 
 
 def regions_table(at: AppTest) -> dict[str, dict[str, str]]:
-    return at.dataframe[0].value.set_index("region").to_dict("index")
+    return tables(at)["regions"].set_index("region").to_dict("index")
 
 
 @pytest.mark.parametrize("page", [*PAGES, "views/alerts.py"])
@@ -73,7 +74,7 @@ def test_the_url_prober_filter_narrows_every_count(monkeypatch: pytest.MonkeyPat
     assert table["eastus2"]["probes"] == look.count(valid)
     assert table["eastus2"][AVAILABILITY] == look.percent(good / valid)
     assert "By prober" not in [s.value for s in at.subheader]  # one prober shown: nothing to split
-    alerts = at.dataframe[1].value  # the burn-rate table counts the same probes
+    alerts = tables(at)["burn-rate-alerts"]  # the burn-rate table counts the same probes
     assert set(alerts[alerts["region"] == "eastus2"]["long probes"]) >= {look.count(valid)}
 
 
@@ -94,7 +95,7 @@ def test_the_split_by_prober_agrees_with_the_regions_table_and_names_the_one_pat
 ) -> None:
     at = open_page(monkeypatch, stores)
     assert "By prober" in [s.value for s in at.subheader]
-    split = at.dataframe[2].value  # after the regions table and the burn-rate table
+    split = tables(at)["by-prober"]
     assert list(split.columns[:2]) == ["region", "prober"]
     assert list(split["region"]) == ["failover", "failover", "eastus2", "eastus2", "swedencentral", "swedencentral"]
     table = regions_table(at)
@@ -137,8 +138,9 @@ def test_the_dashboard_over_a_parquet_export_shows_what_the_stores_show(
         export_parquet(path, lake)
     over_stores = open_page(monkeypatch, stores)
     over_lake = open_page(monkeypatch, [lake])
-    assert over_lake.dataframe[0].value.equals(over_stores.dataframe[0].value)  # the regions table
-    assert over_lake.dataframe[2].value.equals(over_stores.dataframe[2].value)  # the split by prober
+    lake_tables, store_tables = tables(over_lake), tables(over_stores)
+    assert lake_tables["regions"].equals(store_tables["regions"])
+    assert lake_tables["by-prober"].equals(store_tables["by-prober"])
     assert over_lake.sidebar.multiselect(key="probers").options == ["dublin", "frankfurt"]
     assert not over_lake.error
 

@@ -15,6 +15,7 @@ from aoai_watch.probes.store import Store
 from streamlit.testing.v1 import AppTest
 
 from tests.app import page_data
+from tests.app.html_tables import tables
 
 APP = str(Path(__file__).parents[2] / "app" / "dashboard.py")
 PAGES = ["latency", "errors", "cost", "drills", "models", "monitor"]
@@ -49,7 +50,9 @@ def run_page(monkeypatch: pytest.MonkeyPatch, db: Path, page: str, **params: str
 
 
 def cells(at: AppTest) -> list[str]:
-    return [str(v) for table in at.dataframe for v in table.value.to_numpy().ravel()]
+    """Every cell of every table on the page: its grids and its static HTML tables (the Overview's)."""
+    shown = [table.value for table in at.dataframe] + list(tables(at).values())
+    return [str(v) for table in shown for v in table.to_numpy().ravel()]
 
 
 @pytest.mark.parametrize("db", ["minutes", "month"])

@@ -17,6 +17,8 @@ from aoai_watch.probes.result import ProbeResult
 from aoai_watch.probes.store import MIGRATIONS, Store
 from streamlit.testing.v1 import AppTest
 
+from tests.app.html_tables import tables
+
 APP = str(Path(__file__).parents[2] / "app" / "dashboard.py")
 PTU = "gpt4o-ptu"
 
@@ -153,13 +155,13 @@ def test_the_overview_splits_by_tier_and_keeps_it_in_the_url_and_its_links(
     widget = at.sidebar.multiselect(key="tiers")
     assert widget.options == ["provisioned", "standard"] and widget.value == []
     assert shown(at, "tiers") == ""  # all tiers, and the URL says so
-    table = at.dataframe[0].value.set_index("region")
+    table = tables(at)["regions"].set_index("region")
     assert table["probes"].to_dict() == {"failover": "20", "eastus2": "40", "swedencentral": "20"}
     widget.set_value(["provisioned"]).run()
     assert not at.exception and shown(at, "tiers") == "provisioned"
-    table = at.dataframe[0].value.set_index("region")
+    table = tables(at)["regions"].set_index("region")
     assert table["probes"].to_dict() == {"failover": "20", "eastus2": "20"}
-    alerts = at.dataframe[1].value
+    alerts = tables(at)["burn-rate-alerts"]
     assert set(alerts[alerts["region"] == "eastus2"]["long probes"]) == {look.count(20)}  # the same probes
     links = [parse_qs(link.proto.query_string) for link in at.page_link if link.proto.query_string]
     assert links and all(q.get("tiers") == ["provisioned"] for q in links)
