@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,20 @@ from aoai_watch.app import queries
 from aoai_watch.probes.store import Store
 
 from tests.app.dashboard_data import prepare
+
+
+@pytest.fixture(scope="session", autouse=True)
+def components_scanned_once() -> Iterator[None]:
+    """Each new AppTest scans every installed distribution for Streamlit component manifests
+    (about 0.4 s here, for hundreds of apps a run). What is installed does not change during a run:
+    scan once, for real, and hand every app that result."""
+    from streamlit.components.v2 import manifest_scanner
+
+    found = manifest_scanner.scan_component_manifests()
+    patch = pytest.MonkeyPatch()
+    patch.setattr(manifest_scanner, "scan_component_manifests", lambda max_workers=None: list(found))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="module")
