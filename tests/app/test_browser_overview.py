@@ -14,6 +14,7 @@ import pytest
 from aoai_watch.app import look
 
 from tests.app import overview_data
+from tests.app.browsing import VEGA_MARKS, settle
 from tests.app.test_serve import SHOTS, browser, marks, running_dashboard
 
 __all__ = ["browser"]  # the Chromium fixture, shared with test_serve.py
@@ -43,7 +44,7 @@ def open_overview(browser: object, url: str, query: str = "refresh=0") -> object
         "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] [aria-roledescription]').length > 0",
         timeout=60_000,
     )
-    page.wait_for_timeout(800)  # let the last chart finish drawing
+    settle(page, f"() => {{ const n = ({VEGA_MARKS})(); return n.length === 2 && n.every(m => m > 0); }}")
     return page
 
 
@@ -58,10 +59,7 @@ def test_overview_at_the_default_filters_draws_every_chart_and_each_regions_stat
     name, url = served
     page = open_overview(browser, url)
     assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
-    charts = page.evaluate(  # type: ignore[attr-defined]
-        "() => Array.from(document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]'))"
-        '.map(c => c.querySelectorAll(\'[aria-roledescription="bar"], [aria-roledescription="rect mark"]\').length)'
-    )
+    charts = page.evaluate(VEGA_MARKS)  # type: ignore[attr-defined]
     assert len(charts) == 2 and all(n > 0 for n in charts), charts  # the SLO bars, the status history
     bars = [m for m in marks(page, "bar")]
     for axis in ("availability %", "under 2 s %"):  # both panels of the SLO bars draw every region

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from aoai_watch.app.serve import CHROMIUM, CHROMIUM_ARGS
 
-from tests.app import page_data
+from tests.app import browsing, page_data
 from tests.app.test_serve import CHART, PAGES, SHOTS, running_dashboard
 
 MY_PAGES = ["latency", "errors", "cost", "drills", "models", "monitor"]
@@ -27,16 +26,15 @@ VISIBLE_MARKS = """() => Array.from(document.querySelectorAll('[data-testid="stP
   });
   return [(p.layout.title && p.layout.title.text) || '', seen.length];
 })"""
+EVERY_CHART_DRAWN = (
+    f"() => {{ const c = ({VISIBLE_MARKS})(); return c.length > 0 && c.every(([, seen]) => seen > 0); }}"
+)
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with browsing.chromium() as tabs:
+        yield tabs
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +55,7 @@ def test_every_chart_draws_a_visible_mark(
     page = chromium.new_page(viewport={"width": 1400, "height": 2400})  # type: ignore[attr-defined]
     page.goto(f"{dashboards[db]}/{PAGES[name]}?refresh=0{query}", wait_until="networkidle", timeout=60_000)
     page.wait_for_selector(CHART, timeout=60_000)
-    page.wait_for_timeout(800)  # let the last chart finish drawing
+    browsing.settle(page, EVERY_CHART_DRAWN)  # every chart has drawn before the screenshot
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / f"pages-{db}{query.replace('&range=', '-')}-{name}.png"
     page.screenshot(path=str(shot), full_page=True)

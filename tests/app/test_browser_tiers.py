@@ -9,17 +9,12 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aoai_watch.app.serve import CHROMIUM, CHROMIUM_ARGS
 from aoai_watch.probes.store import Store
 
+from tests.app.browsing import VEGA_MARKS, chromium
 from tests.app.test_browser_pages import VISIBLE_MARKS
 from tests.app.test_serve import CHART, SHOTS, running_dashboard
 from tests.app.test_tiers import ptu_rows
-
-VEGA_MARKS = (
-    "() => Array.from(document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]'))"
-    '.map(c => c.querySelectorAll(\'[aria-roledescription="bar"], [aria-roledescription="rect mark"]\').length)'
-)
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +27,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with chromium() as tabs:
+        yield tabs
 
 
 def test_the_provisioned_split_draws_and_survives_navigation(served: str, browser: object) -> None:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from aoai_watch.app import controls, serve
-from aoai_watch.app.serve import CHROMIUM, CHROMIUM_ARGS
 from aoai_watch.failover.outcomes import GOOD, sql_list
 from aoai_watch.probes.store import Store
 
+from tests.app.browsing import chromium
 from tests.app.dashboard_data import prepare
 
 PAGES = {
@@ -69,13 +69,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as tabs:
+        yield tabs
 
 
 def open_page(browser: object, url: str, name: str, screenshot: bool = True) -> object:
