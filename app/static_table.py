@@ -2,8 +2,9 @@
 
 Why: the grid is a large component that the browser builds on every load; the Overview's tables
 hold a row per region (a dozen at most) and need no sorting or scrolling, and drawing them as HTML
-takes about 0.3 s off the Overview's load in headless Chromium (bench/dashboard, in one run). Every
-row shows, with no inner scrolling; a wide table scrolls sideways on a narrow screen.
+took about 0.3 s off the Overview's warm load in headless Chromium over a month of probes (medians
+of grid and HTML, alternating in one run). Every row shows, with no inner scrolling; a wide table
+scrolls sideways on a narrow screen.
 
 Every cell and header is HTML-escaped here (a region or error text comes from the database), and
 `st.html` sanitises the result again with DOMPurify. The table carries `data-table="<name>"`, so a
