@@ -3,14 +3,14 @@
 order, each figure from one query per filter set, so a number shown twice reads the same. With
 several probers' stores read as one, a table at the end splits each region by prober (the same
 probes), and a region missing an objective from some probers only is named under the regions table.
-Its tables are plain HTML (app/static_table.py): a row per region needs no grid, and the page
-loads faster without one."""
+Its tables and charts are plain HTML (app/static_table.py, app/overview_charts.py): a row per
+region needs no grid and bars need no chart engine, and the page loads faster without them."""
 
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
-from aoai_watch.app import badges, cached, controls, figures, look, slo_tables, states, static_table
+from aoai_watch.app import badges, cached, controls, look, overview_charts, slo_tables, states, static_table
 from aoai_watch.probes import slo
 
 LOOKBACK = timedelta(hours=2)  # the region states look this far back for "since"
@@ -68,16 +68,15 @@ def body(ctx: controls.Context) -> None:
     split = by_prober(ctx)
     for note in slo_tables.prober_notes(split, regions, ctx.slo):  # the headline of the split, by the table
         st.warning(note)
-    bars = figures.slo_bars(table, ctx.slo, regions)
-    st.vega_lite_chart(bars.data, bars.spec, width="content")
+    st.html(overview_charts.slo_bars(table, ctx.slo, regions))
     bucket = ctx.history_bucket
-    history = figures.status_history(
+    history = overview_charts.status_history(
         cached.status_history(ctx.store, ctx.filters, bucket),
         pd.Timedelta(bucket),
         cached.fault_windows(ctx.store, ctx.filters),
         regions,
     )
-    st.vega_lite_chart(history.data, history.spec, width="stretch")
+    st.html(overview_charts.history_html(history))
     st.subheader("Burn-rate alerts (multiwindow)")
     counts = cached.window_counts(ctx.store, ctx.filters, ctx.now, slo.windows(), ctx.slo.latency_threshold_s * 1000)
     loaded = controls.config()

@@ -12,10 +12,10 @@ from typing import Any
 
 from aoai_watch.app.serve import CHROMIUM, CHROMIUM_ARGS
 
-# per Vega-Lite chart on the page: how many bars and status cells it has drawn
-VEGA_MARKS = (
-    "() => Array.from(document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]'))"
-    '.map(c => c.querySelectorAll(\'[aria-roledescription="bar"], [aria-roledescription="rect mark"]\').length)'
+# per HTML chart on the page (the Overview's, app/overview_charts.py): how many marks it has drawn
+HTML_MARKS = (
+    "() => Array.from(document.querySelectorAll('[data-testid=\"stHtml\"] [data-chart]'))"
+    ".map(c => c.querySelectorAll('[data-mark]').length)"
 )
 
 

@@ -14,7 +14,7 @@ import pytest
 from aoai_watch.app import look
 
 from tests.app import overview_data
-from tests.app.browsing import VEGA_MARKS, settle
+from tests.app.browsing import HTML_MARKS, settle
 from tests.app.test_serve import SHOTS, browser, marks, running_dashboard
 
 __all__ = ["browser"]  # the Chromium fixture, shared with test_serve.py
@@ -40,11 +40,7 @@ def open_overview(browser: object, url: str, query: str = "refresh=0") -> object
     page = browser.new_page(viewport={"width": 1400, "height": 2400})  # type: ignore[attr-defined]
     page.goto(f"{url}/?{query}", wait_until="networkidle", timeout=60_000)
     page.wait_for_selector(CARD, timeout=60_000)
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] [aria-roledescription]').length > 0",
-        timeout=60_000,
-    )
-    settle(page, f"() => {{ const n = ({VEGA_MARKS})(); return n.length === 2 && n.every(m => m > 0); }}")
+    settle(page, f"() => {{ const n = ({HTML_MARKS})(); return n.length === 2 && n.every(m => m > 0); }}")
     return page
 
 
@@ -59,7 +55,7 @@ def test_overview_at_the_default_filters_draws_every_chart_and_each_regions_stat
     name, url = served
     page = open_overview(browser, url)
     assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
-    charts = page.evaluate(VEGA_MARKS)  # type: ignore[attr-defined]
+    charts = page.evaluate(HTML_MARKS)  # type: ignore[attr-defined]
     assert len(charts) == 2 and all(n > 0 for n in charts), charts  # the SLO bars, the status history
     bars = [m for m in marks(page, "bar")]
     for axis in ("availability %", "under 2 s %"):  # both panels of the SLO bars draw every region
@@ -87,7 +83,7 @@ def test_overview_at_the_default_filters_draws_every_chart_and_each_regions_stat
     else:
         assert shown["eastus2"][1].endswith("server_error 503: Service unavailable")
         assert filters_in(page.url)["range"] == "24h"  # type: ignore[attr-defined]
-    drills = [m for m in marks(page, "rect mark") if "fault" in m]
+    drills = marks(page, "fault")
     assert drills, "the drill faults are drawn"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"overview-{name}.png"), full_page=True)  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ def test_the_overview_over_two_stores_splits_eastus2_by_prober(url: str, browser
     page = open_overview(browser, url)
     assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
     assert page.locator(CARD).count() == len(probers_data.REGIONS)  # type: ignore[attr-defined]
-    charts = page.locator('[data-testid="stVegaLiteChart"]')  # type: ignore[attr-defined]
+    charts = page.locator('[data-testid="stHtml"] [data-chart]')  # type: ignore[attr-defined]
     assert charts.count() == 2
     sidebar = page.locator('[data-testid="stSidebar"]')  # type: ignore[attr-defined]
     assert sidebar.get_by_text("Probers", exact=True).is_visible()

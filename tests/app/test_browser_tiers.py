@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aoai_watch.probes.store import Store
 
-from tests.app.browsing import VEGA_MARKS, chromium
+from tests.app.browsing import HTML_MARKS, chromium
 from tests.app.test_browser_pages import VISIBLE_MARKS
 from tests.app.test_serve import CHART, SHOTS, running_dashboard
 from tests.app.test_tiers import ptu_rows
@@ -39,7 +39,7 @@ def test_the_provisioned_split_draws_and_survives_navigation(served: str, browse
     assert page.locator('[data-testid="stException"]').count() == 0
     tiers = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="Deployment tiers")
     assert tiers.count() == 1 and "provisioned" in tiers.inner_text()
-    charts = page.evaluate(VEGA_MARKS)
+    charts = page.evaluate(HTML_MARKS)
     assert len(charts) == 2 and all(n > 0 for n in charts), charts  # the SLO bars, the status history
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "tiers-overview-provisioned.png"), full_page=True)

@@ -1,5 +1,5 @@
 """The dashboard in a real headless Chromium (Playwright driving Debian's chromium): every page
-loads over a prepared database, its charts render (Plotly; the Overview's two are Vega-Lite), the
+loads over a prepared database, its charts render (Plotly; the Overview's two are plain HTML), the
 numbers shown match the database, and each page leaves a screenshot (tests/artifacts/, or
 $AOAI_WATCH_SCREENSHOTS)."""
 
@@ -31,7 +31,7 @@ PAGES = {
     "models": "models",
     "monitor": "monitor",
 }
-CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot, [data-testid="stVegaLiteChart"] svg.marks'
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot, [data-testid="stHtml"] [data-chart]'
 SHOTS = Path(os.environ.get("AOAI_WATCH_SCREENSHOTS", Path(__file__).parents[1] / "artifacts"))
 
 
@@ -115,7 +115,7 @@ def test_overview_chart_shows_the_databases_availability(dashboard: tuple[str, P
 def test_overview_status_history_marks_the_buckets_with_failures(dashboard: tuple[str, Path], browser: object) -> None:
     url, db = dashboard
     page = open_page(browser, url, "overview")
-    cells = [cell for cell in marks(page, "rect mark") if "state" in cell]
+    cells = [cell for cell in marks(page, "cell")]
     bucket = controls.cells_bucket(timedelta(hours=3), controls.BUCKETS["24h"])  # 3 hours of data at 24h
     assert bucket == "5 minutes"  # 36 cells across the 3 hours, not 12 of 15 minutes
     _, rows = Store(db).query(
@@ -133,14 +133,14 @@ def test_overview_status_history_marks_the_buckets_with_failures(dashboard: tupl
 
 
 def marks(page: object, kind: str) -> list[dict[str, str]]:
-    """The drawn Vega-Lite marks of one kind, each as the fields its accessibility label names
-    ("region: eastus2; availability %: 94.4; ...")."""
+    """The drawn marks of one kind ("bar", "cell", "fault") of the Overview's HTML charts, each as
+    the fields its hover text names, one a line ("region: eastus2", "availability %: 94.4", ...)."""
     labels = page.evaluate(  # type: ignore[attr-defined]
-        'kind => Array.from(document.querySelectorAll(\'[data-testid="stVegaLiteChart"] '
-        "[aria-roledescription=\"' + kind + '\"]')).map(e => e.getAttribute('aria-label'))",
+        'kind => Array.from(document.querySelectorAll(\'[data-testid="stHtml"] [data-chart] '
+        "[data-mark=\"' + kind + '\"]')).map(e => e.getAttribute('title'))",
         kind,
     )
-    return [dict(part.split(": ", 1) for part in label.split("; ")) for label in labels if label]
+    return [dict(part.split(": ", 1) for part in label.split("\n")) for label in labels if label]
 
 
 def test_cost_page_shows_the_ranges_spend_and_the_month_so_far(dashboard: tuple[str, Path], browser: object) -> None:
@@ -218,7 +218,8 @@ def test_hostile_strings_from_the_database_are_drawn_as_text(
     tmp_path_factory: pytest.TempPathFactory, browser: object
 ) -> None:
     """A model version a server reported and a fault name, each an HTML link with styles: Plotly
-    charts show the characters, and no page holds a link to it (the Overview's Vega-Lite tooltip too)."""
+    charts show the characters, and no page holds a link to it (nor the Overview's status history,
+    whose hover text shows them as text)."""
     from datetime import UTC, datetime
 
     from aoai_watch.probes.result import ProbeResult
@@ -267,10 +268,8 @@ def test_hostile_strings_from_the_database_are_drawn_as_text(
             page.close()  # type: ignore[attr-defined]
         page = open_page(browser, url, "overview", screenshot=False)
         fault = page.locator(  # type: ignore[attr-defined]
-            '[data-testid="stVegaLiteChart"] [aria-roledescription="rect mark"][aria-label*="evil.example"]'
+            '[data-testid="stHtml"] [data-chart="status-history"] [data-mark="fault"][title*="evil.example"]'
         ).first
-        fault.hover()
-        page.wait_for_selector("#vg-tooltip-element.visible", timeout=10_000)  # type: ignore[attr-defined]
-        tooltip = page.locator("#vg-tooltip-element")  # type: ignore[attr-defined]
-        assert "<a href" in tooltip.inner_text() and page.evaluate(LINKS_TO_EVIL) == 0  # type: ignore[attr-defined]
+        assert fault.is_visible() and "<a href" in fault.get_attribute("title")  # the hover text, as text
+        assert page.evaluate(LINKS_TO_EVIL) == 0  # type: ignore[attr-defined]
         page.close()  # type: ignore[attr-defined]
