@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import streamlit as st
 
@@ -32,8 +32,41 @@ def _read(db: str, name: str, args: tuple[Any, ...]) -> Any:
     return _QUERIES[name](reader(sources_of(db), lock_bound_s=LOCK_BOUND_S), *args)
 
 
-def _key(store: Store) -> str:
+def store_key(store: Store) -> str:
+    """A store as cache keys name it: its path, or the joined paths of several read as one."""
     return store.key if isinstance(store, CombinedStore) else str(store.path)
+
+
+_VIEWS: dict[str, Callable[..., Any]] = {}
+
+
+class _Viewed(Protocol):
+    @property
+    def key(self) -> tuple[Any, ...]: ...
+
+
+V = TypeVar("V", bound=_Viewed)
+
+
+@st.cache_data(ttl=15, show_spinner=False, max_entries=64)
+def _draw(name: str, key: tuple[Any, ...], _view: Any) -> Any:
+    return _VIEWS[name](_view)
+
+
+def view(draw: Callable[[V], R]) -> Callable[[V], R]:
+    """`draw(ctx)` remembered like a read (15 s), by the view it draws (`ctx.key`: the database,
+    filters, targets, `now`...), not by the context object: a page's HTML is made once per view and
+    step of `now`, however many viewers and refreshes ask for it. `draw` must depend on nothing
+    but what `ctx.key` names (the reads it makes are themselves cached by their own arguments)."""
+    name = f"{draw.__module__}.{draw.__qualname__}"
+    _VIEWS[name] = draw
+
+    @functools.wraps(draw)
+    def drawn(ctx: V) -> R:
+        result: R = _draw(name, ctx.key, ctx)
+        return result
+
+    return drawn
 
 
 def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
@@ -43,7 +76,7 @@ def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[S
     def read(store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
         if kwargs:  # positional only, so one call has one cache key
             raise TypeError(f"cached.{query.__name__} takes its arguments by position")
-        result: R = _read(_key(store), query.__name__, args)
+        result: R = _read(store_key(store), query.__name__, args)
         return result
 
     return read

@@ -101,6 +101,23 @@ class Context:
     probers: tuple[str, ...] = ()  # the probers the sidebar offers: none unless the data holds several
 
     @property
+    def key(self) -> tuple[Any, ...]:
+        """What this view is, hashable: the database (by path), the filters, targets, `now` and
+        range, the first probe, priorities and the sidebar's offers; `store` itself is not (it
+        is rebuilt for each read). `cached.view` remembers a page's HTML by it."""
+        return (
+            cached.store_key(self.store),
+            self.filters,
+            self.slo,
+            self.now,
+            self.range_key,
+            self.first_ts,
+            tuple(sorted(self.priorities.items())),
+            self.tiers,
+            self.probers,
+        )
+
+    @property
     def bucket(self) -> str:
         """The time bucket of the range's time charts."""
         return BUCKETS[self.range_key]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,3 +43,26 @@ def test_arguments_go_by_position_so_one_call_has_one_key(tmp_path: Path) -> Non
         cached.slow_probes(
             Store(tmp_path / "t.duckdb"), queries.Filters(datetime.now(), datetime.now()), threshold_ms=1
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """A stand-in context: what cached.view asks of one (its key), and a counter it must not hash."""
+
+    key: tuple[object, ...]
+    calls: list[int]
+
+
+def _draw_counting(view: View) -> str:
+    view.calls.append(1)
+    return f"drawn for {view.key}"
+
+
+def test_a_view_is_drawn_once_per_key_however_many_ask() -> None:
+    drawn = cached.view(_draw_counting)
+    calls: list[int] = []
+    first = drawn(View(("db", "24h", 1), calls))
+    again = drawn(View(("db", "24h", 1), calls))  # another viewer, another context object, the same view
+    assert first == again == "drawn for ('db', '24h', 1)" and len(calls) == 1
+    other = drawn(View(("db", "7d", 1), calls))  # another range is another view
+    assert other == "drawn for ('db', '7d', 1)" and len(calls) == 2

@@ -99,3 +99,24 @@ def test_a_bad_refresh_is_named_and_a_notice_cannot_carry_markdown() -> None:
     _, notices = read({"refresh": "yes", "range": "`[x](https://evil.example)`\nmore"})
     assert notices[0].startswith("URL parameter `range='[x](https://evil.example)'` is not")  # one line, in code
     assert notices[1] == "URL parameter `refresh=yes` is not 0 or 1: auto-refresh is on."
+
+
+def test_a_views_key_names_every_field_of_its_context(tmp_path: object) -> None:
+    """cached.view remembers a page by `Context.key`: a field left out of it would let two views
+    share one page's HTML."""
+    import dataclasses
+    from datetime import datetime
+    from pathlib import Path
+
+    from aoai_watch.app import queries
+    from aoai_watch.probes.config import SloTargets
+    from aoai_watch.probes.store import Store
+
+    now = datetime(2026, 12, 1, 12, 0)
+    ctx = controls.Context(
+        Store(Path(str(tmp_path)) / "k.duckdb"), queries.Filters(now - timedelta(hours=1), now), SloTargets(), now, "1h"
+    )
+    assert len(ctx.key) == len(dataclasses.fields(controls.Context))
+    hash(ctx.key)  # hashable, as a cache key must be
+    for change in ({"range_key": "6h"}, {"now": now + timedelta(seconds=15)}, {"probers": ("dublin",)}):
+        assert dataclasses.replace(ctx, **change).key != ctx.key, change  # type: ignore[arg-type]
