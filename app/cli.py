@@ -383,7 +383,7 @@ def _drill_run(args: argparse.Namespace) -> int:
     results = []
     print(f"running {len(drills)} drill(s) with client {args.client}", flush=True)
     try:
-        with stop_on_signals():  # SIGTERM and SIGHUP unwind like Ctrl-C: the drill's rollback runs
+        with stop_on_signals():  # Ctrl-C, SIGTERM and SIGHUP unwind alike: the drill's rollback runs
             for drill in drills:
                 result = run_drill(drill, args.client, args.simulator, progress=None if args.quiet else sys.stderr)
                 print_table(result, sys.stdout)

@@ -27,7 +27,7 @@ from .clients import CorruptedToolCall, DrillClient, build_client
 from .control import SimulatorControl, fault_body, timeline_problem
 from .expectations import CallRecord, ExpectationResult, ServerRecord, check_all
 from .model import Drill, Step
-from .stop import run_async
+from .stop import run_async, stopping
 
 __all__ = ["DrillResult", "JournalStep", "SimulatorControl", "run_drill"]
 
@@ -271,7 +271,7 @@ async def _drive(
                 return
 
     async def worker() -> None:
-        while time.monotonic() < stop_at:
+        while time.monotonic() < stop_at and not stopping():
             number = next(counter)
             await _one_call(client, _shape(drill, number), number, started_at, calls, conversations, load.turns)
             if not calls[-1].ok:
@@ -280,7 +280,7 @@ async def _drive(
     async def rated() -> None:
         interval = 1.0 / (load.rate_per_s or 1.0)
         tasks = []
-        while time.monotonic() < stop_at:
+        while time.monotonic() < stop_at and not stopping():
             number = next(counter)
             tasks.append(
                 asyncio.ensure_future(
@@ -326,7 +326,8 @@ def run_drill(
     drill's regions and would accept every fault of the timeline: if not, the drill fails at once
     with its reason (`result.error`, a failed journal step) and no load runs. A fault refused
     during the load stops it and fails the drill the same way. Faults are always cleared, whatever
-    happens (Ctrl-C included; under `stop.stop_on_signals`, SIGTERM and SIGHUP too)."""
+    happens (Ctrl-C included; under `stop.stop_on_signals`, SIGTERM and SIGHUP too, and then the
+    load stops at once: every task is cancelled and no new call starts)."""
     result = DrillResult(drill, client_spec, time.time())
     key = secrets.token_hex(16)  # a throwaway key for the embedded simulator
     environ = {KEY_ENV: key}

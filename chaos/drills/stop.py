@@ -1,6 +1,9 @@
-"""Stopping a drill run from outside. SIGTERM (systemd, CI runners, `kill`) and SIGHUP (a closed
-terminal) unwind a run as Ctrl-C does, so the rollback in `run_drill`'s `finally` clears the
-drill's faults however it is stopped.
+"""Stopping a drill run from outside. Ctrl-C (SIGINT), SIGTERM (systemd, CI runners, `kill`) and
+SIGHUP (a closed terminal) all unwind a run the same way, so the rollback in `run_drill`'s
+`finally` clears the drill's faults however it is stopped. Ctrl-C is not left to asyncio.run's own
+handling, which cancels only the load's main task once: a cancellation swallowed on its way down
+(by a client, or a library's cancel scope) kept the workers calling until the drill's end. Here
+every task is cancelled, and the load's workers also stop taking new calls once `stopping()`.
 
     with stop_on_signals():        # the command line, around its drills
         run_drill(...)             # whose load runs through run_async()
@@ -15,9 +18,9 @@ from collections.abc import Coroutine, Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["DrillStopped", "run_async", "stop_on_signals"]
+__all__ = ["DrillStopped", "run_async", "stop_on_signals", "stopping"]
 
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 _stopping: int | None = None  # the stop signal received, while stop_on_signals is in force
 
 
@@ -35,8 +38,8 @@ class DrillStopped(SystemExit):
 @contextlib.contextmanager
 def stop_on_signals(signums: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
     """Within the block, the first of `signums` stops the run: in synchronous code it raises
-    `DrillStopped` at once; while an event loop runs it cancels the loop's tasks (as asyncio.run
-    does for Ctrl-C, so they unwind through their own `finally`) and `run_async` raises
+    `DrillStopped` at once; while an event loop runs it cancels every task of the loop (so they
+    unwind through their own `finally`), `stopping()` turns true, and `run_async` raises
     `DrillStopped` when the loop is done. Later signals are ignored until the block exits, so
     they cannot cut the rollback short. Previous handlers are restored on exit. Main thread only
     (Python runs signal handlers there)."""
@@ -60,6 +63,11 @@ def stop_on_signals(signums: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
         for signum, old in previous.items():
             signal.signal(signum, old)
         _stopping = None
+
+
+def stopping() -> bool:
+    """Whether a stop signal has arrived (under `stop_on_signals`): a load's loop takes no new call."""
+    return _stopping is not None
 
 
 def run_async(main: Coroutine[Any, Any, None]) -> None:

@@ -16,7 +16,7 @@ from aoai_watch.app.controls import CONFIG_ENV
 from tests.conftest import AOAI, cli_env, stop_cleanly
 
 
-@pytest.mark.timeout(240)  # up to 90 s waiting, 20 s stopping: beyond the suite's 120 s on a loaded machine
+@pytest.mark.timeout(300)  # up to 150 s waiting, 20 s stopping: beyond the suite's 120 s on a loaded machine
 def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path: Path) -> None:
     import socket as socket_module
     import urllib.request
@@ -55,7 +55,8 @@ def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path
 
     seen: dict[str, int] = {}
     try:
-        deadline = time.monotonic() + 90  # about 35 s on an idle machine; the demo judges Monitor after 30 s
+        deadline = time.monotonic() + 150  # about 35 s on an idle machine (its drill had not run at 90 s on a
+        # loaded one); the demo judges Monitor after 30 s
         while time.monotonic() < deadline:
             try:
                 seen = progress()
@@ -64,7 +65,7 @@ def test_demo_probes_into_duckdb_serves_the_dashboard_and_stops_cleanly(tmp_path
             if seen and ready(seen):
                 break
             time.sleep(1)
-        assert seen and ready(seen), f"the demo did not get there within 90 s: {seen}"
+        assert seen and ready(seen), f"the demo did not get there within 150 s: {seen}"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
             assert page.status == 200
     finally:

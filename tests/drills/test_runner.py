@@ -181,8 +181,70 @@ def test_faults_are_cleared_when_drill_run_is_stopped_by_a_signal(
     assert external.simulator.faults.active() == []  # rolled back: SIGTERM left the fault in force
     assert proc.returncode == 128 + sig, out + err  # the conventional code: 143, 129, 130
     assert "Traceback" not in err and "never retrieved" not in err, err
-    if sig != signal.SIGINT:
-        assert f"aoai-watch drill run: stopped by {signal.Signals(sig).name}" in err, err
+    assert f"aoai-watch drill run: stopped by {signal.Signals(sig).name}" in err, err  # Ctrl-C too
+
+
+CARELESS_CLIENT = """
+import asyncio
+
+
+class Completions:
+    async def create(self, **kwargs):
+        try:
+            await asyncio.sleep(0.05)
+        except asyncio.CancelledError:
+            pass  # a careless client: it swallows the cancellation the stop sends
+        raise RuntimeError("no answer")
+
+
+class Chat:
+    completions = Completions()
+
+
+class Careless:
+    chat = Chat()
+
+
+def factory(regions, options):
+    return Careless()
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_client_that_swallows_the_cancellation_still_stops_at_a_signal(
+    tmp_path: Path, external: SimulatorThread, sig: int
+) -> None:
+    (tmp_path / "careless_client.py").write_text(CARELESS_CLIENT)
+    drill = tmp_path / "long.toml"
+    drill.write_text(
+        'title = "long outage"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = 120\n'
+        '[[timeline]]\nat_s = 0\nfault = "http_error"\nregion = "eastus2"\nparams = { status = 503 }\n'
+        '[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n'
+    )
+    command = [AOAI, "drill", "run", str(drill), "--simulator", external.control_url, "--client"]
+    proc = subprocess.Popen(
+        [*command, "careless_client:factory", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=cli_env(PYTHONPATH=str(tmp_path)),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not external.simulator.faults.active():
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.5)  # into the load
+        proc.send_signal(sig)
+        # the workers take no new call once the stop arrived: well before the drill's 120 s
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + sig, out + err
+    assert external.simulator.faults.active() == []
 
 
 def test_your_own_client_through_module_factory(tmp_path: Path) -> None:
