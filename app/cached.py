@@ -1,6 +1,11 @@
-"""The dashboard's reads, each remembered for 15 s: one typed wrapper per `queries` function, with
-that function's own signature (`cached.overview(store, filters, threshold_ms)`), so pages get
-jump-to-definition and type checks.
+"""The dashboard's reads, each remembered for one 15-second step: one typed wrapper per `queries`
+function, with that function's own signature (`cached.overview(store, filters, threshold_ms)`), so
+pages get jump-to-definition and type checks.
+
+Steps are the wall clock's (:00, :15, :30, :45, the same as the pages' `now`), and every read
+belongs to the step it was made in: all of a step's reads expire together, so one page load per
+step pays for the database, not one for the reads keyed by `now` and another, seconds later, for
+those whose 15-second lifetime began elsewhere (the sidebar's choices, the first probe).
 
 A page refresh, a second viewer or a filter toggled back costs nothing, and the database is opened
 only when the answer may have changed. Streamlit keys its cache by the cached function's code, so
@@ -12,6 +17,7 @@ probes/sources.py: a `Store` is rebuilt for each read and never kept open).
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -25,10 +31,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 _QUERIES: dict[str, Callable[..., Any]] = {}
 LOCK_BOUND_S = 5.0  # a page waits at most this long for the probe writer's lock
+STEP_S = 15  # a read is at most one step old
 
 
-@st.cache_data(ttl=15, show_spinner=False, max_entries=256)
-def _read(db: str, name: str, args: tuple[Any, ...]) -> Any:
+def step() -> int:
+    """The current step's number (wall clock seconds // STEP_S)."""
+    return int(time.time() // STEP_S)
+
+
+# kept two steps, so a read never expires inside its own step; its key moves on with the step
+@st.cache_data(ttl=2 * STEP_S, show_spinner=False, max_entries=256)
+def _read(db: str, name: str, args: tuple[Any, ...], step: int) -> Any:
     return _QUERIES[name](reader(sources_of(db), lock_bound_s=LOCK_BOUND_S), *args)
 
 
@@ -48,8 +61,8 @@ class _Viewed(Protocol):
 V = TypeVar("V", bound=_Viewed)
 
 
-@st.cache_data(ttl=15, show_spinner=False, max_entries=64)
-def _draw(name: str, key: tuple[Any, ...], _view: Any) -> Any:
+@st.cache_data(ttl=2 * STEP_S, show_spinner=False, max_entries=64)
+def _draw(name: str, key: tuple[Any, ...], _view: Any, step: int) -> Any:
     return _VIEWS[name](_view)
 
 
@@ -63,7 +76,7 @@ def view(draw: Callable[[V], R]) -> Callable[[V], R]:
 
     @functools.wraps(draw)
     def drawn(ctx: V) -> R:
-        result: R = _draw(name, ctx.key, ctx)
+        result: R = _draw(name, ctx.key, ctx, step())
         return result
 
     return drawn
@@ -76,7 +89,7 @@ def _cached(query: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[S
     def read(store: Store, *args: P.args, **kwargs: P.kwargs) -> R:
         if kwargs:  # positional only, so one call has one cache key
             raise TypeError(f"cached.{query.__name__} takes its arguments by position")
-        result: R = _read(store_key(store), query.__name__, args)
+        result: R = _read(store_key(store), query.__name__, args, step())
         return result
 
     return read

@@ -246,7 +246,7 @@ def read_filters(
 
 def _now() -> datetime:
     now = datetime.now(UTC).replace(tzinfo=None)
-    return now.replace(second=now.second - now.second % 15, microsecond=0)  # steps of 15 s: reads can be cached
+    return now.replace(second=now.second - now.second % cached.STEP_S, microsecond=0)  # the reads' steps
 
 
 def context() -> Context | None:

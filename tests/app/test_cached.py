@@ -66,3 +66,20 @@ def test_a_view_is_drawn_once_per_key_however_many_ask() -> None:
     assert first == again == "drawn for ('db', '24h', 1)" and len(calls) == 1
     other = drawn(View(("db", "7d", 1), calls))  # another range is another view
     assert other == "drawn for ('db', '7d', 1)" and len(calls) == 2
+
+
+def test_every_read_of_a_step_is_made_once_and_all_expire_with_the_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read without `now` in its arguments (the sidebar's choices) is renewed with the step, as
+    the reads keyed by `now` are: one page load per step pays for the database, not two."""
+    store = Store(tmp_path / "s.duckdb")
+    store.write([ProbeResult("eastus2", "gpt-4o", "chat", outcome=Outcome.OK, latency_ms=10.0)])
+    made: list[str] = []
+    query = cached._QUERIES["has_data"]
+    monkeypatch.setitem(cached._QUERIES, "has_data", lambda *a: made.append("read") or query(*a))
+    at = [1_000]
+    monkeypatch.setattr(cached, "step", lambda: at[0])
+    assert cached.has_data(store) and cached.has_data(store) and len(made) == 1  # one step, one read
+    at[0] += 1
+    assert cached.has_data(store) and len(made) == 2  # the next step reads again
