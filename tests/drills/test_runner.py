@@ -149,22 +149,26 @@ def test_faults_are_cleared_on_ctrl_c(tmp_path: Path, external: SimulatorThread)
     assert external.simulator.faults.active() == []
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_faults_are_cleared_when_drill_run_is_stopped_by_a_signal(
-    tmp_path: Path, external: SimulatorThread, sig: int
-) -> None:
+def _stopped_mid_load(
+    tmp_path: Path, external: SimulatorThread, sig: int, duration_s: int, client: str | None = None
+) -> tuple[subprocess.Popen[str], str, str]:
+    """`drill run` of a long outage against `external` (with `client`, a module:factory in
+    tmp_path), sent `sig` once its fault is in force and its load under way: the process, its
+    stdout and stderr (after at most 60 s)."""
     drill = tmp_path / "long.toml"
     drill.write_text(
-        'title = "long outage"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = 60\n'
+        f'title = "long outage"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = {duration_s}\n'
         '[[timeline]]\nat_s = 0\nfault = "http_error"\nregion = "eastus2"\nparams = { status = 503 }\n'
         '[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n'
     )
+    chosen = ["--client", client] if client else []
     proc = subprocess.Popen(
-        [AOAI, "drill", "run", str(drill), "--simulator", external.control_url, "--quiet"],
+        [AOAI, "drill", "run", str(drill), "--simulator", external.control_url, *chosen, "--quiet"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=cli_env(),
+        cwd=tmp_path,
+        env=cli_env(PYTHONPATH=str(tmp_path)),
     )
     try:
         deadline = time.monotonic() + 60  # generous: a shared machine starts the command slowly
@@ -178,6 +182,14 @@ def test_faults_are_cleared_when_drill_run_is_stopped_by_a_signal(
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    return proc, out, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_faults_are_cleared_when_drill_run_is_stopped_by_a_signal(
+    tmp_path: Path, external: SimulatorThread, sig: int
+) -> None:
+    proc, out, err = _stopped_mid_load(tmp_path, external, sig, duration_s=60)
     assert external.simulator.faults.active() == []  # rolled back: SIGTERM left the fault in force
     assert proc.returncode == 128 + sig, out + err  # the conventional code: 143, 129, 130
     assert "Traceback" not in err and "never retrieved" not in err, err
@@ -215,34 +227,8 @@ def test_a_client_that_swallows_the_cancellation_still_stops_at_a_signal(
     tmp_path: Path, external: SimulatorThread, sig: int
 ) -> None:
     (tmp_path / "careless_client.py").write_text(CARELESS_CLIENT)
-    drill = tmp_path / "long.toml"
-    drill.write_text(
-        'title = "long outage"\n[load]\nshape = "chat"\nconcurrency = 2\nduration_s = 120\n'
-        '[[timeline]]\nat_s = 0\nfault = "http_error"\nregion = "eastus2"\nparams = { status = 503 }\n'
-        '[[expect]]\nmetric = "success_ratio"\nmin = 0.99\n'
-    )
-    command = [AOAI, "drill", "run", str(drill), "--simulator", external.control_url, "--client"]
-    proc = subprocess.Popen(
-        [*command, "careless_client:factory", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env=cli_env(PYTHONPATH=str(tmp_path)),
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not external.simulator.faults.active():
-            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        time.sleep(0.5)  # into the load
-        proc.send_signal(sig)
-        # the workers take no new call once the stop arrived: well before the drill's 120 s
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    # the workers take no new call once the stop arrived: well before the drill's 120 s
+    proc, out, err = _stopped_mid_load(tmp_path, external, sig, duration_s=120, client="careless_client:factory")
     assert proc.returncode == 128 + sig, out + err
     assert external.simulator.faults.active() == []
 
