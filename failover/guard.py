@@ -143,7 +143,9 @@ class _IdleWatch:
             self.last_event = now
         elif now - self.last_event > self.idle_s:
             gap_s = now - self.last_event
-            raise httpx2.ReadTimeout(f"no stream event for {gap_s:.2f} s, only comments or keep-alives")
+            timeout = httpx2.ReadTimeout(f"no stream event for {gap_s:.2f} s, only comments or keep-alives")
+            timeout.gap_s = gap_s  # type: ignore[attr-defined]  # the stall's length, for StreamStalled
+            raise timeout
 
 
 def _idle_s(response: httpx2.Response, stream_idle_s: float | None) -> float | None:

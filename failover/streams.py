@@ -90,8 +90,12 @@ class StreamSource:
     def seen(self) -> None:
         self.last_event = time.monotonic()
 
-    def stalled(self) -> StreamStalled:
-        return StreamStalled(self.region, self.deployment, time.monotonic() - self.last_event)
+    def stalled(self, timeout: BaseException | None = None) -> StreamStalled:
+        """The stall `timeout` (the read timeout that ended the stream) stands for. Its own `gap_s`,
+        where the transport's idle watch measured one, counts: that watch saw the last event's bytes
+        a moment before this source saw the event."""
+        gap_s = max(time.monotonic() - self.last_event, getattr(timeout, "gap_s", 0.0))
+        return StreamStalled(self.region, self.deployment, gap_s)
 
 
 def read_to_first_output(stream: Any, source: StreamSource) -> list[Any]:
@@ -105,7 +109,7 @@ def read_to_first_output(stream: Any, source: StreamSource) -> list[Any]:
             if has_output(chunk):
                 return buffered
     except _TIMEOUTS as exc:
-        raise source.stalled() from exc
+        raise source.stalled(exc) from exc
     return _ended(buffered)
 
 
@@ -118,7 +122,7 @@ async def aread_to_first_output(stream: Any, source: StreamSource) -> list[Any]:
             if has_output(chunk):
                 return buffered
     except _TIMEOUTS as exc:
-        raise source.stalled() from exc
+        raise source.stalled(exc) from exc
     return _ended(buffered)
 
 
@@ -180,7 +184,7 @@ class _Wrapped:
 
     def _broke(self, exc: Exception) -> Exception:
         """What the caller gets for `exc` (a read timeout is `StreamStalled`), settled first."""
-        error: Exception = self._source.stalled() if isinstance(exc, _TIMEOUTS) else exc
+        error: Exception = self._source.stalled(exc) if isinstance(exc, _TIMEOUTS) else exc
         self._settled(error)
         return error
 
