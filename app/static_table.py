@@ -15,10 +15,9 @@ from __future__ import annotations
 import html
 
 import pandas as pd
-import streamlit as st
 from pandas.io.formats.style import Styler
 
-__all__ = ["CSS", "show", "to_html"]
+__all__ = ["CSS", "to_html"]
 
 # Streamlit's table look (its theme's font, thin borders, a tinted header), without the grid; the
 # greys are mixed from the text colour, so a dark theme reads as well as the light one.
@@ -46,8 +45,3 @@ def to_html(table: pd.DataFrame | Styler, name: str) -> str:
         f'<style>{CSS}</style><div class="aoai-table" data-table="{html.escape(name, quote=True)}">'
         f"{styler.to_html()}</div>"
     )
-
-
-def show(table: pd.DataFrame | Styler, name: str) -> None:
-    """Draw `table` on the page as `to_html` makes it."""
-    st.html(to_html(table, name))
